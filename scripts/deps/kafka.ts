@@ -1,0 +1,227 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { TOPICS } from "@blueprint/service-kit/catalog";
+import { Kafka, logLevel } from "kafkajs";
+import type { Dependency } from "./dependency";
+import { javaMajorVersion, PrerequisiteError, which } from "./prerequisites";
+import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
+import type { LocalSettings } from "./settings";
+
+/** One Kafka broker in KRaft mode (combined broker and controller), from Maven Central artifacts. */
+export class KafkaBroker implements Dependency {
+  readonly name = "kafka";
+  readonly address: string;
+  private readonly home: string;
+  private readonly libs: string;
+  private readonly configFile: string;
+  private readonly logFile: string;
+  private readonly pidFile: string;
+
+  constructor(private readonly settings: LocalSettings) {
+    this.address = `${settings.host}:${settings.kafkaPort}`;
+    this.home = path.join(settings.localDir, "kafka");
+    this.libs = path.join(settings.cacheDir, `kafka-${settings.kafkaVersion}`, "libs");
+    this.configFile = path.join(this.home, "server.properties");
+    this.logFile = path.join(settings.logDir, "kafka.log");
+    this.pidFile = path.join(settings.runDir, "kafka.pid");
+  }
+
+  runningPid(): number | undefined {
+    return runningPid({ pidFile: this.pidFile, marker: this.configFile });
+  }
+
+  async up(): Promise<boolean> {
+    if (this.runningPid() !== undefined) {
+      await this.createTopics();
+      return false;
+    }
+    await assertPortFree("Kafka", this.settings.host, this.settings.kafkaPort, "KAFKA_PORT");
+    await assertPortFree(
+      "Kafka controller",
+      this.settings.host,
+      this.settings.kafkaControllerPort,
+      "KAFKA_CONTROLLER_PORT",
+    );
+    this.checkJava();
+    this.resolveArtifacts();
+    this.writeConfig();
+    this.formatStorage();
+    const pid = spawnDetached(
+      "java",
+      [
+        `-Xms${Math.min(256, this.settings.kafkaHeapMb)}m`,
+        `-Xmx${this.settings.kafkaHeapMb}m`,
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        `-Dlog4j.configuration=file:${path.join(this.home, "log4j.properties")}`,
+        "-cp",
+        path.join(this.libs, "*"),
+        "kafka.Kafka",
+        this.configFile,
+      ],
+      { logFile: this.logFile, pidFile: this.pidFile },
+    );
+    await waitUntil("Kafka", () => this.answersMetadata(), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      stillRunning: () => this.runningPid() === pid,
+      describe: () => tail(this.logFile),
+    });
+    await this.createTopics();
+    return true;
+  }
+
+  async down(): Promise<void> {
+    const pid = this.runningPid();
+    if (pid === undefined) return;
+    await stopPid(pid, 30_000);
+    fs.rmSync(this.pidFile, { force: true });
+  }
+
+  private client(): Kafka {
+    return new Kafka({
+      clientId: "blueprint-deps",
+      brokers: [this.address],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 2_000,
+    });
+  }
+
+  private async answersMetadata(): Promise<boolean> {
+    const admin = this.client().admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.length > 0 && cluster.controller !== null;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Creates the catalog's topics with their partition counts; existing topics are left as they are. */
+  private async createTopics(): Promise<void> {
+    const admin = this.client().admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = TOPICS.filter((t) => !existing.has(t.name));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private checkJava(): void {
+    const major = javaMajorVersion();
+    if (major === undefined || major < 17) {
+      throw new PrerequisiteError(
+        `Kafka needs Java 17 or newer (found ${major ?? "no java"}). Install it with: apt-get install -y openjdk-17-jre-headless`,
+      );
+    }
+  }
+
+  /** Resolves the broker's classpath with Maven, once per version, into the cache folder. */
+  private resolveArtifacts(): void {
+    const complete = path.join(this.libs, ".complete");
+    if (fs.existsSync(complete)) return;
+    if (!which("mvn")) {
+      throw new PrerequisiteError(
+        "Maven is needed once to fetch Kafka from Maven Central. Install it with: apt-get install -y maven",
+      );
+    }
+    console.log(`resolving Apache Kafka ${this.settings.kafkaVersion} from Maven Central into ${this.libs}`);
+    fs.rmSync(this.libs, { recursive: true, force: true });
+    const result = spawnSync(
+      "mvn",
+      [
+        "-B",
+        "-q",
+        "-f",
+        path.join(__dirname, "kafka-runtime", "pom.xml"),
+        `-Dkafka.version=${this.settings.kafkaVersion}`,
+        `-Dmaven.repo.local=${path.join(this.settings.cacheDir, "m2")}`,
+        "dependency:copy-dependencies",
+        `-DoutputDirectory=${this.libs}`,
+        "-DincludeScope=runtime",
+      ],
+      { stdio: ["ignore", "inherit", "inherit"] },
+    );
+    if (result.status !== 0) {
+      throw new Error(
+        `Maven could not resolve org.apache.kafka:kafka_2.13:${this.settings.kafkaVersion} (exit ${result.status})`,
+      );
+    }
+    fs.writeFileSync(complete, "");
+  }
+
+  private writeConfig(): void {
+    const { host, kafkaPort, kafkaControllerPort } = this.settings;
+    fs.mkdirSync(path.join(this.home, "data"), { recursive: true });
+    const properties = {
+      "process.roles": "broker,controller",
+      "node.id": "1",
+      "controller.quorum.voters": `1@${host}:${kafkaControllerPort}`,
+      listeners: `PLAINTEXT://${host}:${kafkaPort},CONTROLLER://${host}:${kafkaControllerPort}`,
+      "advertised.listeners": `PLAINTEXT://${host}:${kafkaPort}`,
+      "controller.listener.names": "CONTROLLER",
+      "inter.broker.listener.name": "PLAINTEXT",
+      "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      "log.dirs": path.join(this.home, "data"),
+      "auto.create.topics.enable": "false",
+      "num.partitions": "3",
+      "offsets.topic.replication.factor": "1",
+      "offsets.topic.num.partitions": "10",
+      "transaction.state.log.replication.factor": "1",
+      "transaction.state.log.min.isr": "1",
+      "group.initial.rebalance.delay.ms": "0",
+      "log.retention.hours": "24",
+    };
+    fs.writeFileSync(
+      this.configFile,
+      `${Object.entries(properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n")}\n`,
+    );
+    fs.writeFileSync(
+      path.join(this.home, "log4j.properties"),
+      [
+        "log4j.rootLogger=INFO, stdout",
+        "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+        "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+        "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+        "log4j.logger.kafka.request.logger=WARN",
+        "log4j.logger.state.change.logger=WARN",
+        "",
+      ].join("\n"),
+    );
+  }
+
+  private formatStorage(): void {
+    if (fs.existsSync(path.join(this.home, "data", "meta.properties"))) return;
+    const clusterId = randomBytes(16).toString("base64url");
+    const result = spawnSync(
+      "java",
+      [
+        "-cp",
+        path.join(this.libs, "*"),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        clusterId,
+        "-c",
+        this.configFile,
+      ],
+      { encoding: "utf8" },
+    );
+    if (result.status !== 0)
+      throw new Error(`formatting Kafka storage failed: ${result.stderr || result.stdout}`);
+  }
+}

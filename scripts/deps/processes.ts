@@ -1,0 +1,151 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** A process this tooling started, identified by its pid file and a marker in its command line. */
+export interface OwnedProcess {
+  readonly pidFile: string;
+  /** A string (usually a config path) that only our process has in its command line. */
+  readonly marker: string;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * The pid of our running process, or undefined. A pid file whose process is gone, or whose pid
+ * now belongs to another program, is stale and removed: we never signal what we did not start.
+ */
+export function runningPid(owned: OwnedProcess): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(fs.readFileSync(owned.pidFile, "utf8").split("\n")[0] ?? "", 10);
+  } catch {
+    return undefined;
+  }
+  if (Number.isInteger(pid) && isAlive(pid) && commandLine(pid).includes(owned.marker)) return pid;
+  fs.rmSync(owned.pidFile, { force: true });
+  return undefined;
+}
+
+export async function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Names the program holding a port, when `ss` can tell, for error messages. */
+export function portHolder(port: number): string {
+  const result = spawnSync("ss", ["-H", "-ltnp", `sport = :${port}`], { encoding: "utf8" });
+  const match = result.stdout?.match(/users:\(\("([^"]+)",pid=(\d+)/);
+  return match ? `${match[1]} (pid ${match[2]})` : "another process";
+}
+
+export async function assertPortFree(
+  what: string,
+  host: string,
+  port: number,
+  envVar: string,
+): Promise<void> {
+  if (await portInUse(host, port)) {
+    throw new Error(
+      `${what}: port ${host}:${port} is already taken by ${portHolder(port)}. ` +
+        `Stop that process or choose another port with ${envVar}=<port>.`,
+    );
+  }
+}
+
+export interface SpawnOptions {
+  readonly logFile: string;
+  readonly pidFile: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+/** Starts a long-running program detached from this process, output to a log file, pid recorded. */
+export function spawnDetached(command: string, args: readonly string[], options: SpawnOptions): number {
+  fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+  fs.mkdirSync(path.dirname(options.pidFile), { recursive: true });
+  const log = fs.openSync(options.logFile, "a");
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+  });
+  fs.closeSync(log);
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  child.unref();
+  fs.writeFileSync(options.pidFile, `${child.pid}\n`);
+  return child.pid;
+}
+
+export async function stopPid(pid: number, graceMs: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return;
+    await sleep(100);
+  }
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  while (isAlive(pid)) await sleep(50);
+}
+
+/** Polls `check` until it returns true, failing with `describe()` (e.g. a log tail) on timeout. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number; stillRunning?: () => boolean; describe?: () => string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    if (options.stillRunning && !options.stillRunning()) {
+      throw new Error(
+        `${what} exited before it was ready.${options.describe ? `\n${options.describe()}` : ""}`,
+      );
+    }
+    await sleep(options.intervalMs ?? 250);
+  }
+  throw new Error(
+    `${what} was not ready after ${options.timeoutMs / 1000}s.${options.describe ? `\n${options.describe()}` : ""}`,
+  );
+}
+
+export function tail(file: string, lines = 20): string {
+  try {
+    const text = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+    return `Last lines of ${file}:\n${text.slice(-lines).join("\n")}`;
+  } catch {
+    return `(no log at ${file})`;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Dependency } from "./dependency";
+import { KafkaBroker } from "./kafka";
+import { Postgres } from "./postgres";
+import { Prometheus } from "./prometheus";
+import type { LocalSettings } from "./settings";
+
+/** All local dependencies in start order; they stop in reverse. */
+export function localDependencies(settings: LocalSettings): Dependency[] {
+  return [new Postgres(settings), new KafkaBroker(settings), new Prometheus(settings)];
+}
+
+/** Raised when a dependency fails to start; `started` lists what this call had started, to stop it. */
+export class DependencyStartError extends Error {
+  constructor(
+    message: string,
+    readonly started: readonly Dependency[],
+  ) {
+    super(message);
+  }
+}
+
+/** Starts each dependency; returns the ones this call started (the others were already running). */
+export async function upAll(
+  deps: readonly Dependency[],
+  log: (line: string) => void = console.log,
+): Promise<Dependency[]> {
+  const started: Dependency[] = [];
+  for (const dep of deps) {
+    const began = Date.now();
+    const wasRunning = dep.runningPid() !== undefined;
+    try {
+      if (await dep.up()) started.push(dep);
+    } catch (error) {
+      // A process that started but never became ready is still ours to stop.
+      if (!wasRunning && dep.runningPid() !== undefined) started.push(dep);
+      throw new DependencyStartError(
+        `${dep.name}: ${error instanceof Error ? error.message : String(error)}`,
+        started,
+      );
+    }
+    const seconds = ((Date.now() - began) / 1000).toFixed(1);
+    log(
+      `${dep.name.padEnd(11)} ${wasRunning ? "already running, reused" : `started in ${seconds}s`} on ${dep.address}`,
+    );
+  }
+  return started;
+}
+
+export async function downAll(
+  deps: readonly Dependency[],
+  log: (line: string) => void = console.log,
+): Promise<void> {
+  for (const dep of [...deps].reverse()) {
+    const pid = dep.runningPid();
+    await dep.down();
+    log(`${dep.name.padEnd(11)} ${pid === undefined ? "was not running" : `stopped (pid ${pid})`}`);
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+/** Raised when the environment does not satisfy a service's config schema; names each bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  ${issues.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Settings every service shares. Secrets (PGPASSWORD) have no default. */
+export const baseConfigSchema = z.object({
+  SERVICE_NAME: z.string().min(1),
+  PORT: port,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PGHOST: z.string().min(1).default("127.0.0.1"),
+  PGPORT: port.default(5432),
+  PGDATABASE: z.string().min(1).default("blueprint"),
+  PGUSER: z.string().min(1),
+  PGPASSWORD: z.string().min(1),
+  PGSSLMODE: z.enum(["disable", "require", "verify-full"]).default("disable"),
+  PG_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .default("127.0.0.1:9092")
+    .transform((value) => value.split(",").map((b) => b.trim()))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "each broker must be host:port"))),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/**
+ * Parses `env` with `schema`. On failure, throws a ConfigError listing every variable that is
+ * missing or invalid, with what was received, so start-up stops with an actionable message.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const name = issue.path.join(".") || "(root)";
+    const received = env[String(issue.path[0])];
+    const shown =
+      received === undefined
+        ? "missing"
+        : /PASSWORD|SECRET|TOKEN/.test(name)
+          ? "(set, hidden)"
+          : `"${received}"`;
+    return `${name}: ${issue.message} (got ${shown})`;
+  });
+  throw new ConfigError(issues);
+}
