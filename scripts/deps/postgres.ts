@@ -107,7 +107,9 @@ export class Postgres implements Dependency {
     fs.chmodSync(this.dataDir, 0o700);
     if (!fs.existsSync(this.logFile)) fs.writeFileSync(this.logFile, "");
     if (isRoot()) {
-      // PostgreSQL refuses to run as root; the Debian package's `postgres` user owns our folders.
+      // PostgreSQL refuses to run as root; the Debian package's `postgres` user owns our folders
+      // and must be able to traverse the local folder that holds them.
+      fs.chmodSync(this.settings.localDir, 0o755);
       const owner = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
       const group = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
       if (owner.status !== 0)

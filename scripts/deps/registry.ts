@@ -34,7 +34,7 @@ export async function upAll(
       // A process that started but never became ready is still ours to stop.
       if (!wasRunning && dep.runningPid() !== undefined) started.push(dep);
       throw new DependencyStartError(
-        `${dep.name}: ${error instanceof Error ? error.message : String(error)}`,
+        `${dep.name} failed to start: ${error instanceof Error ? error.message : String(error)}`,
         started,
       );
     }

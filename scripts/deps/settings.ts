@@ -40,7 +40,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     localDir,
     runDir: path.join(localDir, "run"),
     logDir: path.join(localDir, "logs"),
-    cacheDir: path.join(localDir, "cache"),
+    cacheDir: path.resolve(env.BLUEPRINT_CACHE_DIR ?? path.join(localDir, "cache")),
     host: "127.0.0.1",
     postgresPort: port(env, "PGPORT", 5432),
     kafkaPort: port(env, "KAFKA_PORT", 9092),
