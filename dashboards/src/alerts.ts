@@ -1,0 +1,337 @@
+import { METRICS, RECORDED } from "./metrics";
+import { BY_SERVICE, errorBudget, num, percent, SERVICE_JOBS, selector, USER_TRAFFIC } from "./promql";
+import { RUNBOOK_BASE_URL } from "./registry";
+import {
+  BURN_RATE_POLICY,
+  type BurnWindow,
+  type Severity,
+  SLI_WINDOWS,
+  SLOS,
+  type SloName,
+  THRESHOLDS,
+} from "./thresholds";
+
+/** Rule files, one per area; each area has one promtool test file in `dashboards/promtool/`. */
+export const AREAS = ["recording", "http", "slo", "events", "platform", "drift"] as const;
+export type Area = (typeof AREAS)[number];
+export type AlertArea = Exclude<Area, "recording">;
+
+export type Comparison = ">" | "<" | "==";
+
+/**
+ * One comparison of an alert: `expr` is the signal (what a dashboard would plot), `op` and
+ * `threshold` make it a condition. The live check evaluates `expr` alone and demands data.
+ */
+export interface Condition {
+  readonly expr: string;
+  readonly op: Comparison;
+  readonly threshold: number;
+}
+
+export interface AlertRule {
+  /** PascalCase alert name; its runbook is `docs/runbooks/<kebab-case name>.md`. */
+  readonly name: string;
+  readonly area: AlertArea;
+  readonly severity: Severity;
+  /** How long the condition must hold before the alert fires. */
+  readonly for: string;
+  /**
+   * Fires when every condition of at least one group holds: groups are joined with `or`, the
+   * conditions of a group with `and`, so all conditions must aggregate to the same labels.
+   */
+  readonly when: readonly (readonly Condition[])[];
+  /** Labels added to the alert besides `severity`. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** One line, with label values. */
+  readonly summary: string;
+  /** What happens, where and how much, with label values and the threshold. */
+  readonly description: string;
+}
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+}
+
+/** Recorded error ratio (5xx share) of user traffic, per environment and service. */
+function errorRatioExpr(window: string): string {
+  const all = `${METRICS.httpRequests}${selector(USER_TRAFFIC)}`;
+  const errors = `${METRICS.httpRequests}${selector(USER_TRAFFIC, `status=~"5.."`)}`;
+  // `or 0 * all` keeps a 0 for services without any 5xx, so the ratio always has data.
+  return (
+    `(sum by (${BY_SERVICE}) (rate(${errors}[${window}])) or 0 * sum by (${BY_SERVICE}) (rate(${all}[${window}])))` +
+    ` / sum by (${BY_SERVICE}) (rate(${all}[${window}]))`
+  );
+}
+
+/** Recorded share of user requests slower than the latency SLO's threshold. */
+function slowRatioExpr(window: string): string {
+  const bucket = `${METRICS.httpDuration}_bucket${selector(USER_TRAFFIC, `le="${num(SLOS.latency.thresholdSeconds)}"`)}`;
+  const count = `${METRICS.httpDuration}_count${selector(USER_TRAFFIC)}`;
+  return `1 - sum by (${BY_SERVICE}) (rate(${bucket}[${window}])) / sum by (${BY_SERVICE}) (rate(${count}[${window}]))`;
+}
+
+export const RECORDING_RULES: readonly RecordingRule[] = [
+  ...SLI_WINDOWS.map((w) => ({ record: RECORDED.errorRatio(w), expr: errorRatioExpr(w) })),
+  ...SLI_WINDOWS.map((w) => ({ record: RECORDED.slowRatio(w), expr: slowRatioExpr(w) })),
+];
+
+const SLI_RECORD: Record<SloName, (window: string) => string> = {
+  availability: RECORDED.errorRatio,
+  latency: RECORDED.slowRatio,
+};
+
+function burnConditions(slo: SloName, windows: readonly BurnWindow[]): Condition[][] {
+  const budget = num(errorBudget(SLOS[slo].objective));
+  return windows.map((w) => [
+    { expr: `${SLI_RECORD[slo](w.longWindow)} / ${budget}`, op: ">", threshold: w.factor },
+    { expr: `${SLI_RECORD[slo](w.shortWindow)} / ${budget}`, op: ">", threshold: w.factor },
+  ]);
+}
+
+function windowsText(windows: readonly BurnWindow[]): string {
+  return windows.map((w) => `${w.factor}x over ${w.longWindow} and ${w.shortWindow}`).join(", or ");
+}
+
+const SLO_TEXT: Record<SloName, { title: string; objective: string }> = {
+  availability: {
+    title: "availability",
+    objective: `${percent(SLOS.availability.objective)} of requests without a 5xx`,
+  },
+  latency: {
+    title: "latency",
+    objective: `${percent(SLOS.latency.objective)} of requests within ${num(SLOS.latency.thresholdSeconds * 1000)}ms`,
+  },
+};
+
+function burnRateAlerts(slo: SloName): AlertRule[] {
+  const title = slo === "availability" ? "Availability" : "Latency";
+  const text = SLO_TEXT[slo];
+  return (["page", "ticket"] as const).map((kind) => {
+    const policy = BURN_RATE_POLICY[kind];
+    return {
+      name: `${title}BurnRate${kind === "page" ? "Page" : "Ticket"}`,
+      area: "slo",
+      severity: policy.severity,
+      for: policy.for,
+      when: burnConditions(slo, policy.windows),
+      labels: { slo },
+      summary: `{{ $labels.service }} burns its ${text.title} error budget ${kind === "page" ? "fast" : "steadily"}`,
+      description:
+        `{{ $labels.service }} in {{ $labels.env }} spends the ${SLOS[slo].periodDays}-day error budget of its ` +
+        `${text.title} SLO (${text.objective}) at {{ printf "%.1f" $value }}x the sustainable rate ` +
+        `(threshold ${windowsText(policy.windows)}).`,
+    };
+  });
+}
+
+const t = THRESHOLDS;
+const userRequests = `${METRICS.httpDuration}_bucket${selector(USER_TRAFFIC)}`;
+
+export const ALERTS: readonly AlertRule[] = [
+  {
+    name: "ServiceHighErrorRate",
+    area: "http",
+    severity: "critical",
+    for: t.errorRatio.for,
+    when: [[{ expr: RECORDED.errorRatio(t.errorRatio.window), op: ">", threshold: t.errorRatio.ratio }]],
+    summary: `{{ $labels.service }} answers more than ${percent(t.errorRatio.ratio)} of requests with errors`,
+    description:
+      `{{ $labels.service }} in {{ $labels.env }} answered {{ $value | humanizePercentage }} of its requests ` +
+      `with a 5xx status over the last ${t.errorRatio.window} (threshold ${percent(t.errorRatio.ratio)}).`,
+  },
+  {
+    name: "ServiceHighLatencyP95",
+    area: "http",
+    severity: "warning",
+    for: t.latencyP95.for,
+    when: [
+      [
+        {
+          expr: `histogram_quantile(0.95, sum by (${BY_SERVICE}, le) (rate(${userRequests}[${t.latencyP95.window}])))`,
+          op: ">",
+          threshold: t.latencyP95.seconds,
+        },
+      ],
+    ],
+    summary: `{{ $labels.service }} p95 latency is above ${num(t.latencyP95.seconds)}s`,
+    description:
+      `The p95 latency of {{ $labels.service }} in {{ $labels.env }} is {{ $value | humanizeDuration }} ` +
+      `over the last ${t.latencyP95.window} (threshold ${num(t.latencyP95.seconds)}s).`,
+  },
+  ...burnRateAlerts("availability"),
+  ...burnRateAlerts("latency"),
+  {
+    name: "KafkaConsumerLagGrowing",
+    area: "events",
+    severity: "warning",
+    for: t.consumerLag.for,
+    when: [
+      [
+        {
+          expr: `sum by (${BY_SERVICE}, group, topic) (${METRICS.consumerLag})`,
+          op: ">",
+          threshold: t.consumerLag.messages,
+        },
+        {
+          expr: `sum by (${BY_SERVICE}, group, topic) (deriv(${METRICS.consumerLag}[${t.consumerLag.window}]))`,
+          op: ">",
+          threshold: 0,
+        },
+      ],
+    ],
+    summary: "Consumer group {{ $labels.group }} falls behind on {{ $labels.topic }}",
+    description:
+      "Consumer group {{ $labels.group }} of {{ $labels.service }} in {{ $labels.env }} is {{ $value }} messages " +
+      `behind on {{ $labels.topic }} and the lag kept growing over ${t.consumerLag.window} ` +
+      `(threshold ${t.consumerLag.messages} messages).`,
+  },
+  {
+    name: "OutboxOldestEventTooOld",
+    area: "events",
+    severity: "critical",
+    for: t.outboxOldestAge.for,
+    when: [
+      [
+        {
+          expr: `max by (${BY_SERVICE}) (${METRICS.outboxOldestAge})`,
+          op: ">",
+          threshold: t.outboxOldestAge.seconds,
+        },
+      ],
+    ],
+    summary: "{{ $labels.service }} outbox holds events it does not publish",
+    description:
+      "The oldest unsent outbox event of {{ $labels.service }} in {{ $labels.env }} has waited " +
+      `{{ $value | humanizeDuration }} (threshold ${t.outboxOldestAge.seconds}s): the relay is not publishing to Kafka.`,
+  },
+  {
+    name: "EventsDeadLettered",
+    area: "events",
+    severity: "warning",
+    for: t.deadLettered.for,
+    when: [
+      [
+        {
+          expr: `sum by (${BY_SERVICE}, topic, group) (increase(${METRICS.eventsDeadLettered}[${t.deadLettered.window}]))`,
+          op: ">",
+          threshold: 0,
+        },
+      ],
+    ],
+    summary: "{{ $labels.service }} dead-lettered events of {{ $labels.topic }}",
+    description:
+      '{{ $labels.service }} in {{ $labels.env }} dead-lettered about {{ printf "%.0f" $value }} events of ' +
+      `{{ $labels.topic }} (group {{ $labels.group }}) in the last ${t.deadLettered.window}.`,
+  },
+  {
+    name: "ServiceTargetDown",
+    area: "platform",
+    severity: "critical",
+    for: t.targetDown.for,
+    when: [[{ expr: `${METRICS.up}${selector(SERVICE_JOBS)}`, op: "==", threshold: 0 }]],
+    summary: "{{ $labels.service }} cannot be scraped",
+    description:
+      "Prometheus has failed to scrape {{ $labels.service }} at {{ $labels.instance }} in {{ $labels.env }} " +
+      `for ${t.targetDown.for}: the process is down or unreachable.`,
+  },
+  {
+    name: "ServiceRestarting",
+    area: "platform",
+    severity: "warning",
+    for: t.restarts.for,
+    when: [
+      [
+        {
+          expr: `changes(${METRICS.processStartTime}${selector(SERVICE_JOBS)}[${t.restarts.window}])`,
+          op: ">",
+          threshold: t.restarts.restarts,
+        },
+      ],
+    ],
+    summary: "{{ $labels.service }} keeps restarting",
+    description:
+      "{{ $labels.service }} at {{ $labels.instance }} in {{ $labels.env }} restarted {{ $value }} times in the " +
+      `last ${t.restarts.window} (threshold ${t.restarts.restarts}).`,
+  },
+  {
+    name: "DatabaseConnectionFailures",
+    area: "platform",
+    severity: "critical",
+    for: t.dbConnectionErrors.for,
+    when: [
+      [
+        {
+          expr: `sum by (${BY_SERVICE}) (rate(${METRICS.dbConnectionErrors}[${t.dbConnectionErrors.window}]))`,
+          op: ">",
+          threshold: 0,
+        },
+      ],
+    ],
+    summary: "{{ $labels.service }} cannot connect to PostgreSQL",
+    description:
+      "{{ $labels.service }} in {{ $labels.env }} fails to connect to PostgreSQL: " +
+      `{{ $value | humanize }} connection errors per second over the last ${t.dbConnectionErrors.window}.`,
+  },
+  {
+    name: "InfrastructureDriftDetected",
+    area: "drift",
+    severity: "warning",
+    for: t.drift.for,
+    when: [
+      [
+        {
+          // The report's own `severity` label would be overwritten by the alert's; keep it as drift_severity.
+          expr:
+            `sum by (env, stack, drift_severity) (label_replace(last_over_time(${METRICS.driftResources}[${t.drift.lookback}]), ` +
+            `"drift_severity", "$1", "severity", "(.*)"))`,
+          op: ">",
+          threshold: 0,
+        },
+      ],
+    ],
+    summary: "Stack {{ $labels.stack }} in {{ $labels.env }} drifted from the code",
+    description:
+      "The last drift report found {{ $value }} resources of stack {{ $labels.stack }} in {{ $labels.env }} " +
+      "changed outside Terraform, with {{ $labels.drift_severity }} severity.",
+  },
+  {
+    name: "InfrastructureDriftReportStale",
+    area: "drift",
+    severity: "warning",
+    for: t.driftReportAge.for,
+    when: [
+      [
+        {
+          expr: `time() - max by (env, stack) (last_over_time(${METRICS.driftLastRun}[${t.driftReportAge.lookback}]))`,
+          op: ">",
+          threshold: t.driftReportAge.maxSeconds,
+        },
+      ],
+    ],
+    summary: "No drift report for stack {{ $labels.stack }} in {{ $labels.env }}",
+    description:
+      "The last drift report for stack {{ $labels.stack }} in {{ $labels.env }} ran {{ $value | humanizeDuration }} ago " +
+      `(threshold ${t.driftReportAge.maxSeconds / 3600}h): drift would go unnoticed.`,
+  },
+];
+
+/** `ServiceHighErrorRate` -> `service-high-error-rate`. */
+export function kebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1-$2")
+    .toLowerCase();
+}
+
+export function runbookUrl(alert: Pick<AlertRule, "name">): string {
+  return `${RUNBOOK_BASE_URL}/${kebabCase(alert.name)}.md`;
+}
+
+/** The alert's PromQL: groups joined with `or`, conditions with `and`. */
+export function alertExpr(alert: AlertRule): string {
+  const group = (conditions: readonly Condition[]) =>
+    conditions.map((c) => `${c.expr} ${c.op} ${num(c.threshold)}`).join(" and ");
+  if (alert.when.length === 1) return group(alert.when[0] ?? []);
+  return alert.when.map((g) => `(${group(g)})`).join(" or ");
+}

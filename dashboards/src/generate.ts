@@ -1,0 +1,32 @@
+import path from "node:path";
+import { selfRunAlertmanagerConfig } from "./alertmanager";
+import { dashboards } from "./grafana/dashboards";
+import { dashboardProvisioning, datasourceProvisioning } from "./grafana/provisioning";
+import { renderYaml, ruleFiles } from "./rules";
+import { composePrometheusConfig, localPrometheusConfig } from "./scrape";
+
+/** The repository root; generated paths below are relative to it. */
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+export const GENERATED_DIR = "dashboards/generated";
+export const LOCAL_PROMETHEUS_CONFIG = `${GENERATED_DIR}/prometheus.local.yml`;
+export const RULES_DIR = `${GENERATED_DIR}/rules`;
+
+/**
+ * Every generated file, by path relative to the repository root, with its content. Written by
+ * `npm run dashboards:generate`; a test regenerates them and fails on any difference.
+ */
+export function generatedFiles(): Readonly<Record<string, string>> {
+  const files: Record<string, string> = {
+    [LOCAL_PROMETHEUS_CONFIG]: renderYaml(localPrometheusConfig()),
+    [`${GENERATED_DIR}/prometheus.compose.yml`]: renderYaml(composePrometheusConfig()),
+    [`${GENERATED_DIR}/alertmanager.yml`]: renderYaml(selfRunAlertmanagerConfig()),
+    "compose/grafana/provisioning/datasources/prometheus.yml": renderYaml(datasourceProvisioning()),
+    "compose/grafana/provisioning/dashboards/blueprint.yml": renderYaml(dashboardProvisioning()),
+  };
+  for (const [name, content] of Object.entries(ruleFiles())) files[`${RULES_DIR}/${name}`] = content;
+  for (const [name, dashboard] of Object.entries(dashboards())) {
+    files[`${GENERATED_DIR}/grafana/${name}`] = `${JSON.stringify(dashboard, null, 2)}\n`;
+  }
+  return files;
+}

@@ -1,0 +1,83 @@
+/**
+ * Thresholds and SLOs: the numbers alerts and dashboards share. Durations are Prometheus durations.
+ * Change a number here, run `npm run dashboards:generate`, and update the promtool test that pins it.
+ */
+
+/** Service level objectives (seed 004: availability at least 99.5 %, latency under 200 ms). */
+export const SLOS = {
+  availability: {
+    /** Share of non-probe requests answered without a 5xx. */
+    objective: 0.995,
+    periodDays: 30,
+  },
+  latency: {
+    /** Requests at or under this duration are good; it must be a histogram bucket bound. */
+    thresholdSeconds: 0.2,
+    /**
+     * Share of requests that must be good. Seed 004 names the 200 ms bound but no share; 99 %
+     * leaves 1 % of requests (about 7 hours of full slowness a month) as the error budget.
+     */
+    objective: 0.99,
+    periodDays: 30,
+  },
+} as const;
+
+export type SloName = keyof typeof SLOS;
+
+export type Severity = "critical" | "warning";
+
+/**
+ * Multiwindow, multi-burn-rate alerting (Google SRE workbook, chapter 5): an alert fires when both
+ * the long and the short window burn the error budget faster than `factor` times the sustainable
+ * rate. The short window makes the alert stop soon after the burn stops.
+ */
+export interface BurnWindow {
+  readonly factor: number;
+  readonly longWindow: string;
+  readonly shortWindow: string;
+}
+
+export const BURN_RATE_POLICY = {
+  /** Pages: 2 % of a 30-day budget in 1 hour, or 5 % in 6 hours. */
+  page: {
+    severity: "critical",
+    for: "2m",
+    windows: [
+      { factor: 14.4, longWindow: "1h", shortWindow: "5m" },
+      { factor: 6, longWindow: "6h", shortWindow: "30m" },
+    ],
+  },
+  /** Tickets: 10 % of the budget in 3 days, spent at the sustainable rate. */
+  ticket: {
+    severity: "warning",
+    for: "1h",
+    windows: [{ factor: 1, longWindow: "3d", shortWindow: "6h" }],
+  },
+} as const satisfies Record<string, { severity: Severity; for: string; windows: readonly BurnWindow[] }>;
+
+/** Every window a burn-rate alert or a dashboard reads; each gets recording rules. */
+export const SLI_WINDOWS = ["5m", "30m", "1h", "6h", "3d"] as const;
+
+export const THRESHOLDS = {
+  /** Seed 001: high error rate above 5 %. */
+  errorRatio: { ratio: 0.05, window: "5m", for: "5m" },
+  /** Seed 001: p95 latency above 1 s. */
+  latencyP95: { seconds: 1, window: "5m", for: "10m" },
+  /** Lag above `messages` that kept growing over `window`. */
+  consumerLag: { messages: 100, window: "10m", for: "10m" },
+  /** The relay publishes within milliseconds; an event waiting minutes means it is stuck. */
+  outboxOldestAge: { seconds: 120, for: "5m" },
+  /** Any dead-lettered event within `window` is worth a look. */
+  deadLettered: { window: "15m", for: "1m" },
+  targetDown: { for: "2m" },
+  /** More than `restarts` process starts within `window` is a crash loop. */
+  restarts: { restarts: 2, window: "15m", for: "5m" },
+  dbConnectionErrors: { window: "5m", for: "2m" },
+  /**
+   * The drift report runs daily; its last value counts for `lookback` so a report pushed once
+   * keeps the alert firing until the next run.
+   */
+  drift: { lookback: "26h", for: "5m" },
+  /** The daily drift report missing for two days means drift would go unnoticed. */
+  driftReportAge: { maxSeconds: 2 * 24 * 3600, lookback: "7d", for: "1h" },
+} as const;
