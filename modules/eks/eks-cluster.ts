@@ -1,0 +1,532 @@
+import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attachment";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
+import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
+import { EksCluster as EksClusterResource } from "@cdktf/provider-aws/lib/eks-cluster";
+import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Fn, Token } from "cdktf";
+import { Construct } from "constructs";
+import { assertLogRetention, assertPort, assertServiceName, pascalCase } from "../ecs/compute-validation";
+import { policyDocument } from "../iam/policy-document";
+
+/** Every control-plane log type EKS can ship to CloudWatch. */
+export const CONTROL_PLANE_LOG_TYPES = [
+  "api",
+  "audit",
+  "authenticator",
+  "controllerManager",
+  "scheduler",
+] as const;
+
+/** EKS managed add-ons this construct can install. */
+export type EksAddonName = "vpc-cni" | "coredns" | "kube-proxy" | "aws-ebs-csi-driver";
+
+/** EKS access policies a principal can be granted. */
+export type EksAccessPolicyName =
+  | "AmazonEKSClusterAdminPolicy"
+  | "AmazonEKSAdminPolicy"
+  | "AmazonEKSEditPolicy"
+  | "AmazonEKSViewPolicy"
+  | "AmazonEKSAdminViewPolicy";
+
+/** Kubernetes access for one IAM role through an EKS access entry. */
+export interface EksAccess {
+  /** ARN of the IAM role granted access, e.g. the GitHub apply or deploy role. */
+  readonly principalArn: string;
+  /**
+   * EKS access policy: `AmazonEKSClusterAdminPolicy` for the role that applies the workloads stack,
+   * `AmazonEKSEditPolicy` for the deploy role, `AmazonEKSAdminViewPolicy` for plan and drift.
+   */
+  readonly policy: EksAccessPolicyName;
+  /**
+   * Namespaces the policy applies in.
+   * @default the whole cluster
+   */
+  readonly namespaces?: readonly string[];
+}
+
+/** An ALB target group that sends a service's traffic to its NodePort on every node. */
+export interface EksLoadBalancerTarget {
+  /** Service name; names the attachment and the security group rule. */
+  readonly name: string;
+  /** ARN of the ALB target group (target type `instance`, port = `nodePort`). */
+  readonly targetGroupArn: string;
+  /** NodePort of the service's Kubernetes Service (30000-32767); the workloads stack uses the same value. */
+  readonly nodePort: number;
+}
+
+export interface EksClusterProps {
+  /** Cluster name, e.g. `blueprint-prod`; prefixes role, launch template and log group names. */
+  readonly clusterName: string;
+  /** Kubernetes minor version, e.g. `1.33`. */
+  readonly kubernetesVersion: string;
+  /** Private subnets (at least two AZs) for the control-plane network interfaces and the nodes. */
+  readonly privateSubnetIds: readonly string[];
+  /** KMS key that envelope-encrypts Kubernetes Secrets in etcd. */
+  readonly secretsKmsKeyArn: string;
+  /** Retention of the control-plane log group; a CloudWatch Logs retention value. */
+  readonly logRetentionDays: number;
+  /** KMS key encrypting the control-plane log group; its policy must admit the `logs` service principal. */
+  readonly logKmsKeyArn: string;
+  /**
+   * CIDRs allowed to reach the public API endpoint. Empty keeps the endpoint private: only the VPC
+   * (and what is peered or connected to it) reaches the API. `0.0.0.0/0` is rejected.
+   * @default [] (private endpoint only)
+   */
+  readonly publicAccessCidrs?: readonly string[];
+  /**
+   * Kubernetes access by IAM role, keyed by a stable PascalCase name (`GithubApply`) that names the
+   * access entry's constructs. Nobody else has access: the cluster creator gets no implicit admin.
+   * @default none
+   */
+  readonly access?: Readonly<Record<string, EksAccess>>;
+  /** Instance types of the managed node group, all of one architecture (Graviton `m7g` or x86 `m7i`, not both). */
+  readonly nodeInstanceTypes: readonly string[];
+  /** Fewest nodes; at least 1. */
+  readonly nodeMinSize: number;
+  /** Most nodes; at least `nodeMinSize`. */
+  readonly nodeMaxSize: number;
+  /** Nodes at creation and after each apply; between min and max. */
+  readonly nodeDesiredSize: number;
+  /**
+   * On-demand nodes, or Spot nodes at a discount that AWS may reclaim with two minutes' notice.
+   * @default "ON_DEMAND"
+   */
+  readonly nodeCapacityType?: "ON_DEMAND" | "SPOT";
+  /**
+   * Size of each node's encrypted gp3 root volume, GiB.
+   * @default 50
+   */
+  readonly nodeRootVolumeGiB?: number;
+  /**
+   * Security groups attached to the nodes besides the EKS cluster security group, e.g. the platform's
+   * services group so the database and brokers admit the pods.
+   * @default none
+   */
+  readonly nodeSecurityGroupIds?: readonly string[];
+  /**
+   * IMDSv2 response hop limit. 1 keeps the node role's credentials away from pods (a container
+   * adds a network hop, so only host-network pods such as the VPC CNI reach the metadata service);
+   * pods get AWS access through IRSA instead. 2 lets pods read instance metadata, which some
+   * controllers need when not configured explicitly.
+   * @default 1
+   */
+  readonly imdsHopLimit?: 1 | 2;
+  /**
+   * EKS managed add-ons to install. The VPC CNI add-on is configured to enforce NetworkPolicies;
+   * without it the workloads' NetworkPolicies are not enforced.
+   * @default ["vpc-cni", "coredns", "kube-proxy"]
+   */
+  readonly addons?: readonly EksAddonName[];
+  /**
+   * ALB security group and target groups that reach the services through their NodePorts.
+   * @default no load balancer attachment
+   */
+  readonly loadBalancer?: {
+    /** Security group of the ALB; the nodes admit it on each target's NodePort. */
+    readonly securityGroupId: string;
+    readonly targets: readonly EksLoadBalancerTarget[];
+  };
+  /**
+   * Refuse to delete the cluster until this is turned off.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+}
+
+const ACCESS_POLICY_ARN_PREFIX = "arn:aws:eks::aws:cluster-access-policy/";
+const MANAGED_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/";
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12]\d|3[0-2])$/;
+
+/** Graviton families end their generation with `g` (m7g, c7gn, r8gd, t4g) or are the first one, a1. */
+function architectureOf(instanceType: string): "ARM64" | "X86_64" {
+  const family = instanceType.split(".")[0] ?? "";
+  return /^(a1|[a-z]+\d+g[a-z]*)$/.test(family) ? "ARM64" : "X86_64";
+}
+
+/**
+ * An EKS cluster with a private (or CIDR-restricted) API endpoint, KMS-encrypted Secrets, every
+ * control-plane log type in an encrypted log group, access entries instead of the aws-auth
+ * ConfigMap, a managed node group whose launch template requires IMDSv2, an OIDC provider for IAM
+ * roles for service accounts, optional managed add-ons, and the ALB target group attachments.
+ *
+ * The ALB reaches the pods through NodePort Services on fixed ports: each target group (type
+ * `instance`) is attached to the node group's Auto Scaling group, so every node registers on every
+ * service's NodePort and kube-proxy forwards to a ready pod. Everything stays in Terraform, with no
+ * in-cluster controller to install, upgrade, grant IAM rights to or keep running. The upgrade path
+ * is the AWS Load Balancer Controller with TargetGroupBinding (target type `ip`, straight to the
+ * pods, one hop less), once running a controller is acceptable.
+ */
+export class EksCluster extends Construct {
+  readonly cluster: EksClusterResource;
+  /** HTTPS endpoint of the Kubernetes API. */
+  readonly endpoint: string;
+  /** Base64 PEM of the cluster's certificate authority, for the Kubernetes provider. */
+  readonly certificateAuthorityData: string;
+  readonly oidcProvider: IamOpenidConnectProvider;
+  readonly oidcProviderArn: string;
+  /** Issuer host and path without `https://`, the prefix of IRSA trust condition keys. */
+  readonly oidcIssuer: string;
+  readonly nodeGroup: EksNodeGroup;
+  readonly launchTemplate: LaunchTemplate;
+  /** Name of the node group's Auto Scaling group, where the target groups are attached. */
+  readonly autoscalingGroupName: string;
+  /** The EKS cluster security group; every node carries it, the ALB reaches the NodePorts through it. */
+  readonly nodeSecurityGroupId: string;
+  readonly clusterRole: IamRole;
+  readonly nodeRole: IamRole;
+  readonly logGroup: CloudwatchLogGroup;
+  /** Installed add-ons by name. */
+  readonly addons: Readonly<Partial<Record<EksAddonName, EksAddon>>>;
+
+  constructor(scope: Construct, id: string, props: EksClusterProps) {
+    super(scope, id);
+    const publicAccessCidrs = props.publicAccessCidrs ?? [];
+    const access = props.access ?? {};
+    const nodeCapacityType = props.nodeCapacityType ?? "ON_DEMAND";
+    const nodeRootVolumeGiB = props.nodeRootVolumeGiB ?? 50;
+    const nodeSecurityGroupIds = props.nodeSecurityGroupIds ?? [];
+    const imdsHopLimit = props.imdsHopLimit ?? 1;
+    const addonNames = props.addons ?? ["vpc-cni", "coredns", "kube-proxy"];
+    const targets = props.loadBalancer?.targets ?? [];
+    const deletionProtection = props.deletionProtection ?? false;
+
+    const owner = `EksCluster ${props.clusterName}`;
+    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(props.clusterName)) {
+      throw new Error(
+        `${owner}: clusterName must start with a letter or digit and hold letters, digits, hyphens and underscores, got "${props.clusterName}"`,
+      );
+    }
+    if (!/^1\.\d{2}$/.test(props.kubernetesVersion)) {
+      throw new Error(
+        `${owner}: kubernetesVersion must be a minor version such as "1.33", got "${props.kubernetesVersion}"`,
+      );
+    }
+    if (props.privateSubnetIds.length < 2) {
+      throw new Error(
+        `${owner}: privateSubnetIds must span at least 2 AZs, got ${props.privateSubnetIds.length} subnet(s)`,
+      );
+    }
+    assertLogRetention(owner, props.logRetentionDays);
+    for (const cidr of publicAccessCidrs) {
+      if (cidr === "0.0.0.0/0") {
+        throw new Error(
+          `${owner}: publicAccessCidrs must not contain 0.0.0.0/0 (the API would be open to the internet); list the CIDRs that need it, or none for a private endpoint`,
+        );
+      }
+      if (!Token.isUnresolved(cidr) && !IPV4_CIDR.test(cidr)) {
+        throw new Error(
+          `${owner}: publicAccessCidrs must hold IPv4 CIDRs such as 203.0.113.0/24, got "${cidr}"`,
+        );
+      }
+    }
+    for (const [name, entry] of Object.entries(access)) {
+      if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+        throw new Error(
+          `${owner}: access keys name constructs and must be PascalCase such as "GithubApply", got "${name}"`,
+        );
+      }
+      if (!Token.isUnresolved(entry.principalArn) && !ROLE_ARN.test(entry.principalArn)) {
+        throw new Error(
+          `${owner}: access ${name} principalArn must be an IAM role ARN, got "${entry.principalArn}"`,
+        );
+      }
+      if (entry.namespaces !== undefined && entry.namespaces.length === 0) {
+        throw new Error(
+          `${owner}: access ${name} namespaces must name at least one namespace, or be left out for the whole cluster`,
+        );
+      }
+    }
+    if (props.nodeInstanceTypes.length === 0)
+      throw new Error(`${owner}: nodeInstanceTypes must name at least one instance type`);
+    const invalidType = props.nodeInstanceTypes.find((t) => !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t));
+    if (invalidType !== undefined)
+      throw new Error(
+        `${owner}: nodeInstanceTypes must be EC2 instance types such as m7g.large, got "${invalidType}"`,
+      );
+    const architectures = [...new Set(props.nodeInstanceTypes.map(architectureOf))];
+    if (architectures.length > 1) {
+      throw new Error(
+        `${owner}: nodeInstanceTypes mix ARM64 and X86_64 (${props.nodeInstanceTypes.join(", ")}); one node group runs one architecture`,
+      );
+    }
+    if (!Number.isInteger(props.nodeMinSize) || props.nodeMinSize < 1) {
+      throw new Error(`${owner}: nodeMinSize must be an integer of at least 1, got ${props.nodeMinSize}`);
+    }
+    if (!Number.isInteger(props.nodeMaxSize) || props.nodeMaxSize < props.nodeMinSize) {
+      throw new Error(
+        `${owner}: nodeMaxSize must be an integer of at least nodeMinSize (${props.nodeMinSize}), got ${props.nodeMaxSize}`,
+      );
+    }
+    if (
+      !Number.isInteger(props.nodeDesiredSize) ||
+      props.nodeDesiredSize < props.nodeMinSize ||
+      props.nodeDesiredSize > props.nodeMaxSize
+    ) {
+      throw new Error(
+        `${owner}: nodeDesiredSize must be between nodeMinSize and nodeMaxSize (${props.nodeMinSize}..${props.nodeMaxSize}), got ${props.nodeDesiredSize}`,
+      );
+    }
+    if (!Number.isInteger(nodeRootVolumeGiB) || nodeRootVolumeGiB < 20 || nodeRootVolumeGiB > 16384) {
+      throw new Error(
+        `${owner}: nodeRootVolumeGiB must be an integer from 20 to 16384, got ${nodeRootVolumeGiB}`,
+      );
+    }
+    if (imdsHopLimit !== 1 && imdsHopLimit !== 2)
+      throw new Error(`${owner}: imdsHopLimit must be 1 or 2, got ${imdsHopLimit}`);
+    if (new Set(addonNames).size !== addonNames.length)
+      throw new Error(`${owner}: addons must not repeat an add-on, got ${addonNames.join(", ")}`);
+    const targetNames = new Set<string>();
+    const nodePorts = new Set<number>();
+    for (const target of targets) {
+      assertServiceName(owner, target.name);
+      assertPort(`${owner} target ${target.name}`, "nodePort", target.nodePort, 30000, 32767);
+      if (targetNames.has(target.name))
+        throw new Error(`${owner}: load balancer target "${target.name}" is defined twice`);
+      if (nodePorts.has(target.nodePort))
+        throw new Error(`${owner}: nodePort ${target.nodePort} is used by two load balancer targets`);
+      targetNames.add(target.name);
+      nodePorts.add(target.nodePort);
+    }
+
+    // Pre-created so EKS writes into an encrypted group with retention instead of creating its own.
+    this.logGroup = new CloudwatchLogGroup(this, "ControlPlaneLogGroup", {
+      name: `/aws/eks/${props.clusterName}/cluster`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
+    });
+
+    this.clusterRole = new IamRole(this, "ClusterRole", {
+      name: `${props.clusterName}-cluster`,
+      description: `EKS control plane of ${props.clusterName}`,
+      assumeRolePolicy: policyDocument(this, "ClusterTrust", [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole", "sts:TagSession"],
+          principals: [{ type: "Service", identifiers: ["eks.amazonaws.com"] }],
+        },
+      ]).json,
+    });
+    const clusterPolicy = new IamRolePolicyAttachment(this, "ClusterPolicy", {
+      role: this.clusterRole.name,
+      policyArn: `${MANAGED_POLICY_ARN_PREFIX}AmazonEKSClusterPolicy`,
+    });
+    const secretsEncryptionPolicy = new IamRolePolicy(this, "ClusterSecretsEncryption", {
+      name: "secrets-encryption",
+      role: this.clusterRole.id,
+      policy: policyDocument(this, "ClusterSecretsEncryptionDocument", [
+        {
+          sid: "EnvelopeEncryptSecrets",
+          effect: "Allow",
+          actions: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ListGrants"],
+          resources: [props.secretsKmsKeyArn],
+        },
+      ]).json,
+    });
+
+    this.cluster = new EksClusterResource(this, "Cluster", {
+      name: props.clusterName,
+      version: props.kubernetesVersion,
+      roleArn: this.clusterRole.arn,
+      vpcConfig: {
+        subnetIds: [...props.privateSubnetIds],
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicAccessCidrs.length > 0,
+        publicAccessCidrs: publicAccessCidrs.length > 0 ? [...publicAccessCidrs] : undefined,
+      },
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: props.secretsKmsKeyArn } },
+      enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+      deletionProtection,
+      dependsOn: [this.logGroup, clusterPolicy, secretsEncryptionPolicy],
+    });
+    this.endpoint = this.cluster.endpoint;
+    this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
+    this.nodeSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
+
+    for (const [name, entry] of Object.entries(access)) {
+      const accessEntry = new EksAccessEntry(this, `${name}AccessEntry`, {
+        clusterName: this.cluster.name,
+        principalArn: entry.principalArn,
+        type: "STANDARD",
+      });
+      new EksAccessPolicyAssociation(this, `${name}AccessPolicy`, {
+        clusterName: this.cluster.name,
+        principalArn: accessEntry.principalArn,
+        policyArn: `${ACCESS_POLICY_ARN_PREFIX}${entry.policy}`,
+        accessScope: entry.namespaces
+          ? { type: "namespace", namespaces: [...entry.namespaces] }
+          : { type: "cluster" },
+      });
+    }
+
+    // Thumbprints are optional since AWS provider 5.81: IAM trusts the EKS issuer through its own CA library.
+    this.oidcProvider = new IamOpenidConnectProvider(this, "OidcProvider", {
+      url: this.cluster.identity.get(0).oidc.get(0).issuer,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+    this.oidcProviderArn = this.oidcProvider.arn;
+    this.oidcIssuer = Fn.replace(this.oidcProvider.url, "https://", "");
+
+    this.nodeRole = new IamRole(this, "NodeRole", {
+      name: `${props.clusterName}-node`,
+      description: `Nodes of ${props.clusterName}: join the cluster, pull images, manage pod networking`,
+      assumeRolePolicy: policyDocument(this, "NodeTrust", [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }],
+        },
+      ]).json,
+    });
+    const nodePolicies = (
+      [
+        ["NodeWorkerPolicy", "AmazonEKSWorkerNodePolicy"],
+        ["NodeRegistryPolicy", "AmazonEC2ContainerRegistryPullOnly"],
+        ["NodeCniPolicy", "AmazonEKS_CNI_Policy"],
+      ] as const
+    ).map(
+      ([policyId, policy]) =>
+        new IamRolePolicyAttachment(this, policyId, {
+          role: this.nodeRole.name,
+          policyArn: `${MANAGED_POLICY_ARN_PREFIX}${policy}`,
+        }),
+    );
+
+    this.launchTemplate = new LaunchTemplate(this, "NodeLaunchTemplate", {
+      name: `${props.clusterName}-nodes`,
+      description: `Nodes of ${props.clusterName}: IMDSv2 only, encrypted gp3 root volume`,
+      updateDefaultVersion: true,
+      // Setting groups here replaces the ones EKS would add, so the cluster security group is named explicitly.
+      vpcSecurityGroupIds: [this.nodeSecurityGroupId, ...nodeSecurityGroupIds],
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: imdsHopLimit,
+        instanceMetadataTags: "disabled",
+      },
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: {
+            volumeSize: nodeRootVolumeGiB,
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
+        },
+      ],
+      tagSpecifications: [
+        { resourceType: "instance", tags: { Name: `${props.clusterName}-node` } },
+        { resourceType: "volume", tags: { Name: `${props.clusterName}-node` } },
+      ],
+    });
+
+    const addons: Partial<Record<EksAddonName, EksAddon>> = {};
+    const addon = (
+      name: EksAddonName,
+      extra: {
+        configurationValues?: string;
+        serviceAccountRoleArn?: string;
+        dependsOn?: EksNodeGroup[];
+      } = {},
+    ) =>
+      new EksAddon(this, `${pascalCase(name)}Addon`, {
+        clusterName: this.cluster.name,
+        addonName: name,
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        ...extra,
+      });
+    // Networking add-ons are DaemonSets and go in before the nodes, so the first nodes already enforce NetworkPolicies.
+    if (addonNames.includes("vpc-cni")) {
+      addons["vpc-cni"] = addon("vpc-cni", {
+        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+      });
+    }
+    if (addonNames.includes("kube-proxy")) addons["kube-proxy"] = addon("kube-proxy");
+
+    this.nodeGroup = new EksNodeGroup(this, "NodeGroup", {
+      clusterName: this.cluster.name,
+      nodeGroupNamePrefix: `${props.clusterName}-`,
+      nodeRoleArn: this.nodeRole.arn,
+      subnetIds: [...props.privateSubnetIds],
+      instanceTypes: [...props.nodeInstanceTypes],
+      amiType: architectures[0] === "ARM64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+      capacityType: nodeCapacityType,
+      launchTemplate: {
+        id: this.launchTemplate.id,
+        version: Token.asString(this.launchTemplate.latestVersion),
+      },
+      scalingConfig: {
+        minSize: props.nodeMinSize,
+        maxSize: props.nodeMaxSize,
+        desiredSize: props.nodeDesiredSize,
+      },
+      updateConfig: { maxUnavailable: 1 },
+      dependsOn: [...nodePolicies, ...Object.values(addons)],
+      // A replaced node group (new instance types) comes up before the old one drains.
+      lifecycle: { createBeforeDestroy: true },
+    });
+    this.autoscalingGroupName = this.nodeGroup.resources.get(0).autoscalingGroups.get(0).name;
+
+    // CoreDNS and the EBS CSI controller are Deployments: they only become healthy once nodes exist.
+    if (addonNames.includes("coredns")) addons.coredns = addon("coredns", { dependsOn: [this.nodeGroup] });
+    if (addonNames.includes("aws-ebs-csi-driver")) {
+      const ebsCsiRole = new IamRole(this, "EbsCsiRole", {
+        name: `${props.clusterName}-ebs-csi`,
+        description: `EBS CSI controller of ${props.clusterName}, through IRSA`,
+        assumeRolePolicy: policyDocument(this, "EbsCsiTrust", [
+          {
+            effect: "Allow",
+            actions: ["sts:AssumeRoleWithWebIdentity"],
+            principals: [{ type: "Federated", identifiers: [this.oidcProviderArn] }],
+            condition: [
+              {
+                test: "StringEquals",
+                variable: `${this.oidcIssuer}:sub`,
+                values: ["system:serviceaccount:kube-system:ebs-csi-controller-sa"],
+              },
+              { test: "StringEquals", variable: `${this.oidcIssuer}:aud`, values: ["sts.amazonaws.com"] },
+            ],
+          },
+        ]).json,
+      });
+      new IamRolePolicyAttachment(this, "EbsCsiPolicy", {
+        role: ebsCsiRole.name,
+        policyArn: `${MANAGED_POLICY_ARN_PREFIX}service-role/AmazonEBSCSIDriverPolicy`,
+      });
+      addons["aws-ebs-csi-driver"] = addon("aws-ebs-csi-driver", {
+        serviceAccountRoleArn: ebsCsiRole.arn,
+        dependsOn: [this.nodeGroup],
+      });
+    }
+    this.addons = addons;
+
+    if (props.loadBalancer) {
+      for (const target of targets) {
+        const targetId = pascalCase(target.name);
+        new AutoscalingAttachment(this, `${targetId}TargetGroupAttachment`, {
+          autoscalingGroupName: this.autoscalingGroupName,
+          lbTargetGroupArn: target.targetGroupArn,
+        });
+        new VpcSecurityGroupIngressRule(this, `${targetId}NodePortFromAlb`, {
+          securityGroupId: this.nodeSecurityGroupId,
+          referencedSecurityGroupId: props.loadBalancer.securityGroupId,
+          ipProtocol: "tcp",
+          fromPort: target.nodePort,
+          toPort: target.nodePort,
+          description: `ALB to the ${target.name} NodePort`,
+        });
+      }
+    }
+  }
+}
