@@ -135,15 +135,28 @@ describe("EksCluster", () => {
       });
     });
 
-    it("When synthesized, then the VPC CNI (enforcing NetworkPolicies), CoreDNS and kube-proxy add-ons are installed", () => {
+    it("When synthesized, then the VPC CNI (enforcing NetworkPolicies), CoreDNS, kube-proxy and metrics-server add-ons are installed", () => {
       const addons = resourcesOf(stack, "aws_eks_addon");
-      expect(addons.map((a) => a.addon_name).sort()).toEqual(["coredns", "kube-proxy", "vpc-cni"]);
+      expect(addons.map((a) => a.addon_name).sort()).toEqual([
+        "coredns",
+        "kube-proxy",
+        "metrics-server",
+        "vpc-cni",
+      ]);
       expect(addons.find((a) => a.addon_name === "vpc-cni")?.configuration_values).toBe(
         '{"enableNetworkPolicy":"true"}',
       );
-      expect(addons.find((a) => a.addon_name === "coredns")?.depends_on).toEqual([
-        expect.stringMatching(/^aws_eks_node_group\.Eks_NodeGroup_/),
-      ]);
+      for (const name of ["coredns", "metrics-server"]) {
+        expect(addons.find((a) => a.addon_name === name)?.depends_on).toEqual([
+          expect.stringMatching(/^aws_eks_node_group\.Eks_NodeGroup_/),
+        ]);
+      }
+      expect(onlyResource(stack, "aws_eks_node_group").depends_on).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^aws_eks_addon\.Eks_VpcCniAddon_/),
+          expect.stringMatching(/^aws_eks_addon\.Eks_KubeProxyAddon_/),
+        ]),
+      );
     });
 
     it("When synthesized, then the node role holds only the AWS managed node policies", () => {

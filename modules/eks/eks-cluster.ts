@@ -26,7 +26,7 @@ export const CONTROL_PLANE_LOG_TYPES = [
 ] as const;
 
 /** EKS managed add-ons this construct can install. */
-export type EksAddonName = "vpc-cni" | "coredns" | "kube-proxy" | "aws-ebs-csi-driver";
+export type EksAddonName = "vpc-cni" | "coredns" | "kube-proxy" | "metrics-server" | "aws-ebs-csi-driver";
 
 /** EKS access policies a principal can be granted. */
 export type EksAccessPolicyName =
@@ -120,9 +120,10 @@ export interface EksClusterProps {
    */
   readonly imdsHopLimit?: 1 | 2;
   /**
-   * EKS managed add-ons to install. The VPC CNI add-on is configured to enforce NetworkPolicies;
-   * without it the workloads' NetworkPolicies are not enforced.
-   * @default ["vpc-cni", "coredns", "kube-proxy"]
+   * EKS managed add-ons to install. The VPC CNI add-on is configured to enforce NetworkPolicies
+   * (without it the workloads' NetworkPolicies are not enforced); metrics-server feeds the
+   * HorizontalPodAutoscalers (without it they never scale).
+   * @default ["vpc-cni", "coredns", "kube-proxy", "metrics-server"]
    */
   readonly addons?: readonly EksAddonName[];
   /**
@@ -195,7 +196,7 @@ export class EksCluster extends Construct {
     const nodeRootVolumeGiB = props.nodeRootVolumeGiB ?? 50;
     const nodeSecurityGroupIds = props.nodeSecurityGroupIds ?? [];
     const imdsHopLimit = props.imdsHopLimit ?? 1;
-    const addonNames = props.addons ?? ["vpc-cni", "coredns", "kube-proxy"];
+    const addonNames = props.addons ?? ["vpc-cni", "coredns", "kube-proxy", "metrics-server"];
     const targets = props.loadBalancer?.targets ?? [];
     const deletionProtection = props.deletionProtection ?? false;
 
@@ -478,8 +479,10 @@ export class EksCluster extends Construct {
     });
     this.autoscalingGroupName = this.nodeGroup.resources.get(0).autoscalingGroups.get(0).name;
 
-    // CoreDNS and the EBS CSI controller are Deployments: they only become healthy once nodes exist.
-    if (addonNames.includes("coredns")) addons.coredns = addon("coredns", { dependsOn: [this.nodeGroup] });
+    // CoreDNS, metrics-server and the EBS CSI controller are Deployments: they only become healthy once nodes exist.
+    for (const name of ["coredns", "metrics-server"] as const) {
+      if (addonNames.includes(name)) addons[name] = addon(name, { dependsOn: [this.nodeGroup] });
+    }
     if (addonNames.includes("aws-ebs-csi-driver")) {
       const ebsCsiRole = new IamRole(this, "EbsCsiRole", {
         name: `${props.clusterName}-ebs-csi`,
