@@ -1,27 +1,108 @@
-/** Names of the deployable environments; one folder of state and one set of stacks each. */
+import type { ServiceName } from "@blueprint/service-kit/catalog";
+
+/** Names of the deployable environments; one AWS account, one set of stacks and state files each. */
 export type EnvironmentName = "dev" | "staging" | "prod";
 
 /**
+ * Security profile. `production` turns on the guards the validator insists on (multi-AZ database,
+ * deletion protection, final snapshot, backups of 7 days or more, NAT per AZ, WAF, 3+ brokers).
+ */
+export type Profile = "production" | "non-production";
+
+/** Where the services run: ECS Fargate, or EKS with a managed node group. */
+export type ComputeKind = "ecs" | "eks";
+
+/** Sizing of one service, as seed 001 sizes DEV/QAT/UAT/PROD. */
+export interface ServiceSizing {
+  /** Desired tasks or pods at deploy time. */
+  readonly replicas: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** CPU request in millicores (ECS: task CPU units are derived from it). */
+  readonly cpuRequestMillicores: number;
+  readonly cpuLimitMillicores: number;
+  readonly memoryRequestMiB: number;
+  readonly memoryLimitMiB: number;
+}
+
+/**
  * Everything that differs between environments. Files in this folder hold data only;
- * `validateEnvironment` checks them before anything is synthesized.
+ * `validateEnvironments` checks them before anything is synthesized.
  */
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
-  /** 12-digit AWS account id the environment deploys into. */
+  readonly profile: Profile;
+  /** 12-digit AWS account id the environment deploys into; the provider refuses any other. */
   readonly accountId: string;
   readonly region: string;
   readonly network: {
-    /** IPv4 CIDR of the VPC, /16 to /20. Must not overlap another environment's. */
+    /** Private IPv4 CIDR of the VPC, /16 to /20. Must not overlap another environment's. */
     readonly vpcCidr: string;
     /** Availability zones to spread subnets over: 2 or 3. */
     readonly azCount: number;
+    /** One NAT gateway for the VPC (cheaper) or one per AZ (survives an AZ outage). */
+    readonly natGateways: "single" | "perAz";
+    /** Interface endpoints for ECR, Secrets Manager, CloudWatch Logs and STS (cost per AZ-hour). */
+    readonly interfaceEndpoints: boolean;
   };
-  /** Where Terraform state lives; the bucket and table come from the bootstrap stack. */
+  readonly database: {
+    /** RDS instance class, e.g. db.t4g.medium. */
+    readonly instanceClass: string;
+    readonly allocatedStorageGiB: number;
+    /** Storage autoscaling ceiling. */
+    readonly maxAllocatedStorageGiB: number;
+    /** 1 to 35 days; point-in-time recovery covers the same window. */
+    readonly backupRetentionDays: number;
+    readonly multiAz: boolean;
+    readonly deletionProtection: boolean;
+    /** Take a final snapshot when the instance is destroyed. */
+    readonly finalSnapshot: boolean;
+    /** 7 (free tier) or a multiple of 31 up to 731. */
+    readonly performanceInsightsRetentionDays: number;
+  };
+  readonly kafka: {
+    /** MSK broker instance type, e.g. kafka.t3.small or kafka.m7g.large. */
+    readonly brokerInstanceType: string;
+    /** A multiple of the AZ count; MSK places brokers evenly across the subnets. */
+    readonly brokerCount: number;
+    readonly storagePerBrokerGiB: number;
+  };
+  readonly compute: {
+    readonly kind: ComputeKind;
+    /** EKS only: Kubernetes version and managed node group. */
+    readonly eks?: {
+      readonly kubernetesVersion: string;
+      readonly nodeInstanceTypes: readonly string[];
+      readonly nodeMin: number;
+      readonly nodeMax: number;
+      readonly nodeDesired: number;
+      /** CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only. */
+      readonly publicAccessCidrs: readonly string[];
+    };
+  };
+  readonly services: Readonly<Record<ServiceName, ServiceSizing>>;
+  readonly edge: {
+    /** Public host name the ALB serves, e.g. api.dev.example.com. */
+    readonly domainName: string;
+    /** Route 53 hosted zone for DNS validation and the alias record; without it, validate the certificate yourself. */
+    readonly hostedZoneId?: string;
+    /** AWS managed rule groups in front of the ALB. */
+    readonly waf: boolean;
+    readonly deletionProtection: boolean;
+  };
+  /** Retention of every CloudWatch log group (flow logs, services, brokers, control plane). */
+  readonly logRetentionDays: number;
+  /** Who is told when alarms fire. */
+  readonly alerts: {
+    readonly emails: readonly string[];
+  };
+  /** Where Terraform state lives; the bucket and table come from the environment's bootstrap stack. */
   readonly state: {
     readonly bucket: string;
     readonly lockTable: string;
-    readonly region: string;
   };
+  /** The GitHub repository (owner/name) whose workflows may assume the plan, apply and deploy roles. */
+  readonly githubRepository: string;
   /** Added to every resource through the provider's default tags. */
   readonly tags: {
     readonly owner: string;

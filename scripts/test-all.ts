@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Dependency } from "./deps/dependency";
 import { DependencyStartError, downAll, localDependencies, upAll } from "./deps/registry";
 import { loadSettings } from "./deps/settings";
+import { checkovSuite } from "./test/checkov";
 import { checkSuite, jestSuite, type Suite, type SuiteResult, vitestSuite } from "./test/suites";
 
 /**
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
 
   await runSuite(checkSuite("lint (biome)", "biome", ["ci", "--colors=off", "."]));
   await runSuite(checkSuite("typecheck (tsc)", "tsc", ["-p", "tsconfig.json"]));
+  await runSuite(checkovSuite(settings.localDir));
 
   const deps = localDependencies(settings);
   let started: Dependency[] = [];

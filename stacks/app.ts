@@ -1,11 +1,28 @@
 import type { App } from "cdktf";
 import type { EnvironmentConfig } from "../environments";
+import { BootstrapStack } from "./bootstrap-stack";
+import { DataStack } from "./data-stack";
+import { EdgeStack } from "./edge-stack";
+import { MessagingStack } from "./messaging-stack";
 import { NetworkStack } from "./network-stack";
 
-/** Adds every stack of each environment to `app`. */
-export function buildStacks(app: App, environments: readonly EnvironmentConfig[]): App {
+export interface BuildOptions {
+  /** Backend of the bootstrap stacks: `local` for the first apply, `s3` after migrating. @default "local" */
+  readonly bootstrapBackend?: "local" | "s3";
+}
+
+/** Adds every stack of each environment to `app`, wired by cross-stack references. */
+export function buildStacks(
+  app: App,
+  environments: readonly EnvironmentConfig[],
+  options: BuildOptions = {},
+): App {
   for (const env of environments) {
-    new NetworkStack(app, env);
+    new BootstrapStack(app, env, options.bootstrapBackend ?? "local");
+    const network = new NetworkStack(app, env);
+    new DataStack(app, env, network);
+    new MessagingStack(app, env, network);
+    new EdgeStack(app, env, network);
   }
   return app;
 }

@@ -1,24 +1,32 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { S3Backend, TerraformStack } from "cdktf";
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
-  /** Layer name, e.g. "network"; part of the stack id and of the state key. */
+  /** Layer name, e.g. "network"; part of the stack id (`<env>-<layer>`) and of the state key. */
   readonly layer: string;
+  /**
+   * `s3`: remote state, encrypted, locked by DynamoDB and by an S3 lockfile.
+   * `local`: a local file; only the bootstrap stack's first run, before the bucket exists.
+   * @default "s3"
+   */
+  readonly backend?: "s3" | "local";
 }
 
 /**
- * Base of every per-environment stack: the AWS provider with default tags and an S3 backend
- * with its own state key, encryption and DynamoDB locking.
+ * Base of every per-environment stack: the AWS provider pinned to the environment's account with
+ * default tags (environment, owner, cost center, ManagedBy, stack), and the state backend.
  */
 export class EnvironmentStack extends TerraformStack {
   readonly env: EnvironmentConfig;
+  readonly layer: string;
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
     super(scope, `${props.env.name}-${props.layer}`);
     this.env = props.env;
+    this.layer = props.layer;
     new AwsProvider(this, "Aws", {
       region: props.env.region,
       allowedAccountIds: [props.env.accountId],
@@ -29,17 +37,29 @@ export class EnvironmentStack extends TerraformStack {
             Owner: props.env.tags.owner,
             CostCenter: props.env.tags.costCenter,
             ManagedBy: "cdktf",
-            Stack: props.layer,
+            Stack: `${props.env.name}-${props.layer}`,
           },
         },
       ],
     });
-    new S3Backend(this, {
-      bucket: props.env.state.bucket,
-      key: `${props.env.name}/${props.layer}.tfstate`,
-      region: props.env.state.region,
-      encrypt: true,
-      dynamodbTable: props.env.state.lockTable,
-    });
+    if ((props.backend ?? "s3") === "local") {
+      new LocalBackend(this, { path: `${props.env.name}-${props.layer}.tfstate` });
+    } else {
+      new S3Backend(this, {
+        bucket: props.env.state.bucket,
+        key: `${props.env.name}/${props.layer}.tfstate`,
+        region: props.env.region,
+        encrypt: true,
+        dynamodbTable: props.env.state.lockTable,
+      });
+      // Terraform >= 1.10 locks with an S3 lockfile; cdktf's S3Backend does not know the field yet.
+      // The DynamoDB table stays until every user runs a Terraform that supports the lockfile.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    }
+  }
+
+  /** A stack output with a description (the only place outputs are declared). */
+  protected output(id: string, value: unknown, description: string, sensitive = false): TerraformOutput {
+    return new TerraformOutput(this, id, { value, description, sensitive });
   }
 }

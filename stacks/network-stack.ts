@@ -1,22 +1,45 @@
-import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
+import { EncryptionKey } from "../modules/kms/encryption-key";
 import { Network } from "../modules/network/network";
+import { PlatformSecurityGroups } from "../modules/network/security-groups";
 import { EnvironmentStack } from "./environment-stack";
+import { serviceRoutes } from "./service-routing";
 
-/** Network layer: VPC and its subnets; the other layers reference its outputs. */
+/** Network layer: VPC, subnets, NAT, endpoints, flow logs, the shared security groups and the log key. */
 export class NetworkStack extends EnvironmentStack {
   readonly network: Network;
+  readonly securityGroups: PlatformSecurityGroups;
+  /** KMS key for every CloudWatch log group of the environment. */
+  readonly logKey: EncryptionKey;
 
   constructor(scope: Construct, env: EnvironmentConfig) {
     super(scope, { env, layer: "network" });
+    const name = `blueprint-${env.name}`;
+    this.logKey = new EncryptionKey(this, "LogKey", {
+      alias: `${name}-logs`,
+      description: `CloudWatch Logs of ${env.name}`,
+      accountId: env.accountId,
+      region: env.region,
+      servicePrincipals: ["logs"],
+    });
     this.network = new Network(this, "Network", {
+      name,
       vpcCidr: env.network.vpcCidr,
-      namePrefix: `blueprint-${env.name}`,
+      region: env.region,
+      azCount: env.network.azCount,
+      natGateways: env.network.natGateways,
+      interfaceEndpoints: env.network.interfaceEndpoints,
+      flowLogRetentionDays: env.logRetentionDays,
+      logKmsKeyArn: this.logKey.arn,
     });
-    new TerraformOutput(this, "vpc_id", {
-      value: this.network.vpc.id,
-      description: "ID of the environment's VPC",
+    this.securityGroups = new PlatformSecurityGroups(this, "SecurityGroups", {
+      name,
+      vpcId: this.network.vpc.id,
+      vpcCidr: env.network.vpcCidr,
+      targetPorts: serviceRoutes(env.compute.kind).map((r) => ({ from: r.targetPort, to: r.targetPort })),
     });
+    this.output("vpc_id", this.network.vpc.id, "ID of the environment's VPC");
+    this.output("private_subnet_ids", this.network.privateSubnetIds, "Private subnets (services, brokers)");
   }
 }

@@ -1,24 +1,278 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { policyDocument } from "../iam/policy-document";
+import { subnetPlan } from "./cidr";
+
+/** Services reached privately through interface endpoints when `interfaceEndpoints` is on. */
+export const INTERFACE_ENDPOINT_SERVICES = [
+  "ecr.api",
+  "ecr.dkr",
+  "secretsmanager",
+  "logs",
+  "sts",
+  "kms",
+] as const;
 
 export interface NetworkProps {
-  /** IPv4 CIDR block of the VPC. */
+  /** Prefix of resource names and Name tags, e.g. `blueprint-prod`. */
+  readonly name: string;
+  /** Private IPv4 CIDR of the VPC, /16 to /20. */
   readonly vpcCidr: string;
-  /** Name tag prefix for the network's resources. */
-  readonly namePrefix: string;
+  readonly region: string;
+  /** Availability zones to use: 2 or 3. */
+  readonly azCount: number;
+  /**
+   * Zone names, pinned so the network never moves when AWS adds a zone to the region.
+   * @default the region's first zones: `<region>a`, `<region>b`, `<region>c`
+   */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * `single`: one NAT gateway shared by all AZs; `perAz`: one per AZ, so losing an AZ
+   * does not cut the others off the internet.
+   * @default "perAz"
+   */
+  readonly natGateways?: "single" | "perAz";
+  /** Retention of the flow log group. @default 90 */
+  readonly flowLogRetentionDays?: number;
+  /** KMS key encrypting the flow log group. */
+  readonly logKmsKeyArn: string;
+  /**
+   * Interface endpoints for ECR, Secrets Manager, CloudWatch Logs, STS and KMS in the private subnets.
+   * @default false (traffic to those APIs goes through NAT)
+   */
+  readonly interfaceEndpoints?: boolean;
 }
 
-/** The environment's VPC. */
+/**
+ * A VPC over 2 or 3 AZs with public subnets (load balancer, NAT), private subnets (services,
+ * brokers) and isolated subnets without any internet route (database); flow logs of all traffic
+ * to an encrypted log group; an S3 gateway endpoint; the default security group emptied.
+ */
 export class Network extends Construct {
   readonly vpc: Vpc;
+  readonly vpcCidr: string;
+  readonly publicSubnetIds: string[];
+  readonly privateSubnetIds: string[];
+  readonly isolatedSubnetIds: string[];
+  readonly flowLogGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
+    const natGateways = props.natGateways ?? "perAz";
+    const flowLogRetentionDays = props.flowLogRetentionDays ?? 90;
+    const interfaceEndpoints = props.interfaceEndpoints ?? false;
+    const availabilityZones =
+      props.availabilityZones ?? ["a", "b", "c"].slice(0, props.azCount).map((z) => `${props.region}${z}`);
+    if (!Number.isInteger(props.azCount) || props.azCount < 2 || props.azCount > 3) {
+      throw new Error(`Network ${props.name}: azCount must be 2 or 3, got ${props.azCount}`);
+    }
+    if (availabilityZones.length !== props.azCount) {
+      throw new Error(
+        `Network ${props.name}: availabilityZones must list azCount (${props.azCount}) zones, got ${availabilityZones.length}`,
+      );
+    }
+    if (!Token.isUnresolved(props.vpcCidr)) {
+      const prefix = Number(props.vpcCidr.split("/")[1]);
+      if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(props.vpcCidr) || prefix < 16 || prefix > 20) {
+        throw new Error(
+          `Network ${props.name}: vpcCidr must be an IPv4 CIDR from /16 to /20, got "${props.vpcCidr}"`,
+        );
+      }
+    }
+
+    this.vpcCidr = props.vpcCidr;
     this.vpc = new Vpc(this, "Vpc", {
       cidrBlock: props.vpcCidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
-      tags: { Name: `${props.namePrefix}-vpc` },
+      tags: { Name: props.name },
+    });
+    // Terraform adopts the VPC's default security group and removes its allow-all rules.
+    new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-default-unused` },
+    });
+
+    const igw = new InternetGateway(this, "InternetGateway", {
+      vpcId: this.vpc.id,
+      tags: { Name: props.name },
+    });
+    const publicRoutes = new RouteTable(this, "PublicRoutes", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-public` },
+    });
+    new Route(this, "PublicDefaultRoute", {
+      routeTableId: publicRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+    const isolatedRoutes = new RouteTable(this, "IsolatedRoutes", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-isolated` },
+    });
+
+    this.publicSubnetIds = [];
+    this.privateSubnetIds = [];
+    this.isolatedSubnetIds = [];
+    const privateRouteTableIds: string[] = [];
+    const nats: NatGateway[] = [];
+    for (let az = 0; az < props.azCount; az++) {
+      const zone = availabilityZones[az] as string;
+      const plan = subnetPlan(props.vpcCidr, az);
+      const suffix = String.fromCharCode(97 + az);
+      const publicSubnet = new Subnet(this, `Public${az}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: zone,
+        cidrBlock: plan.public,
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.name}-public-${suffix}`, Tier: "public", "kubernetes.io/role/elb": "1" },
+      });
+      new RouteTableAssociation(this, `Public${az}Routes`, {
+        subnetId: publicSubnet.id,
+        routeTableId: publicRoutes.id,
+      });
+      this.publicSubnetIds.push(publicSubnet.id);
+
+      if (az === 0 || natGateways === "perAz") {
+        const eip = new Eip(this, `NatIp${az}`, {
+          domain: "vpc",
+          tags: { Name: `${props.name}-nat-${suffix}` },
+        });
+        nats.push(
+          new NatGateway(this, `Nat${az}`, {
+            allocationId: eip.id,
+            subnetId: publicSubnet.id,
+            tags: { Name: `${props.name}-${suffix}` },
+            dependsOn: [igw],
+          }),
+        );
+      }
+      const nat = nats[natGateways === "perAz" ? az : 0] as NatGateway;
+
+      const privateSubnet = new Subnet(this, `Private${az}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: zone,
+        cidrBlock: plan.private,
+        tags: {
+          Name: `${props.name}-private-${suffix}`,
+          Tier: "private",
+          "kubernetes.io/role/internal-elb": "1",
+        },
+      });
+      const privateRoutes = new RouteTable(this, `PrivateRoutes${az}`, {
+        vpcId: this.vpc.id,
+        tags: { Name: `${props.name}-private-${suffix}` },
+      });
+      new Route(this, `PrivateDefaultRoute${az}`, {
+        routeTableId: privateRoutes.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: nat.id,
+      });
+      new RouteTableAssociation(this, `Private${az}Routes`, {
+        subnetId: privateSubnet.id,
+        routeTableId: privateRoutes.id,
+      });
+      this.privateSubnetIds.push(privateSubnet.id);
+      privateRouteTableIds.push(privateRoutes.id);
+
+      const isolatedSubnet = new Subnet(this, `Isolated${az}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: zone,
+        cidrBlock: plan.isolated,
+        tags: { Name: `${props.name}-isolated-${suffix}`, Tier: "isolated" },
+      });
+      new RouteTableAssociation(this, `Isolated${az}Routes`, {
+        subnetId: isolatedSubnet.id,
+        routeTableId: isolatedRoutes.id,
+      });
+      this.isolatedSubnetIds.push(isolatedSubnet.id);
+    }
+
+    new VpcEndpoint(this, "S3Endpoint", {
+      vpcId: this.vpc.id,
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [...privateRouteTableIds, isolatedRoutes.id],
+      tags: { Name: `${props.name}-s3` },
+    });
+
+    if (interfaceEndpoints) {
+      const endpointSg = new SecurityGroup(this, "EndpointSecurityGroup", {
+        name: `${props.name}-endpoints`,
+        description: "HTTPS from inside the VPC to AWS interface endpoints",
+        vpcId: this.vpc.id,
+        tags: { Name: `${props.name}-endpoints` },
+      });
+      new VpcSecurityGroupIngressRule(this, "EndpointHttpsFromVpc", {
+        securityGroupId: endpointSg.id,
+        description: "HTTPS from the VPC",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: props.vpcCidr,
+      });
+      for (const service of INTERFACE_ENDPOINT_SERVICES) {
+        new VpcEndpoint(this, `Endpoint-${service}`, {
+          vpcId: this.vpc.id,
+          serviceName: `com.amazonaws.${props.region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: this.privateSubnetIds,
+          securityGroupIds: [endpointSg.id],
+          tags: { Name: `${props.name}-${service}` },
+        });
+      }
+    }
+
+    this.flowLogGroup = new CloudwatchLogGroup(this, "FlowLogGroup", {
+      name: `/vpc/${props.name}/flow-logs`,
+      retentionInDays: flowLogRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
+    });
+    const flowLogRole = new IamRole(this, "FlowLogRole", {
+      name: `${props.name}-flow-logs`,
+      assumeRolePolicy: policyDocument(this, "FlowLogTrust", [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["vpc-flow-logs.amazonaws.com"] }],
+        },
+      ]).json,
+    });
+    new IamRolePolicy(this, "FlowLogRolePolicy", {
+      role: flowLogRole.name,
+      name: "write-flow-logs",
+      policy: policyDocument(this, "FlowLogWrite", [
+        {
+          effect: "Allow",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          resources: [this.flowLogGroup.arn, `${this.flowLogGroup.arn}:*`],
+        },
+      ]).json,
+    });
+    new FlowLog(this, "FlowLog", {
+      vpcId: this.vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: this.flowLogGroup.arn,
+      iamRoleArn: flowLogRole.arn,
+      maxAggregationInterval: 60,
     });
   }
 }

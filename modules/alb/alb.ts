@@ -1,0 +1,321 @@
+import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
+import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA as S3BucketVersioning } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
+import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
+import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
+import { Fn, TerraformIterator } from "cdktf";
+import { Construct } from "constructs";
+import { policyDocument } from "../iam/policy-document";
+
+/** TLS 1.3 with TLS 1.2 fallback, AWS's recommended policy for internet-facing listeners. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** AWS managed rule groups applied when the WAF is on, in priority order. */
+export const WAF_MANAGED_RULE_GROUPS = [
+  "AWSManagedRulesAmazonIpReputationList",
+  "AWSManagedRulesCommonRuleSet",
+  "AWSManagedRulesKnownBadInputsRuleSet",
+] as const;
+
+export interface AlbRoute {
+  /** Service name; names the target group. */
+  readonly name: string;
+  /** Path prefix such as `/users`; both `/users` and `/users/*` are routed. */
+  readonly pathPrefix: string;
+  /** Port the targets listen on (container port for `ip`, NodePort for `instance`). */
+  readonly targetPort: number;
+}
+
+export interface AlbProps {
+  /** Prefix of resource names, e.g. `blueprint-prod`. */
+  readonly name: string;
+  readonly vpcId: string;
+  readonly publicSubnetIds: readonly string[];
+  readonly securityGroupId: string;
+  /** Public host name served, e.g. `api.example.com`. */
+  readonly domainName: string;
+  /** With a hosted zone the certificate is DNS-validated and an alias record created. @default none */
+  readonly hostedZoneId?: string;
+  readonly routes: readonly AlbRoute[];
+  /** `ip` for ECS tasks (awsvpc), `instance` for EKS NodePorts. */
+  readonly targetType: "ip" | "instance";
+  /** Readiness path the target groups probe. @default "/ready" */
+  readonly healthCheckPath?: string;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** AWS managed rule groups and a per-IP rate limit in front of the listener. @default true */
+  readonly waf?: boolean;
+  /** Requests per 5 minutes per client IP before the WAF blocks. @default 2000 */
+  readonly wafRateLimit?: number;
+  /** Days access logs are kept. @default 90 */
+  readonly accessLogRetentionDays?: number;
+  /** KMS key encrypting the WAF log group. */
+  readonly logKmsKeyArn: string;
+  /** Retention of the WAF log group. @default 90 */
+  readonly logRetentionDays?: number;
+}
+
+/**
+ * Internet-facing Application Load Balancer: HTTPS only (HTTP redirected) with a TLS 1.3 policy and
+ * an ACM certificate, path rules to one target group per service, invalid header fields dropped,
+ * access logs to an encrypted, private bucket, optional WAF with AWS managed rules.
+ */
+export class Alb extends Construct {
+  readonly loadBalancer: Lb;
+  readonly httpsListener: LbListener;
+  readonly certificate: AcmCertificate;
+  readonly targetGroups: Record<string, LbTargetGroup>;
+  readonly accessLogBucket: S3Bucket;
+  readonly webAcl?: Wafv2WebAcl;
+
+  constructor(scope: Construct, id: string, props: AlbProps) {
+    super(scope, id);
+    const healthCheckPath = props.healthCheckPath ?? "/ready";
+    const deletionProtection = props.deletionProtection ?? true;
+    const waf = props.waf ?? true;
+    const wafRateLimit = props.wafRateLimit ?? 2000;
+    const accessLogRetentionDays = props.accessLogRetentionDays ?? 90;
+    const logRetentionDays = props.logRetentionDays ?? 90;
+    if (props.routes.length === 0) throw new Error(`Alb ${props.name}: routes must not be empty`);
+    for (const route of props.routes) {
+      if (!/^\/[a-z0-9-]+$/.test(route.pathPrefix)) {
+        throw new Error(
+          `Alb ${props.name}: pathPrefix of ${route.name} must look like "/users", got "${route.pathPrefix}"`,
+        );
+      }
+    }
+    if (props.publicSubnetIds.length < 2) {
+      throw new Error(
+        `Alb ${props.name}: publicSubnetIds must span at least 2 AZs, got ${props.publicSubnetIds.length}`,
+      );
+    }
+    if (wafRateLimit < 10)
+      throw new Error(`Alb ${props.name}: wafRateLimit must be at least 10, got ${wafRateLimit}`);
+
+    this.accessLogBucket = new S3Bucket(this, "AccessLogs", {
+      bucketPrefix: `${props.name}-alb-logs-`,
+      forceDestroy: false,
+    });
+    new S3BucketPublicAccessBlock(this, "AccessLogsPublicAccess", {
+      bucket: this.accessLogBucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "AccessLogsOwnership", {
+      bucket: this.accessLogBucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketVersioning(this, "AccessLogsVersioning", {
+      bucket: this.accessLogBucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    // ALB access log delivery supports SSE-S3 only, not SSE-KMS.
+    new S3BucketServerSideEncryptionConfiguration(this, "AccessLogsEncryption", {
+      bucket: this.accessLogBucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+    new S3BucketLifecycleConfiguration(this, "AccessLogsLifecycle", {
+      bucket: this.accessLogBucket.id,
+      rule: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          expiration: [{ days: accessLogRetentionDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 7 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+    const elbAccount = new DataAwsElbServiceAccount(this, "ElbAccount");
+    new S3BucketPolicy(this, "AccessLogsPolicy", {
+      bucket: this.accessLogBucket.id,
+      policy: policyDocument(this, "AccessLogsPolicyDocument", [
+        {
+          sid: "AlbLogDelivery",
+          effect: "Allow",
+          principals: [{ type: "AWS", identifiers: [elbAccount.arn] }],
+          actions: ["s3:PutObject"],
+          resources: [`${this.accessLogBucket.arn}/alb/*`],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+          resources: [this.accessLogBucket.arn, `${this.accessLogBucket.arn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+
+    this.loadBalancer = new Lb(this, "LoadBalancer", {
+      name: `${props.name}-alb`.slice(0, 32),
+      loadBalancerType: "application",
+      internal: false,
+      subnets: [...props.publicSubnetIds],
+      securityGroups: [props.securityGroupId],
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: deletionProtection,
+      desyncMitigationMode: "strictest",
+      accessLogs: { bucket: this.accessLogBucket.id, prefix: "alb", enabled: true },
+    });
+
+    this.certificate = new AcmCertificate(this, "Certificate", {
+      domainName: props.domainName,
+      validationMethod: "DNS",
+      lifecycle: { createBeforeDestroy: true },
+    });
+    let certificateArn = this.certificate.arn;
+    if (props.hostedZoneId) {
+      const options = TerraformIterator.fromComplexList(
+        this.certificate.domainValidationOptions,
+        "domain_name",
+      );
+      const records = new Route53Record(this, "CertificateValidationRecords", {
+        forEach: options,
+        zoneId: props.hostedZoneId,
+        name: options.getString("resource_record_name"),
+        type: options.getString("resource_record_type"),
+        records: [options.getString("resource_record_value")],
+        ttl: 60,
+        allowOverwrite: true,
+      });
+      const validation = new AcmCertificateValidation(this, "CertificateValidation", {
+        certificateArn: this.certificate.arn,
+        validationRecordFqdns: Fn.tolist(Fn.lookupNested(records, ["*", "fqdn"])) as unknown as string[],
+      });
+      certificateArn = validation.certificateArn;
+      new Route53Record(this, "Alias", {
+        zoneId: props.hostedZoneId,
+        name: props.domainName,
+        type: "A",
+        alias: {
+          name: this.loadBalancer.dnsName,
+          zoneId: this.loadBalancer.zoneId,
+          evaluateTargetHealth: true,
+        },
+      });
+    }
+
+    new LbListener(this, "HttpRedirect", {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultAction: [
+        { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } },
+      ],
+    });
+    this.httpsListener = new LbListener(this, "Https", {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: TLS_POLICY,
+      certificateArn,
+      defaultAction: [
+        {
+          type: "fixed-response",
+          fixedResponse: {
+            contentType: "application/json",
+            statusCode: "404",
+            messageBody: '{"error":"not found"}',
+          },
+        },
+      ],
+    });
+
+    this.targetGroups = {};
+    props.routes.forEach((route, index) => {
+      const targetGroup = new LbTargetGroup(this, `Target-${route.name}`, {
+        name: `${props.name}-${route.name}`.slice(0, 32),
+        port: route.targetPort,
+        protocol: "HTTP",
+        targetType: props.targetType,
+        vpcId: props.vpcId,
+        deregistrationDelay: "30",
+        healthCheck: {
+          path: healthCheckPath,
+          matcher: "200",
+          interval: 15,
+          timeout: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+      });
+      this.targetGroups[route.name] = targetGroup;
+      new LbListenerRule(this, `Rule-${route.name}`, {
+        listenerArn: this.httpsListener.arn,
+        priority: 100 + index * 10,
+        action: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        condition: [{ pathPattern: { values: [route.pathPrefix, `${route.pathPrefix}/*`] } }],
+      });
+    });
+
+    if (waf) {
+      this.webAcl = new Wafv2WebAcl(this, "WebAcl", {
+        name: `${props.name}-alb`,
+        scope: "REGIONAL",
+        defaultAction: { allow: {} },
+        visibilityConfig: {
+          cloudwatchMetricsEnabled: true,
+          metricName: `${props.name}-alb`,
+          sampledRequestsEnabled: true,
+        },
+        rule: [
+          ...WAF_MANAGED_RULE_GROUPS.map((group, i) => ({
+            name: group,
+            priority: i + 1,
+            overrideAction: { none: {} },
+            // The provider types `statement` as free-form (it nests recursively): keys are Terraform's.
+            statement: { managed_rule_group_statement: { name: group, vendor_name: "AWS" } },
+            visibilityConfig: {
+              cloudwatchMetricsEnabled: true,
+              metricName: group,
+              sampledRequestsEnabled: true,
+            },
+          })),
+          {
+            name: "RateLimitPerIp",
+            priority: WAF_MANAGED_RULE_GROUPS.length + 1,
+            action: { block: {} },
+            statement: { rate_based_statement: { limit: wafRateLimit, aggregate_key_type: "IP" } },
+            visibilityConfig: {
+              cloudwatchMetricsEnabled: true,
+              metricName: "RateLimitPerIp",
+              sampledRequestsEnabled: true,
+            },
+          },
+        ],
+      });
+      new Wafv2WebAclAssociation(this, "WebAclAssociation", {
+        resourceArn: this.loadBalancer.arn,
+        webAclArn: this.webAcl.arn,
+      });
+      const wafLogs = new CloudwatchLogGroup(this, "WafLogs", {
+        name: `aws-waf-logs-${props.name}`,
+        retentionInDays: logRetentionDays,
+        kmsKeyId: props.logKmsKeyArn,
+      });
+      new Wafv2WebAclLoggingConfiguration(this, "WebAclLogging", {
+        resourceArn: this.webAcl.arn,
+        logDestinationConfigs: [wafLogs.arn],
+      });
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { Construct } from "constructs";
+
+export interface ServiceSecretSpec {
+  /** Secret name suffix, e.g. `user-service/database`. */
+  readonly name: string;
+  readonly description: string;
+}
+
+export interface ServiceSecretsProps {
+  /** Secret names are `<prefix>/<spec.name>`, e.g. `blueprint/prod/user-service/database`. */
+  readonly prefix: string;
+  readonly secrets: readonly ServiceSecretSpec[];
+  /** KMS key encrypting the secret values. */
+  readonly kmsKeyArn: string;
+  /** Days a deleted secret can be restored. @default 30 */
+  readonly recoveryWindowDays?: number;
+}
+
+/**
+ * The Secrets Manager entries the services read. Terraform creates the containers only: values are
+ * written by the database bootstrap (service role passwords) and by operators (SMTP credentials),
+ * so no secret value ever appears in code, plans or state.
+ */
+export class ServiceSecrets extends Construct {
+  readonly secrets: Record<string, SecretsmanagerSecret>;
+
+  constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
+    super(scope, id);
+    const recoveryWindowDays = props.recoveryWindowDays ?? 30;
+    if (recoveryWindowDays !== 0 && (recoveryWindowDays < 7 || recoveryWindowDays > 30)) {
+      throw new Error(`ServiceSecrets: recoveryWindowDays must be 0 or 7 to 30, got ${recoveryWindowDays}`);
+    }
+    this.secrets = {};
+    for (const spec of props.secrets) {
+      if (this.secrets[spec.name]) throw new Error(`ServiceSecrets: secret "${spec.name}" is declared twice`);
+      this.secrets[spec.name] = new SecretsmanagerSecret(this, `Secret-${spec.name.replace(/\//g, "-")}`, {
+        name: `${props.prefix}/${spec.name}`,
+        description: spec.description,
+        kmsKeyId: props.kmsKeyArn,
+        recoveryWindowInDays: recoveryWindowDays,
+      });
+    }
+  }
+}

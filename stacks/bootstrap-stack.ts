@@ -1,0 +1,41 @@
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../environments";
+import { GithubPipelineRoles } from "../modules/iam/github-oidc";
+import { EncryptionKey } from "../modules/kms/encryption-key";
+import { StateBackend } from "../modules/state/state-backend";
+import { EnvironmentStack } from "./environment-stack";
+
+/**
+ * Run once per account by a person with administrator credentials: the state bucket and lock table
+ * every other stack uses, and the GitHub OIDC provider with the plan and apply roles the pipelines
+ * assume. First applied on local state, then migrated into the bucket it created (see README).
+ */
+export class BootstrapStack extends EnvironmentStack {
+  constructor(scope: Construct, env: EnvironmentConfig, backend: "local" | "s3") {
+    super(scope, { env, layer: "bootstrap", backend });
+    const key = new EncryptionKey(this, "StateKey", {
+      alias: `blueprint-${env.name}-state`,
+      description: `Terraform state of ${env.name}`,
+      accountId: env.accountId,
+      region: env.region,
+    });
+    const state = new StateBackend(this, "State", {
+      bucketName: env.state.bucket,
+      lockTableName: env.state.lockTable,
+      kmsKeyArn: key.arn,
+    });
+    const roles = new GithubPipelineRoles(this, "Pipeline", {
+      environment: env.name,
+      accountId: env.accountId,
+      region: env.region,
+      repository: env.githubRepository,
+      stateBucketArn: state.bucket.arn,
+      lockTableArn: state.lockTable.arn,
+      stateKmsKeyArn: key.arn,
+    });
+    this.output("state_bucket", state.bucket.bucket, "S3 bucket holding this account's Terraform state");
+    this.output("lock_table", state.lockTable.name, "DynamoDB table locking Terraform state");
+    this.output("plan_role_arn", roles.planRole.arn, "Set as AWS_PLAN_ROLE_ARN in the GitHub environment");
+    this.output("apply_role_arn", roles.applyRole.arn, "Set as AWS_APPLY_ROLE_ARN in the GitHub environment");
+  }
+}

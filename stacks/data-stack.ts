@@ -1,0 +1,61 @@
+import { SERVICES } from "@blueprint/service-kit/catalog";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../environments";
+import { EncryptionKey } from "../modules/kms/encryption-key";
+import { Postgres } from "../modules/postgres/postgres";
+import { ServiceSecrets } from "../modules/secrets/service-secrets";
+import { EnvironmentStack } from "./environment-stack";
+import type { NetworkStack } from "./network-stack";
+
+/** Data layer: RDS PostgreSQL and the Secrets Manager entries the services read, under one KMS key. */
+export class DataStack extends EnvironmentStack {
+  readonly key: EncryptionKey;
+  readonly postgres: Postgres;
+  readonly secrets: ServiceSecrets;
+
+  constructor(scope: Construct, env: EnvironmentConfig, network: NetworkStack) {
+    super(scope, { env, layer: "data" });
+    const name = `blueprint-${env.name}`;
+    this.key = new EncryptionKey(this, "DataKey", {
+      alias: `${name}-data`,
+      description: `Database and secrets of ${env.name}`,
+      accountId: env.accountId,
+      region: env.region,
+    });
+    this.postgres = new Postgres(this, "Postgres", {
+      name,
+      vpcId: network.network.vpc.id,
+      subnetIds: network.network.isolatedSubnetIds,
+      clientSecurityGroupIds: [network.securityGroups.services.id],
+      kmsKeyArn: this.key.arn,
+      instanceClass: env.database.instanceClass,
+      allocatedStorageGiB: env.database.allocatedStorageGiB,
+      maxAllocatedStorageGiB: env.database.maxAllocatedStorageGiB,
+      backupRetentionDays: env.database.backupRetentionDays,
+      multiAz: env.database.multiAz,
+      deletionProtection: env.database.deletionProtection,
+      finalSnapshot: env.database.finalSnapshot,
+      performanceInsightsRetentionDays: env.database.performanceInsightsRetentionDays,
+    });
+    this.secrets = new ServiceSecrets(this, "Secrets", {
+      prefix: `blueprint/${env.name}`,
+      kmsKeyArn: this.key.arn,
+      secrets: [
+        ...SERVICES.map((s) => ({
+          name: `${s.name}/database`,
+          description: `PostgreSQL login of ${s.name} (role ${s.dbRole}, schema ${s.schema}): JSON with username and password`,
+        })),
+        {
+          name: "notification-service/smtp",
+          description: "SMTP relay of notification-service: JSON with host, port, username, password",
+        },
+      ],
+    });
+    this.output("database_address", this.postgres.endpointAddress, "PostgreSQL host name (TLS required)");
+    this.output(
+      "database_master_secret_arn",
+      this.postgres.masterUserSecretArn,
+      "RDS-managed master credentials in Secrets Manager",
+    );
+  }
+}

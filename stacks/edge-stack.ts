@@ -1,0 +1,31 @@
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../environments";
+import { Alb } from "../modules/alb/alb";
+import { EnvironmentStack } from "./environment-stack";
+import type { NetworkStack } from "./network-stack";
+import { serviceRoutes } from "./service-routing";
+
+/** Edge layer: the public load balancer, its certificate, WAF and access logs. */
+export class EdgeStack extends EnvironmentStack {
+  readonly alb: Alb;
+
+  constructor(scope: Construct, env: EnvironmentConfig, network: NetworkStack) {
+    super(scope, { env, layer: "edge" });
+    this.alb = new Alb(this, "Alb", {
+      name: `blueprint-${env.name}`,
+      vpcId: network.network.vpc.id,
+      publicSubnetIds: network.network.publicSubnetIds,
+      securityGroupId: network.securityGroups.loadBalancer.id,
+      domainName: env.edge.domainName,
+      hostedZoneId: env.edge.hostedZoneId,
+      routes: serviceRoutes(env.compute.kind),
+      targetType: env.compute.kind === "eks" ? "instance" : "ip",
+      deletionProtection: env.edge.deletionProtection,
+      waf: env.edge.waf,
+      logKmsKeyArn: network.logKey.arn,
+      logRetentionDays: env.logRetentionDays,
+    });
+    this.output("alb_dns_name", this.alb.loadBalancer.dnsName, "DNS name of the load balancer");
+    this.output("url", `https://${env.edge.domainName}`, "Public URL of the services");
+  }
+}
