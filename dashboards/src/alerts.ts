@@ -221,8 +221,8 @@ export const ALERTS: readonly AlertRule[] = [
     ],
     summary: "{{ $labels.service }} dead-lettered events of {{ $labels.topic }}",
     description:
-      '{{ $labels.service }} in {{ $labels.env }} dead-lettered about {{ printf "%.0f" $value }} events of ' +
-      `{{ $labels.topic }} (group {{ $labels.group }}) in the last ${t.deadLettered.window}.`,
+      "{{ $labels.service }} in {{ $labels.env }} moved events of {{ $labels.topic }} (group {{ $labels.group }}) " +
+      `to the dead-letter topic: about {{ printf "%.0f" $value }} in the last ${t.deadLettered.window}.`,
   },
   {
     name: "ServiceTargetDown",
@@ -271,7 +271,7 @@ export const ALERTS: readonly AlertRule[] = [
     summary: "{{ $labels.service }} cannot connect to PostgreSQL",
     description:
       "{{ $labels.service }} in {{ $labels.env }} fails to connect to PostgreSQL: " +
-      `{{ $value | humanize }} connection errors per second over the last ${t.dbConnectionErrors.window}.`,
+      `{{ printf "%.2f" $value }} connection errors per second over the last ${t.dbConnectionErrors.window}.`,
   },
   {
     name: "InfrastructureDriftDetected",
@@ -292,8 +292,8 @@ export const ALERTS: readonly AlertRule[] = [
     ],
     summary: "Stack {{ $labels.stack }} in {{ $labels.env }} drifted from the code",
     description:
-      "The last drift report found {{ $value }} resources of stack {{ $labels.stack }} in {{ $labels.env }} " +
-      "changed outside Terraform, with {{ $labels.drift_severity }} severity.",
+      "The last drift report lists resources of stack {{ $labels.stack }} in {{ $labels.env }} changed outside " +
+      "Terraform: {{ $value }} of {{ $labels.drift_severity }} severity.",
   },
   {
     name: "InfrastructureDriftReportStale",

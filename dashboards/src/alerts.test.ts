@@ -1,0 +1,135 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ALERTS, AREAS, alertExpr, kebabCase, RECORDING_RULES, runbookUrl } from "./alerts";
+import { PROMTOOL_TEST_DIR } from "./checks/promtool-suite";
+import { REPO_ROOT } from "./generate";
+import { HISTOGRAM_SUFFIXES, METRICS } from "./metrics";
+import { seriesNames } from "./promql-names";
+import { alertSignals, dashboardQueries, recordingQueries } from "./queries";
+import { RUNBOOK_BASE_URL } from "./registry";
+import { ruleFile, ruleFileName } from "./rules";
+
+const RUNBOOK_DIR = path.join(REPO_ROOT, "docs/runbooks");
+
+/** Prometheus durations as seconds, enough for `for` and eval_time values. */
+function seconds(duration: string): number {
+  const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+  let total = 0;
+  for (const [, n, unit] of duration.matchAll(/(\d+)([smhd])/g))
+    total += Number(n) * (units[unit ?? "s"] ?? 0);
+  return total;
+}
+
+interface AlertRuleTest {
+  eval_time: string;
+  alertname: string;
+  exp_alerts?: Array<{ exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }>;
+}
+
+function promtoolTests(area: string): {
+  rule_files: string[];
+  tests: Array<{ alert_rule_test?: AlertRuleTest[] }>;
+} {
+  return parse(fs.readFileSync(path.join(REPO_ROOT, PROMTOOL_TEST_DIR, `${area}.test.yml`), "utf8"));
+}
+
+describe("alert rules", () => {
+  it("When alerts are listed, then each has a unique name, a severity, a non-zero `for` and all annotations", () => {
+    expect(new Set(ALERTS.map((a) => a.name)).size).toBe(ALERTS.length);
+    for (const alert of ALERTS) {
+      const rule = ruleFile(alert.area)
+        .groups.flatMap((g) => g.rules)
+        .find((r) => r.alert === alert.name);
+      if (!rule) throw new Error(`${alert.name} is missing from ${alert.area}.rules.yml`);
+      expect(["critical", "warning"]).toContain((rule.labels as Record<string, string>).severity);
+      expect(seconds(alert.for), alert.name).toBeGreaterThan(0);
+      const annotations = rule.annotations as Record<string, string>;
+      expect(Object.keys(annotations).sort()).toEqual(["description", "runbook_url", "summary"]);
+      expect(annotations.description, `${alert.name} description names label values`).toMatch(
+        /\{\{ \$labels\./,
+      );
+      expect(annotations.runbook_url).toBe(`${RUNBOOK_BASE_URL}/${kebabCase(alert.name)}.md`);
+    }
+  });
+
+  it("When an alert fires, then its runbook exists in docs/runbooks, and every runbook there belongs to an alert", () => {
+    const runbooks = fs.readdirSync(RUNBOOK_DIR).filter((f) => f !== "README.md");
+    expect(runbooks.sort()).toEqual(ALERTS.map((a) => `${kebabCase(a.name)}.md`).sort());
+    for (const alert of ALERTS) {
+      const text = fs.readFileSync(path.join(RUNBOOK_DIR, `${kebabCase(alert.name)}.md`), "utf8");
+      expect(text.startsWith(`# ${alert.name}\n`), `${alert.name} runbook title`).toBe(true);
+      expect(runbookUrl(alert).endsWith(`docs/runbooks/${kebabCase(alert.name)}.md`)).toBe(true);
+    }
+  });
+
+  it("When the runbook index is read, then it links every runbook", () => {
+    const index = fs.readFileSync(path.join(RUNBOOK_DIR, "README.md"), "utf8");
+    for (const alert of ALERTS) expect(index, alert.name).toContain(`(${kebabCase(alert.name)}.md)`);
+  });
+
+  it.each(AREAS.filter((a) => a !== "recording"))(
+    "When the %s alerts are tested with promtool, then each is shown silent before its `for` and firing after with exact labels and annotations",
+    (area) => {
+      const file = promtoolTests(area);
+      expect(file.rule_files).toContain(`../generated/rules/${ruleFileName(area)}`);
+      const cases = file.tests.flatMap((t) => t.alert_rule_test ?? []);
+      for (const alert of ALERTS.filter((a) => a.area === area)) {
+        const mine = cases.filter((c) => c.alertname === alert.name);
+        const firing = mine.filter((c) => (c.exp_alerts ?? []).length > 0);
+        const silent = mine.filter((c) => (c.exp_alerts ?? []).length === 0);
+        expect(firing.length, `${alert.name} has a firing case`).toBeGreaterThan(0);
+        expect(silent.length, `${alert.name} has a silent case`).toBeGreaterThan(0);
+        const firstFiring = Math.min(...firing.map((c) => seconds(c.eval_time)));
+        expect(
+          silent.some((c) => seconds(c.eval_time) < firstFiring),
+          `${alert.name} is silent before it fires`,
+        ).toBe(true);
+        for (const c of firing) {
+          for (const expected of c.exp_alerts ?? []) {
+            expect(expected.exp_labels?.severity, alert.name).toBe(alert.severity);
+            expect(Object.keys(expected.exp_annotations ?? {}).sort()).toEqual([
+              "description",
+              "runbook_url",
+              "summary",
+            ]);
+          }
+        }
+      }
+    },
+  );
+
+  it("When an alert has several conditions, then each condition is a plain comparison PromQL can join with and/or", () => {
+    for (const alert of ALERTS) {
+      for (const condition of alert.when.flat()) {
+        expect(condition.expr, alert.name).not.toMatch(/\b(and|or|unless)\b/);
+      }
+      expect(alertExpr(alert)).toContain(alert.when[0]?.[0]?.expr);
+    }
+  });
+
+  it("When rules and dashboards are scanned, then every series they read is a contract metric or a recorded rule", () => {
+    const contract = new Set<string>(Object.values(METRICS));
+    for (const name of Object.values(METRICS))
+      for (const s of HISTOGRAM_SUFFIXES) contract.add(`${name}${s}`);
+    for (const r of RECORDING_RULES) contract.add(r.record);
+    const queries = [...recordingQueries(), ...alertSignals(), ...dashboardQueries()];
+    const unknown = queries.flatMap((q) =>
+      seriesNames(q.expr)
+        .filter((n) => !contract.has(n))
+        .map((n) => `${q.source}: ${n}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe("seriesNames", () => {
+  it("When an expression mixes functions, matchers, ranges and grouping, then only series names remain", () => {
+    expect(
+      seriesNames(
+        'histogram_quantile(0.95, sum by (env, le) (rate(a_bucket{x=~"y|z"}[5m]))) / on (env) group_left b or c:d:e > 1',
+      ).sort(),
+    ).toEqual(["a_bucket", "b", "c:d:e"]);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { ALERTS, runbookUrl } from "../alerts";
+import { panelsOf, resolveVariables, targetsOf } from "../queries";
+import { OBSERVED_SERVICES } from "../registry";
+import { dashboards } from "./dashboards";
+import { DATASOURCE } from "./kit";
+
+const all = dashboards();
+const byUid = (uid: string) => {
+  const found = Object.values(all).find((d) => d.uid === uid);
+  if (!found) throw new Error(`no dashboard ${uid}`);
+  return found;
+};
+const titles = (uid: string) => panelsOf(byUid(uid)).map((p) => p.title);
+const exprsOf = (uid: string, title: string) =>
+  panelsOf(byUid(uid))
+    .filter((p) => p.title === title)
+    .flatMap(targetsOf)
+    .map((t) => t.expr);
+
+describe("Grafana dashboards", () => {
+  it("When the user-service dashboard opens, then it shows seed 004's HTTP Requests panel for POST /users", () => {
+    const [expr] = exprsOf("blueprint-user-service", "HTTP Requests");
+    expect(expr?.startsWith('http_requests_total{method="POST",endpoint="/users"')).toBe(true);
+  });
+
+  it.each(OBSERVED_SERVICES.map((s) => s.name))(
+    "When the %s dashboard opens, then it shows rate, errors and p50/p95/p99 duration by endpoint",
+    (service) => {
+      const uid = `blueprint-${service}`;
+      expect(titles(uid)).toEqual(
+        expect.arrayContaining([
+          "Request rate by endpoint",
+          "Error ratio by endpoint",
+          "Duration p50 by endpoint",
+          "Duration p95 by endpoint",
+          "Duration p99 by endpoint",
+        ]),
+      );
+      for (const q of ["0.5", "0.95", "0.99"]) {
+        const [expr] = exprsOf(uid, `Duration p${Number(q) * 100} by endpoint`);
+        expect(expr).toMatch(new RegExp(`^histogram_quantile\\(${q}, sum by \\(le, method, endpoint\\)`));
+      }
+      const service_ = byUid(uid).templating?.list?.find((v) => v.name === "service");
+      expect(service_?.query).toBe(service);
+    },
+  );
+
+  it("When the event flow dashboard opens, then it answers throughput, lag, backlog, failures and end-to-end latency", () => {
+    expect(titles("blueprint-event-flow")).toEqual([
+      "Events published per topic",
+      "Events consumed per topic and group",
+      "Notifications by type and status",
+      "End-to-end latency, user created to notification recorded",
+      "Consumer lag per group and partition",
+      "Outbox backlog",
+      "Outbox oldest event age",
+      "Retried events",
+      "Dead-lettered events",
+    ]);
+    expect(exprsOf("blueprint-event-flow", "Consumer lag per group and partition")[0]).toContain(
+      "sum by (group, topic, partition)",
+    );
+  });
+
+  it("When the platform dashboard opens, then it shows targets, restarts, pool, event loop, memory and drift", () => {
+    expect(titles("blueprint-platform")).toEqual(
+      expect.arrayContaining([
+        "Targets up",
+        "Restarts in the last 15 minutes",
+        "Database pool usage",
+        "Event-loop lag p99",
+        "Memory",
+        "Drifted resources",
+        "Age of the last drift report",
+      ]),
+    );
+  });
+
+  it("When any dashboard opens, then it has environment and service variables, described panels and unique ids", () => {
+    for (const d of Object.values(all)) {
+      const names = (d.templating?.list ?? []).map((v) => v.name);
+      expect(names, d.uid).toEqual(["datasource", "env", "service"]);
+      const panels = d.panels ?? [];
+      expect(new Set(panels.map((p) => p.id)).size, d.uid).toBe(panels.length);
+      for (const p of panelsOf(d)) {
+        expect(p.description, `${d.uid} / ${p.title}`).toBeTruthy();
+        expect(p.datasource).toEqual(DATASOURCE);
+        expect((p.targets ?? []).length, `${d.uid} / ${p.title}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("When a panel links a runbook, then the link is an alert's runbook URL", () => {
+    const urls = new Set(ALERTS.map(runbookUrl));
+    const linked = Object.values(all).flatMap((d) =>
+      panelsOf(d).flatMap((p) => (p.links ?? []).map((l) => l.url ?? "")),
+    );
+    expect(linked.length).toBeGreaterThan(0);
+    for (const url of linked) expect(urls.has(url), url).toBe(true);
+  });
+
+  it("When variables are resolved for All, then no Grafana variable is left in a query", () => {
+    for (const d of Object.values(all)) {
+      for (const p of panelsOf(d)) {
+        for (const t of targetsOf(p)) {
+          const resolved = resolveVariables(t.expr, d.templating?.list ?? [], "1m");
+          expect(resolved, `${d.uid} / ${p.title}`).not.toMatch(/\$/);
+        }
+      }
+    }
+  });
+});
