@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { promtoolSuite } from "../dashboards/src/checks/promtool-suite";
 import type { Dependency } from "./deps/dependency";
 import { DependencyStartError, downAll, localDependencies, upAll } from "./deps/registry";
 import { loadSettings } from "./deps/settings";
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
       results.push(["local dependencies", { passed: 0, failed: 1, skipped: 0 }]);
       return summarize(results);
     }
+    await runSuite(promtoolSuite);
     await runSuite(vitestSuite);
     await runSuite(jestSuite);
   } finally {
