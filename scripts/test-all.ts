@@ -4,6 +4,7 @@ import { promtoolSuite } from "../dashboards/src/checks/promtool-suite";
 import type { Dependency } from "./deps/dependency";
 import { DependencyStartError, downAll, localDependencies, upAll } from "./deps/registry";
 import { loadSettings } from "./deps/settings";
+import { actionlintSuite } from "./test/actionlint";
 import { checkovSuite } from "./test/checkov";
 import { checkSuite, jestSuite, type Suite, type SuiteResult, vitestSuite } from "./test/suites";
 
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
 
   await runSuite(checkSuite("lint (biome)", "biome", ["ci", "--colors=off", "."]));
   await runSuite(checkSuite("typecheck (tsc)", "tsc", ["-p", "tsconfig.json"]));
+  await runSuite(actionlintSuite);
   await runSuite(checkovSuite(settings.localDir));
 
   const deps = localDependencies(settings);
