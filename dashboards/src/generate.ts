@@ -1,16 +1,11 @@
-import path from "node:path";
 import { selfRunAlertmanagerConfig } from "./alertmanager";
 import { dashboards } from "./grafana/dashboards";
 import { dashboardProvisioning, datasourceProvisioning } from "./grafana/provisioning";
+import { GENERATED_DIR, LOCAL_PROMETHEUS_CONFIG, RULES_DIR } from "./paths";
 import { renderYaml, ruleFiles } from "./rules";
 import { composePrometheusConfig, localPrometheusConfig } from "./scrape";
 
-/** The repository root; generated paths below are relative to it. */
-export const REPO_ROOT = path.resolve(__dirname, "../..");
-
-export const GENERATED_DIR = "dashboards/generated";
-export const LOCAL_PROMETHEUS_CONFIG = `${GENERATED_DIR}/prometheus.local.yml`;
-export const RULES_DIR = `${GENERATED_DIR}/rules`;
+export { GENERATED_DIR, LOCAL_PROMETHEUS_CONFIG, REPO_ROOT, RULES_DIR } from "./paths";
 
 /**
  * Every generated file, by path relative to the repository root, with its content. Written by

@@ -1,13 +1,31 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { parse, stringify } from "yaml";
+import { LOCAL_PROMETHEUS_CONFIG } from "../../dashboards/src/paths";
 import type { Dependency } from "./dependency";
 import { aptInstall, which } from "./prerequisites";
 import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
 import type { LocalSettings } from "./settings";
 
-/** Prometheus from Debian's `prometheus` package, scraping the locally running services. */
+export interface PrometheusOptions {
+  /**
+   * Scrape address per job name, replacing the generated config's target, e.g. services started
+   * on other ports by the live check.
+   * @default the addresses in dashboards/generated/prometheus.local.yml
+   */
+  readonly targets?: Readonly<Record<string, string>>;
+}
+
+interface ScrapeConfigFile {
+  rule_files?: string[];
+  scrape_configs?: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }> }>;
+}
+
+/**
+ * Prometheus from Debian's `prometheus` package, scraping the locally running services with the
+ * generated scrape config and alert rules (`npm run dashboards:generate`).
+ */
 export class Prometheus implements Dependency {
   readonly name = "prometheus";
   readonly address: string;
@@ -16,7 +34,10 @@ export class Prometheus implements Dependency {
   private readonly logFile: string;
   private readonly pidFile: string;
 
-  constructor(private readonly settings: LocalSettings) {
+  constructor(
+    private readonly settings: LocalSettings,
+    private readonly options: PrometheusOptions = {},
+  ) {
     this.address = `${settings.host}:${settings.prometheusPort}`;
     this.home = path.join(settings.localDir, "prometheus");
     this.configFile = path.join(this.home, "prometheus.yml");
@@ -64,23 +85,20 @@ export class Prometheus implements Dependency {
     fs.rmSync(this.pidFile, { force: true });
   }
 
+  /**
+   * Writes the generated local config with its paths and addresses relocated: rule files made
+   * absolute, Prometheus' own target on this instance's address, jobs moved per `targets`.
+   */
   private writeConfig(): void {
     fs.mkdirSync(path.join(this.home, "data"), { recursive: true });
-    const jobs = SERVICES.map(
-      (s) =>
-        `  - job_name: ${s.name}\n    static_configs:\n      - targets: ["${this.settings.host}:${s.port}"]\n        labels: { service: ${s.name}, env: local }`,
-    );
-    const yaml = [
-      "global:",
-      "  scrape_interval: 5s",
-      "  evaluation_interval: 5s",
-      "scrape_configs:",
-      "  - job_name: prometheus",
-      "    static_configs:",
-      `      - targets: ["${this.address}"]`,
-      ...jobs,
-      "",
-    ].join("\n");
-    fs.writeFileSync(this.configFile, yaml);
+    const generated = path.join(this.settings.repoRoot, LOCAL_PROMETHEUS_CONFIG);
+    const config = parse(fs.readFileSync(generated, "utf8")) as ScrapeConfigFile;
+    config.rule_files = (config.rule_files ?? []).map((glob) => path.resolve(path.dirname(generated), glob));
+    for (const job of config.scrape_configs ?? []) {
+      const target = job.job_name === "prometheus" ? this.address : this.options.targets?.[job.job_name];
+      if (target === undefined) continue;
+      for (const staticConfig of job.static_configs ?? []) staticConfig.targets = [target];
+    }
+    fs.writeFileSync(this.configFile, stringify(config, { lineWidth: 0 }));
   }
 }
