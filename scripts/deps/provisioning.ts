@@ -6,12 +6,13 @@ export function localServicePassword(role: string): string {
 }
 
 /**
- * SQL, run inside the `blueprint` database, that gives each service a login role owning exactly
- * one schema and nothing else. Idempotent; used by `deps:up` and, generated, by the compose stack.
+ * SQL, run inside the `blueprint` database (or `database`, for isolated test copies), that gives
+ * each service a login role owning exactly one schema and nothing else. Idempotent; used by
+ * `deps:up` and, generated, by the compose stack.
  */
-export function provisioningSql(): string {
+export function provisioningSql(database: string = DATABASE_NAME): string {
   const statements = [
-    `REVOKE ALL ON DATABASE ${DATABASE_NAME} FROM PUBLIC;`,
+    `REVOKE ALL ON DATABASE ${database} FROM PUBLIC;`,
     "REVOKE ALL ON SCHEMA public FROM PUBLIC;",
   ];
   for (const s of SERVICES) {
@@ -22,7 +23,7 @@ export function provisioningSql(): string {
     CREATE ROLE ${s.dbRole} LOGIN PASSWORD '${password}';
   END IF;
 END $$;`,
-      `GRANT CONNECT ON DATABASE ${DATABASE_NAME} TO ${s.dbRole};`,
+      `GRANT CONNECT ON DATABASE ${database} TO ${s.dbRole};`,
       `CREATE SCHEMA IF NOT EXISTS ${s.schema} AUTHORIZATION ${s.dbRole};`,
       `ALTER ROLE ${s.dbRole} SET search_path = ${s.schema};`,
     );

@@ -20,6 +20,11 @@ export interface TopicEntry {
   readonly partitions: number;
 }
 
+/** Dead-letter topic of `topic`: where consumers park events they cannot process, with the error. */
+export function deadLetterTopic(topic: string): string {
+  return `${topic}.dlt`;
+}
+
 export const SERVICES = [
   { name: "user-service", port: 8081, dbRole: "user_service", schema: "users" },
   { name: "order-service", port: 8082, dbRole: "order_service", schema: "orders" },
@@ -38,4 +43,9 @@ export const DATABASE_NAME = "blueprint";
 export const TOPICS = [
   { name: "user.created", partitions: 6 },
   { name: "order.processed", partitions: 6 },
+  // One partition each: dead letters are rare, inspected by people and replayed in order.
+  { name: "user.created.dlt", partitions: 1 },
+  { name: "order.processed.dlt", partitions: 1 },
 ] as const satisfies readonly TopicEntry[];
+
+export type TopicName = (typeof TOPICS)[number]["name"];

@@ -9,11 +9,13 @@ export class ConfigError extends Error {
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
+const milliseconds = z.coerce.number().int().min(0);
 
 /** Settings every service shares. Secrets (PGPASSWORD) have no default. */
 export const baseConfigSchema = z.object({
   SERVICE_NAME: z.string().min(1),
-  PORT: port,
+  /** HTTP port; 0 picks a free one (tests). */
+  PORT: z.coerce.number().int().min(0).max(65535),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PGHOST: z.string().min(1).default("127.0.0.1"),
   PGPORT: port.default(5432),
@@ -28,6 +30,29 @@ export const baseConfigSchema = z.object({
     .default("127.0.0.1:9092")
     .transform((value) => value.split(",").map((b) => b.trim()))
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "each broker must be host:port"))),
+  /** Prefix for every topic and consumer group, to share one cluster between isolated copies (tests). */
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' and '-' only")
+    .default(""),
+  /** Largest accepted request body; bigger ones get 413. */
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/, "a size such as 100kb")
+    .default("100kb"),
+  /** Run database migrations before listening (otherwise run the service's migrate command first). */
+  MIGRATE_ON_START: z.stringbool().default(true),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  OUTBOX_POLL_MS: milliseconds.min(5).default(25),
+  OUTBOX_NOTIFY: z.stringbool().default(false),
+  OUTBOX_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  CONSUMER_BACKOFF_BASE_MS: milliseconds.default(200),
+  CONSUMER_BACKOFF_MAX_MS: milliseconds.default(10_000),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** Time between turning /ready to 503 and closing the listener, for load balancers to notice. */
+  SHUTDOWN_DELAY_MS: milliseconds.default(0),
+  /** Whole drain (HTTP, consumers, outbox, pool) must fit in this; after it the process exits 1. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
 });
 

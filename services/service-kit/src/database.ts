@@ -1,7 +1,44 @@
-import { Pool } from "pg";
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from "pg";
 import type { BaseConfig } from "./config";
+import type { ServiceMetrics } from "./metrics";
 
-export type { Pool };
+export type { Pool, PoolClient };
+
+/** Something that runs queries: the pool itself or a client inside a transaction. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+]);
+
+/**
+ * True when `error` means PostgreSQL could not be reached or dropped the connection (as opposed
+ * to a query that PostgreSQL answered with an error). Consumers pause on these instead of
+ * counting attempts towards the dead-letter topic.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08"))) return true;
+  return (
+    typeof message === "string" &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+      message,
+    )
+  );
+}
 
 export function createPool(config: BaseConfig): Pool {
   return new Pool({
@@ -13,6 +50,77 @@ export function createPool(config: BaseConfig): Pool {
     max: config.PG_POOL_MAX,
     ssl: config.PGSSLMODE === "disable" ? false : { rejectUnauthorized: config.PGSSLMODE === "verify-full" },
     connectionTimeoutMillis: 2_000,
+    idleTimeoutMillis: 30_000,
     application_name: config.SERVICE_NAME,
   });
+}
+
+/**
+ * The pool with the platform's accounting: pool gauges at scrape time and a counter of connection
+ * failures, plus `transaction` so use cases never handle BEGIN/COMMIT themselves.
+ */
+export class Database implements Queryable {
+  constructor(
+    readonly pool: Pool,
+    private readonly metrics: ServiceMetrics,
+  ) {
+    // An idle client losing its connection emits here; without a listener the process would crash.
+    pool.on("error", () => metrics.dbConnectionErrors.inc());
+    metrics.onCollect(async () => {
+      metrics.dbPoolConnections.set({ state: "total" }, pool.totalCount);
+      metrics.dbPoolConnections.set({ state: "idle" }, pool.idleCount);
+      metrics.dbPoolConnections.set({ state: "waiting" }, pool.waitingCount);
+    });
+  }
+
+  async query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      this.count(error);
+      throw error;
+    }
+  }
+
+  /** Runs `work` in one transaction on one connection; commits when it resolves, rolls back otherwise. */
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      this.count(error);
+      throw error;
+    }
+    let broken: unknown;
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      if (isConnectionError(error)) broken = error;
+      else await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
+      this.count(error);
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction is discarded rather than returned to the pool.
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+    }
+  }
+
+  /** Resolves when PostgreSQL answers a trivial query. */
+  async ping(): Promise<void> {
+    await this.query("SELECT 1");
+  }
+
+  async end(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private count(error: unknown): void {
+    if (isConnectionError(error)) this.metrics.dbConnectionErrors.inc();
+  }
 }

@@ -1,4 +1,5 @@
-import type { Pool } from "pg";
+import type { Queryable } from "./database";
+import type { MessagingAdmin } from "./messaging";
 
 /** A named dependency probe used by /ready; resolves when reachable, rejects otherwise. */
 export interface ReadinessCheck {
@@ -6,13 +7,17 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-export function postgresCheck(pool: Pool): ReadinessCheck {
+export function postgresCheck(db: Queryable): ReadinessCheck {
   return {
     name: "postgres",
     async check() {
-      await pool.query("SELECT 1");
+      await db.query("SELECT 1");
     },
   };
+}
+
+export function kafkaCheck(admin: MessagingAdmin): ReadinessCheck {
+  return { name: "kafka", check: () => admin.ping() };
 }
 
 export interface ReadinessReport {

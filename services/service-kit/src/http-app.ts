@@ -1,40 +1,117 @@
-import express, { type Express, type Router } from "express";
+import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
+import { pinoHttp } from "pino-http";
+import { errorHandler, notFoundHandler } from "./errors";
 import { type ReadinessCheck, runChecks } from "./health";
+import type { ServiceMetrics } from "./metrics";
+import { mountRoutes, type OpenApiInfo, openApiDocument, type RouteSpec } from "./routes";
+
+/** Shared between the HTTP app and the shutdown sequence: once draining, /ready answers 503. */
+export interface Lifecycle {
+  draining: boolean;
+}
 
 export interface HttpAppOptions {
   readonly service: string;
   readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
   /** Probes behind /ready; /health never depends on them. */
   readonly readiness: readonly ReadinessCheck[];
-  /** The service's own routes, mounted after the platform endpoints. */
-  readonly routes?: Router;
+  readonly routes?: readonly RouteSpec[];
+  readonly openapi?: OpenApiInfo;
   /** @default "100kb" */
   readonly bodyLimit?: string;
+  readonly lifecycle?: Lifecycle;
 }
 
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
 /**
- * An Express app with the platform's baseline: helmet, a JSON body limit, `/health` (liveness:
- * the process answers) and `/ready` (readiness: every dependency answers).
+ * An Express app with the platform's baseline: request ids and JSON request logs, HTTP metrics by
+ * route template, helmet, the service's routes with validation, `/health` (liveness), `/ready`
+ * (readiness: every dependency answers and not draining), `/metrics`, `/openapi.json`, and one
+ * error handler.
  */
 export function createHttpApp(options: HttpAppOptions): Express {
+  const { metrics, logger } = options;
+  const lifecycle = options.lifecycle ?? { draining: false };
+  const routes = options.routes ?? [];
+  const document = openApiDocument(options.openapi ?? { title: options.service, version: "1.0.0" }, routes);
   const app = express();
   app.disable("x-powered-by");
+  app.disable("etag");
   app.set("trust proxy", 1);
+
+  app.use((req, res, next) => {
+    // While draining, keep-alive clients are told to reconnect (to another replica).
+    if (lifecycle.draining) res.setHeader("connection", "close");
+    const started = process.hrtime.bigint();
+    res.once("finish", () => {
+      const route = req.route as { path?: string } | undefined;
+      const labels = {
+        method: req.method,
+        endpoint: route?.path === undefined ? "unmatched" : `${req.baseUrl}${route.path}`,
+        status: String(res.statusCode),
+      };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      if (res.statusCode >= 500) metrics.serviceErrors.inc();
+    });
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId(req, res) {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader("x-request-id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      autoLogging: {
+        ignore: (req) => req.url === "/health" || req.url === "/metrics" || req.url === "/ready",
+      },
+    }),
+  );
   app.use(helmet());
-  app.use(express.json({ limit: options.bodyLimit ?? "100kb" }));
 
   app.get("/health", (_req, res) => {
     res.json({ status: "ok", service: options.service });
   });
   app.get("/ready", async (_req, res) => {
+    if (lifecycle.draining) {
+      res.status(503).json({ status: "draining", checks: {} });
+      return;
+    }
     const report = await runChecks(options.readiness);
-    if (!report.ready) options.logger.warn({ checks: report.checks }, "not ready");
+    if (!report.ready) logger.warn({ checks: report.checks }, "not ready");
     res
       .status(report.ready ? 200 : 503)
       .json({ status: report.ready ? "ready" : "not ready", checks: report.checks });
   });
-  if (options.routes) app.use(options.routes);
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.render());
+  });
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+
+  const router = express.Router();
+  mountRoutes(router, routes, options.bodyLimit ?? "100kb");
+  app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
   return app;
 }

@@ -1,0 +1,40 @@
+import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import { z } from "zod";
+import type { Notifications } from "../domain/notifications";
+
+export const Notification = z.object({
+  id: z.uuid(),
+  event_id: z.uuid().describe("The event this notification was made for; one notification per event."),
+  user_id: z.uuid(),
+  type: z.enum(["welcome", "order_confirmation"]),
+  recipient: z.string(),
+  subject: z.string(),
+  status: z
+    .enum(["pending", "sent", "retrying", "failed"])
+    .describe("pending: recorded, not yet attempted; retrying: an attempt failed, another is scheduled."),
+  attempts: z.int().min(0),
+  last_error: z.string().nullable(),
+  created_at: z.iso.datetime(),
+  sent_at: z.iso.datetime().nullable(),
+});
+
+const NotificationList = z.object({ items: z.array(Notification) });
+const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose notifications to list.") });
+
+export function notificationRoutes(notifications: Notifications): RouteSpec[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/notifications",
+      operationId: "listNotifications",
+      summary: "List a user's notifications with delivery status and attempts, oldest first",
+      tags: ["notifications"],
+      query: ByUser,
+      responses: { 200: { description: "the user's notifications", schema: NotificationList } },
+      handler: async ({ query }) => ({
+        status: 200,
+        body: { items: await notifications.listForUser(query.user_id) },
+      }),
+    }),
+  ];
+}

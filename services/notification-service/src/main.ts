@@ -1,0 +1,4 @@
+import { runServiceProcess } from "@blueprint/service-kit";
+import { notificationService } from "./service";
+
+runServiceProcess(notificationService);

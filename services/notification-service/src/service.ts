@@ -1,0 +1,120 @@
+import path from "node:path";
+import {
+  baseConfigSchema,
+  type Component,
+  defineHandler,
+  EventConsumer,
+  SERVICES,
+  type ServiceContext,
+  type ServiceDefinition,
+  serviceConfigSchema,
+} from "@blueprint/service-kit";
+import { z } from "zod";
+import { notificationRoutes } from "./api/routes";
+import { NotificationRepository } from "./data-access/notification-repository";
+import { smtpMailer } from "./data-access/smtp-mailer";
+import { DeliveryWorker, type Mailer } from "./domain/delivery";
+import { confirmationFor, Notifications, welcomeFor } from "./domain/notifications";
+
+const entry = SERVICES[2];
+
+export const configSchema = serviceConfigSchema(entry).extend({
+  SMTP_HOST: z.string().min(1).default("127.0.0.1"),
+  SMTP_PORT: baseConfigSchema.shape.PGPORT.default(1025),
+  SMTP_SECURE: z.stringbool().default(false),
+  SMTP_USER: z.string().min(1).optional(),
+  /** Secret: no default; needed only with SMTP_USER. */
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).default("Blueprint <no-reply@blueprint.local>"),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(0).default(1_000),
+  DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(60_000),
+  DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(500),
+  DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(50),
+});
+export type NotificationServiceContext = ServiceContext<z.output<typeof configSchema>>;
+
+/** Parts of notification-service, exposed so tests can run them with their own mailer. */
+export function notificationParts(context: NotificationServiceContext, mailer?: Mailer) {
+  const { config, db, messaging, admin, metrics, logger } = context;
+  const repository = new NotificationRepository(db);
+  const notifications = new Notifications(repository);
+  const worker = new DeliveryWorker({
+    repository,
+    mailer:
+      mailer ??
+      smtpMailer({
+        host: config.SMTP_HOST,
+        port: config.SMTP_PORT,
+        secure: config.SMTP_SECURE,
+        user: config.SMTP_USER,
+        password: config.SMTP_PASSWORD,
+        from: config.MAIL_FROM,
+      }),
+    metrics,
+    logger: logger.child({ component: "delivery" }),
+    batchSize: config.DELIVERY_BATCH_SIZE,
+    pollIntervalMs: config.DELIVERY_POLL_MS,
+    maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+    backoffBaseMs: config.DELIVERY_BACKOFF_BASE_MS,
+    backoffMaxMs: config.DELIVERY_BACKOFF_MAX_MS,
+    leaseSeconds: 60,
+  });
+  const recorded = (occurredAt: string, eventType: string) => {
+    metrics.endToEndLatency.observe({ event_type: eventType }, (Date.now() - Date.parse(occurredAt)) / 1000);
+    worker.wake();
+  };
+  const consumer = new EventConsumer(
+    {
+      group: entry.name,
+      namespace: config.KAFKA_NAMESPACE,
+      db,
+      messaging,
+      admin,
+      metrics,
+      logger,
+      maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+      backoffBaseMs: config.CONSUMER_BACKOFF_BASE_MS,
+      backoffMaxMs: config.CONSUMER_BACKOFF_MAX_MS,
+      concurrency: config.CONSUMER_CONCURRENCY,
+    },
+    [
+      defineHandler({
+        topic: "user.created",
+        eventType: "user.created",
+        handle: (event, tx) => notifications.record(welcomeFor(event), tx),
+        afterCommit: (event) => recorded(event.occurred_at, event.event_type),
+      }),
+      defineHandler({
+        topic: "order.processed",
+        eventType: "order.processed",
+        handle: (event, tx) => notifications.record(confirmationFor(event), tx),
+        afterCommit: (event) => recorded(event.occurred_at, event.event_type),
+      }),
+    ],
+  );
+  return { notifications, worker, consumer };
+}
+
+/** notification-service: welcome and order emails from events, recorded once per event. */
+export const notificationService: ServiceDefinition<typeof configSchema> = {
+  entry,
+  configSchema,
+  migrationsDir: path.resolve(__dirname, "../migrations"),
+  create(context) {
+    const { notifications, worker, consumer } = notificationParts(context);
+    const components: Component[] = [
+      { name: "delivery", start: async () => worker.start(), stop: () => worker.stop() },
+      { name: "event consumer", start: () => consumer.start(), stop: () => consumer.stop() },
+    ];
+    return {
+      routes: notificationRoutes(notifications),
+      openapi: {
+        title: "notification-service",
+        version: "1.0.0",
+        description: "Emails for user.created and order.processed, recorded once per event with status.",
+      },
+      components,
+    };
+  },
+};

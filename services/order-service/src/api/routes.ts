@@ -1,0 +1,79 @@
+import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import { z } from "zod";
+import type { Orders } from "../domain/orders";
+
+const cents = (value: number) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6;
+
+const OrderItem = z.strictObject({
+  sku: z.string().trim().min(1).max(64).describe("Stock keeping unit."),
+  quantity: z.int().min(1).max(10_000),
+  unit_price: z
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .refine(cents, "at most two decimal places")
+    .describe("Price of one unit, at most two decimal places."),
+});
+
+/** Unknown fields are rejected (400 naming them), as in every service. */
+export const PlaceOrderRequest = z.strictObject({
+  user_id: z.uuid().describe("A user order-service has learned of through user.created."),
+  items: z.array(OrderItem).min(1).max(100),
+});
+
+export const Order = z.object({
+  id: z.uuid(),
+  user_id: z.uuid(),
+  status: z.enum(["processed"]),
+  total: z.number().describe("Sum of quantity x unit_price."),
+  items: z.array(z.object({ sku: z.string(), quantity: z.int(), unit_price: z.number() })),
+  created_at: z.iso.datetime(),
+});
+
+const OrderList = z.object({ items: z.array(Order) });
+const OrderId = z.strictObject({ id: z.uuid().describe("Order id (UUID).") });
+const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose orders to list.") });
+
+export function orderRoutes(orders: Orders): RouteSpec[] {
+  return [
+    defineRoute({
+      method: "post",
+      path: "/orders",
+      operationId: "placeOrder",
+      summary: "Place an order; it is processed at once and order.processed goes through the outbox",
+      tags: ["orders"],
+      body: PlaceOrderRequest,
+      responses: {
+        201: { description: "processed", schema: Order },
+        422: { description: "unknown user" },
+      },
+      handler: async ({ body }, { requestId }) => ({
+        status: 201,
+        body: await orders.place(body, requestId),
+      }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/orders/{id}",
+      operationId: "getOrder",
+      summary: "Get an order by id",
+      tags: ["orders"],
+      params: OrderId,
+      responses: { 200: { description: "the order", schema: Order }, 404: { description: "no such order" } },
+      handler: async ({ params }) => ({ status: 200, body: await orders.get(params.id) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/orders",
+      operationId: "listOrders",
+      summary: "List a user's orders, oldest first",
+      tags: ["orders"],
+      query: ByUser,
+      responses: { 200: { description: "the user's orders", schema: OrderList } },
+      handler: async ({ query }) => ({
+        status: 200,
+        body: { items: await orders.findByUser(query.user_id) },
+      }),
+    }),
+  ];
+}

@@ -1,0 +1,4 @@
+import { runServiceProcess } from "@blueprint/service-kit";
+import { orderService } from "./service";
+
+runServiceProcess(orderService);

@@ -1,0 +1,4 @@
+import { runMigrateProcess } from "@blueprint/service-kit";
+import { orderService } from "./service";
+
+runMigrateProcess(orderService);

@@ -1,0 +1,240 @@
+import type { Logger } from "pino";
+import { deadLetterTopic } from "./catalog";
+import { type Database, isConnectionError, type PoolClient } from "./database";
+import { ContractError, decodeEvent, type EventType, type EventTypes } from "./events";
+import type {
+  IncomingMessage,
+  MessageConsumer,
+  MessageHandlerControl,
+  MessageProducer,
+  Messaging,
+  MessagingAdmin,
+} from "./messaging";
+import type { ServiceMetrics } from "./metrics";
+import { backoffDelay, Waker, withTimeout } from "./timing";
+
+/** Handles one event type inside the transaction that also records the event id. */
+export interface EventHandler<T extends EventType = EventType> {
+  /** Logical topic (catalog name). */
+  readonly topic: string;
+  readonly eventType: T;
+  /** The side effect; runs once per event id, in `tx`. */
+  handle(event: EventTypes[T], tx: PoolClient): Promise<void>;
+  /** Runs after the transaction committed and only when it did (metrics, waking workers). */
+  afterCommit?(event: EventTypes[T]): void;
+}
+
+/** Declares a handler with its event type inferred. */
+export function defineHandler<T extends EventType>(handler: EventHandler<T>): EventHandler {
+  return handler as unknown as EventHandler;
+}
+
+export interface EventConsumerOptions {
+  /** Logical group id, the service name; physical id adds the namespace. */
+  readonly group: string;
+  readonly namespace: string;
+  readonly db: Database;
+  readonly messaging: Messaging;
+  readonly admin: MessagingAdmin;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+  /** Attempts before an event goes to the dead-letter topic. */
+  readonly maxAttempts: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Partitions processed in parallel. */
+  readonly concurrency: number;
+}
+
+class Stopping extends Error {
+  constructor() {
+    super("consumer is stopping; the message stays uncommitted and is redelivered");
+  }
+}
+
+/**
+ * A Kafka consumer with the platform's guarantees: each event is validated against its contract,
+ * recorded by id in the same transaction as its side effect (redeliveries change nothing), retried
+ * with backoff and jitter, and after `maxAttempts` published to the dead-letter topic with its
+ * original headers and the error. While PostgreSQL is unreachable it waits instead of failing
+ * events: consumption pauses and resumes where it stopped.
+ */
+export class EventConsumer {
+  private readonly handlers = new Map<string, EventHandler>();
+  private readonly waker = new Waker();
+  private consumer: MessageConsumer | undefined;
+  private deadLetters: MessageProducer | undefined;
+  private stopping = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly options: EventConsumerOptions,
+    handlers: readonly EventHandler[],
+  ) {
+    for (const handler of handlers) this.handlers.set(handler.topic, handler);
+    this.log = options.logger.child({ component: "consumer", group: options.group });
+    options.metrics.onCollect(async () => {
+      const lags = await withTimeout(
+        options.admin.lag(this.groupId, this.physicalTopics()),
+        1_000,
+        "consumer lag query timed out",
+      );
+      for (const { topic, partition, lag } of lags) {
+        options.metrics.consumerLag.set(
+          { group: options.group, topic: this.logical(topic), partition: String(partition) },
+          lag,
+        );
+      }
+    });
+  }
+
+  get groupId(): string {
+    return `${this.options.namespace}${this.options.group}`;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.deadLetters = this.options.messaging.producer();
+    await this.deadLetters.connect();
+    this.consumer = this.options.messaging.consumer({
+      groupId: this.groupId,
+      concurrency: this.options.concurrency,
+    });
+    await this.consumer.start(this.physicalTopics(), (message, control) => this.process(message, control));
+  }
+
+  /** Lets in-flight events finish (or abandons waits), commits offsets and leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.waker.wake();
+    await this.consumer?.stop();
+    await this.deadLetters?.disconnect();
+    this.consumer = undefined;
+    this.deadLetters = undefined;
+  }
+
+  private physicalTopics(): string[] {
+    return [...this.handlers.keys()].map((t) => `${this.options.namespace}${t}`);
+  }
+
+  private logical(topic: string): string {
+    return topic.startsWith(this.options.namespace) ? topic.slice(this.options.namespace.length) : topic;
+  }
+
+  private async process(message: IncomingMessage, control: MessageHandlerControl): Promise<void> {
+    const topic = this.logical(message.topic);
+    const handler = this.handlers.get(topic);
+    const labels = { topic, group: this.options.group };
+    const where = { topic, partition: message.partition, offset: message.offset, key: message.key };
+    if (!handler) throw new Error(`no handler for topic ${topic}`);
+    let attempt = 0;
+    for (;;) {
+      if (this.stopping) throw new Stopping();
+      try {
+        const event = decodeEvent(handler.eventType, message.value);
+        const fresh = await this.options.db.transaction(async (tx) => {
+          const claimed = await tx.query(
+            `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
+            [event.event_id, event.event_type, topic, message.partition, message.offset],
+          );
+          if (claimed.rowCount === 0) return false;
+          await handler.handle(event, tx);
+          return true;
+        });
+        if (fresh) handler.afterCommit?.(event);
+        else this.log.info({ ...where, event_id: event.event_id }, "duplicate event ignored");
+        this.options.metrics.eventsConsumed.inc(labels);
+        return;
+      } catch (error) {
+        if (error instanceof ContractError) {
+          await this.deadLetter(message, error, attempt + 1, control);
+          return;
+        }
+        if (isConnectionError(error)) {
+          await this.waitForDatabase(error, where, control);
+          continue;
+        }
+        attempt += 1;
+        if (attempt >= this.options.maxAttempts) {
+          await this.deadLetter(message, error, attempt, control);
+          return;
+        }
+        this.options.metrics.eventsRetried.inc(labels);
+        const delay = backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs);
+        this.log.warn({ ...where, err: error, attempt, retry_in_ms: delay }, "event failed; retrying");
+        await this.pause(delay, control);
+      }
+    }
+  }
+
+  /** Waits, keeping group membership, until PostgreSQL answers again. Attempts are not counted. */
+  private async waitForDatabase(
+    error: unknown,
+    where: Record<string, unknown>,
+    control: MessageHandlerControl,
+  ): Promise<void> {
+    this.log.warn({ ...where, err: error }, "PostgreSQL unreachable; consumption paused");
+    for (let round = 1; ; round++) {
+      await this.pause(backoffDelay(round, 250, 5_000), control);
+      if (this.stopping) throw new Stopping();
+      try {
+        await this.options.db.ping();
+        this.log.info(where, "PostgreSQL reachable again; consumption resumed");
+        return;
+      } catch {
+        // Still down: keep waiting.
+      }
+    }
+  }
+
+  private async deadLetter(
+    message: IncomingMessage,
+    error: unknown,
+    attempts: number,
+    control: MessageHandlerControl,
+  ): Promise<void> {
+    const topic = this.logical(message.topic);
+    const reason = error instanceof Error ? error.message : String(error);
+    const headers = {
+      ...message.headers,
+      "dlt-error": reason.slice(0, 2_000),
+      "dlt-error-type": error instanceof Error ? error.name : typeof error,
+      "dlt-original-topic": topic,
+      "dlt-original-partition": String(message.partition),
+      "dlt-original-offset": message.offset,
+      "dlt-consumer-group": this.options.group,
+      "dlt-attempts": String(attempts),
+      "dlt-failed-at": new Date().toISOString(),
+    };
+    for (let round = 1; ; round++) {
+      try {
+        await this.deadLetters?.send([
+          {
+            topic: `${this.options.namespace}${deadLetterTopic(topic)}`,
+            messages: [{ key: message.key ?? "", value: message.value ?? "", headers }],
+          },
+        ]);
+        break;
+      } catch (sendError) {
+        if (this.stopping) throw new Stopping();
+        this.log.warn({ err: sendError, round }, "dead-letter publish failed; retrying");
+        await this.pause(backoffDelay(round, 250, 5_000), control);
+      }
+    }
+    this.options.metrics.eventsDeadLettered.inc({ topic, group: this.options.group });
+    this.log.error(
+      { topic, partition: message.partition, offset: message.offset, key: message.key, attempts, reason },
+      "event dead-lettered",
+    );
+  }
+
+  /** Sleeps in short steps with heartbeats; ends early on stop. */
+  private async pause(ms: number, control: MessageHandlerControl): Promise<void> {
+    const until = Date.now() + ms;
+    while (!this.stopping && Date.now() < until) {
+      await this.waker.sleep(Math.min(1_000, until - Date.now()));
+      await control.heartbeat().catch(() => undefined);
+    }
+  }
+}

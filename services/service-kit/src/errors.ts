@@ -1,0 +1,157 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { z } from "zod";
+
+/** One problem with one input field; `field` is a dotted path such as `items.0.quantity`. */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * The one application error type. Use cases throw it with the HTTP status a client should see;
+ * anything else reaching the error handler is a bug and becomes a 500 without details.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: readonly FieldError[] = [],
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+
+  static badRequest(message: string, fields: readonly FieldError[] = []): AppError {
+    return new AppError(400, "invalid_request", message, fields);
+  }
+
+  static notFound(what: string): AppError {
+    return new AppError(404, "not_found", `${what} not found`);
+  }
+
+  static conflict(message: string, fields: readonly FieldError[] = []): AppError {
+    return new AppError(409, "conflict", message, fields);
+  }
+
+  static unprocessable(message: string, fields: readonly FieldError[] = []): AppError {
+    return new AppError(422, "unprocessable", message, fields);
+  }
+
+  static unavailable(message: string): AppError {
+    return new AppError(503, "unavailable", message);
+  }
+}
+
+/** Field-level messages from a zod error; unknown keys become one entry per key. */
+export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const base = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== "");
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ field: [...base, key].join("."), message: "unknown field" }));
+    }
+    return [{ field: base.join(".") || "(body)", message: issue.message }];
+  });
+}
+
+/** JSON body of every error response (RFC 9457 problem details plus the field list and request id). */
+export interface Problem {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string;
+  readonly errors?: readonly FieldError[];
+  readonly request_id?: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** Errors raised by express.json (body-parser), identified by their `type`. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  limit?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === "object" && error !== null && "type" in error && "status" in error;
+}
+
+function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (!isBodyParserError(error)) return undefined;
+  switch (error.type) {
+    case "entity.parse.failed":
+      return new AppError(400, "malformed_json", "request body is not valid JSON");
+    case "entity.too.large":
+      return new AppError(413, "body_too_large", `request body exceeds the limit of ${error.limit} bytes`);
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new AppError(415, "unsupported_encoding", "request body encoding or charset is not supported");
+    case "request.aborted":
+      return new AppError(400, "request_aborted", "request was aborted by the client");
+    default:
+      return undefined;
+  }
+}
+
+export function sendProblem(
+  res: Parameters<RequestHandler>[1],
+  status: number,
+  code: string,
+  detail: string,
+  fields: readonly FieldError[] = [],
+): void {
+  const requestId = res.getHeader("x-request-id");
+  const problem: Problem = {
+    status,
+    code,
+    title: TITLES[status] ?? "Error",
+    detail,
+    ...(fields.length > 0 ? { errors: fields } : {}),
+    ...(typeof requestId === "string" ? { request_id: requestId } : {}),
+  };
+  res.status(status).type("application/problem+json").json(problem);
+}
+
+/** 404 for paths no route matches. */
+export const notFoundHandler: RequestHandler = (_req, res) => {
+  sendProblem(res, 404, "not_found", "no such endpoint");
+};
+
+/**
+ * The one error handler: application and body-parser errors become their 4xx with field-level
+ * messages; everything else is logged with its stack and answered with a bare 500 (counted in
+ * service_errors_total by the HTTP metrics, like every 5xx).
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const known = toAppError(error);
+    const log = (req as { log?: Logger }).log ?? logger;
+    if (known && known.status < 500) {
+      sendProblem(res, known.status, known.code, known.message, known.fields);
+      return;
+    }
+    if (known) {
+      log.warn({ err: error }, known.message);
+      sendProblem(res, known.status, known.code, known.message);
+      return;
+    }
+    log.error({ err: error }, "unhandled error");
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, 500, "internal", "internal error; the request id identifies it in the logs");
+  };
+}

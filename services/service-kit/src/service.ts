@@ -1,0 +1,194 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { ServiceEntry } from "./catalog";
+import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from "./config";
+import { createPool, Database } from "./database";
+import { kafkaCheck, postgresCheck } from "./health";
+import { createHttpApp, type Lifecycle } from "./http-app";
+import { createLogger } from "./logger";
+import { Messaging, type MessagingAdmin } from "./messaging";
+import { ServiceMetrics } from "./metrics";
+import type { OpenApiInfo, RouteSpec } from "./routes";
+
+/** The config schema of a catalog service: base settings with its name, port and role as defaults. */
+export function serviceConfigSchema(entry: ServiceEntry) {
+  return baseConfigSchema.extend({
+    SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default(entry.name),
+    PORT: baseConfigSchema.shape.PORT.default(entry.port),
+    PGUSER: baseConfigSchema.shape.PGUSER.default(entry.dbRole),
+  });
+}
+
+/** Everything a service's parts are built from. */
+export interface ServiceContext<C extends BaseConfig = BaseConfig> {
+  readonly config: C;
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly db: Database;
+  readonly messaging: Messaging;
+  readonly admin: MessagingAdmin;
+}
+
+/** A background part (relay, consumer, worker) started after the listener and stopped before the pool. */
+export interface Component {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Finishes in-flight work; `budgetMs` is what is left of the shutdown deadline. */
+  stop(budgetMs: number): Promise<void>;
+}
+
+export interface ServiceParts {
+  readonly routes: readonly RouteSpec[];
+  readonly openapi: OpenApiInfo;
+  /** Started in order, stopped in reverse: list publishers before the consumers that feed them. */
+  readonly components: readonly Component[];
+}
+
+export interface ServiceDefinition<S extends z.ZodType<BaseConfig>> {
+  readonly entry: ServiceEntry;
+  readonly configSchema: S;
+  readonly migrationsDir: string;
+  create(context: ServiceContext<z.output<S>>): ServiceParts;
+}
+
+export interface RunningService<C extends BaseConfig = BaseConfig> {
+  readonly context: ServiceContext<C>;
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  /** The graceful drain; resolves when everything is closed. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Exit the process on SIGTERM/SIGINT after draining (true for real processes, false in tests). */
+  readonly handleSignals?: boolean;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Starts a service: config (a bad value stops start-up naming the variable), logger, metrics,
+ * pool, migrations when MIGRATE_ON_START, messaging, the HTTP app, then its components. Stopping
+ * drains in the order the platform promises: /ready turns 503, the listener closes and in-flight
+ * requests finish, components stop in reverse (consumers commit their offsets, the outbox relay
+ * publishes what is pending), the Kafka clients and the pool close; all within SHUTDOWN_TIMEOUT_MS.
+ */
+export async function startService<S extends z.ZodType<BaseConfig>>(
+  definition: ServiceDefinition<S>,
+  options: StartOptions = {},
+): Promise<RunningService<z.output<S>>> {
+  const config = loadConfig(definition.configSchema, options.env ?? process.env) as z.output<S>;
+  const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
+  const metrics = new ServiceMetrics(config.SERVICE_NAME);
+  const db = new Database(createPool(config), metrics);
+  if (config.MIGRATE_ON_START) {
+    const { runMigrations } = await import("./migrations.js");
+    await runMigrations({ config, dir: definition.migrationsDir, schema: definition.entry.schema, logger });
+  }
+  const messaging = new Messaging({ brokers: config.KAFKA_BROKERS, clientId: config.SERVICE_NAME, logger });
+  const admin = messaging.admin();
+  const context: ServiceContext<z.output<S>> = { config, logger, metrics, db, messaging, admin };
+  const parts = definition.create(context);
+  const lifecycle: Lifecycle = { draining: false };
+  const app = createHttpApp({
+    service: config.SERVICE_NAME,
+    logger,
+    metrics,
+    readiness: [postgresCheck(db), kafkaCheck(admin)],
+    routes: parts.routes,
+    openapi: parts.openapi,
+    bodyLimit: config.BODY_LIMIT,
+    lifecycle,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.PORT, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const started: Component[] = [];
+  for (const component of parts.components) {
+    await component.start();
+    started.push(component);
+  }
+  logger.info({ port }, "listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+      lifecycle.draining = true;
+      logger.info({ deadline_ms: config.SHUTDOWN_TIMEOUT_MS }, "draining");
+      if (config.SHUTDOWN_DELAY_MS > 0) await sleep(config.SHUTDOWN_DELAY_MS);
+      await closeServer(server);
+      for (const component of [...started].reverse()) {
+        await component.stop(Math.max(0, deadline - Date.now())).catch((error: unknown) => {
+          logger.error({ err: error, component: component.name }, "component did not stop cleanly");
+        });
+      }
+      await admin.disconnect().catch(() => undefined);
+      await db.end();
+      logger.info("drained");
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "shutting down");
+      setTimeout(() => {
+        logger.error("shutdown deadline passed; exiting");
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { context, server, port, url: `http://127.0.0.1:${port}`, stop };
+}
+
+/** The entry point of a service process: start, or print the config errors and exit 1. */
+export function runServiceProcess<S extends z.ZodType<BaseConfig>>(definition: ServiceDefinition<S>): void {
+  startService(definition, { handleSignals: true }).catch((error: unknown) => {
+    const name = definition.entry.name;
+    console.error(error instanceof ConfigError ? `${name}: ${error.message}` : error);
+    process.exit(1);
+  });
+}
+
+/** The entry point of a service's migrate command: apply pending migrations and exit. */
+export function runMigrateProcess<S extends z.ZodType<BaseConfig>>(definition: ServiceDefinition<S>): void {
+  const name = definition.entry.name;
+  (async () => {
+    const config = loadConfig(definition.configSchema, process.env) as z.output<S>;
+    const logger = createLogger(`${name}-migrate`, config.LOG_LEVEL);
+    const { runMigrations } = await import("./migrations.js");
+    const applied = await runMigrations({
+      config,
+      dir: definition.migrationsDir,
+      schema: definition.entry.schema,
+      logger,
+    });
+    console.log(`${name}: ${applied.length === 0 ? "up to date" : `applied ${applied.join(", ")}`}`);
+  })().catch((error: unknown) => {
+    console.error(error instanceof ConfigError ? `${name}: ${error.message}` : error);
+    process.exit(1);
+  });
+}

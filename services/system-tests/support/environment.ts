@@ -1,0 +1,214 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createLogger, type Logger, Messaging, SERVICES, TOPICS } from "@blueprint/service-kit";
+import { Client } from "pg";
+import { localServicePassword, provisioningSql } from "../../../scripts/deps/provisioning";
+
+export const REPO_ROOT = path.resolve(__dirname, "../../..");
+export const PGHOST = process.env.PGHOST ?? "127.0.0.1";
+export const PGPORT = Number(process.env.PGPORT ?? 5432);
+export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
+const SUPERUSER = process.env.PGSUPERUSER ?? "postgres";
+const SUPERUSER_PASSWORD = process.env.PGSUPERPASSWORD ?? "postgres";
+
+export type ServiceKey = "user" | "order" | "notification";
+export const ENTRIES = {
+  user: SERVICES[0],
+  order: SERVICES[1],
+  notification: SERVICES[2],
+} as const;
+
+export const quietLogger: Logger = createLogger("test", process.env.TEST_LOG_LEVEL ?? "silent");
+
+function superuser(database: string): Client {
+  return new Client({ host: PGHOST, port: PGPORT, user: SUPERUSER, password: SUPERUSER_PASSWORD, database });
+}
+
+async function withClient<T>(database: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = superuser(database);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Hash of every migration file: a template database is reused while migrations are unchanged. */
+function migrationsHash(): string {
+  const hash = createHash("sha256");
+  for (const key of Object.keys(ENTRIES) as ServiceKey[]) {
+    const dir = path.join(REPO_ROOT, "services", `${key}-service`, "migrations");
+    for (const file of fs.readdirSync(dir).sort())
+      hash.update(file).update(fs.readFileSync(path.join(dir, file)));
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
+/** Runs a command to completion; rejects with its output when it fails. */
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${command} ${args.join(" ")} exited ${code}:\n${output}`)),
+    );
+  });
+}
+
+/** The command line that runs a service entry point (main or migrate) from TypeScript sources. */
+export function tsEntry(service: ServiceKey, file: "main" | "migrate"): string[] {
+  return [
+    "--conditions=development",
+    "--import",
+    "tsx",
+    path.join(REPO_ROOT, `services/${service}-service/src/${file}.ts`),
+  ];
+}
+
+/** Environment of a service against `database`, with Kafka names under `namespace`. */
+export function serviceEnv(
+  service: ServiceKey,
+  database: string,
+  namespace: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const entry = ENTRIES[service];
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PGHOST,
+    PGPORT: String(PGPORT),
+    PGDATABASE: database,
+    PGUSER: entry.dbRole,
+    PGPASSWORD: localServicePassword(entry.dbRole),
+    KAFKA_BROKERS,
+    KAFKA_NAMESPACE: namespace,
+    PORT: "0",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    MIGRATE_ON_START: "false",
+    CONSUMER_BACKOFF_BASE_MS: "50",
+    CONSUMER_BACKOFF_MAX_MS: "400",
+    DELIVERY_BACKOFF_BASE_MS: "200",
+    DELIVERY_BACKOFF_MAX_MS: "1000",
+    DELIVERY_POLL_MS: "100",
+    ...extra,
+  };
+}
+
+/**
+ * A migrated template database, built once per set of migration files with the services' real
+ * migrate commands; test databases are cheap copies of it.
+ */
+async function ensureTemplate(): Promise<string> {
+  const template = `bp_tpl_${migrationsHash()}`;
+  return withClient("postgres", async (admin) => {
+    // One builder at a time across parallel test processes.
+    await admin.query("SELECT pg_advisory_lock(4242)");
+    try {
+      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
+      if (exists.rowCount === 0) {
+        const stale = await admin.query<{ datname: string }>(
+          "SELECT datname FROM pg_database WHERE datname LIKE 'bp_tpl_%'",
+        );
+        for (const { datname } of stale.rows)
+          await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+        const building = `${template}_build`;
+        await admin.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
+        await admin.query(`CREATE DATABASE ${building}`);
+        await withClient(building, (db) => db.query(provisioningSql(building)));
+        await Promise.all(
+          (Object.keys(ENTRIES) as ServiceKey[]).map((key) =>
+            run(process.execPath, tsEntry(key, "migrate"), serviceEnv(key, building, "")),
+          ),
+        );
+        await admin.query(`ALTER DATABASE ${building} RENAME TO ${template}`);
+      }
+    } finally {
+      await admin.query("SELECT pg_advisory_unlock(4242)");
+    }
+    return template;
+  });
+}
+
+/** A fresh, migrated database of its own, so suites never see each other's rows. */
+export async function createTestDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
+  const template = await ensureTemplate();
+  const name = `bp_test_${randomBytes(5).toString("hex")}`;
+  await withClient("postgres", async (admin) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        break;
+      } catch (error) {
+        // Copying needs the template to have no sessions; another suite may be copying it too.
+        if (attempt >= 20 || !/being accessed by other users/.test(String(error))) throw error;
+        await sleep(100);
+      }
+    }
+  });
+  await withClient(name, (db) => db.query(provisioningSql(name)));
+  return {
+    name,
+    drop: () =>
+      withClient("postgres", (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => undefined,
+      ),
+  };
+}
+
+/** A Kafka namespace of its own: every catalog topic created under a fresh prefix. */
+export async function createTestNamespace(
+  brokers = KAFKA_BROKERS,
+): Promise<{ namespace: string; drop(): Promise<void> }> {
+  const namespace = `t${randomBytes(4).toString("hex")}.`;
+  const messaging = new Messaging({
+    brokers: brokers.split(","),
+    clientId: "test-setup",
+    logger: quietLogger,
+  });
+  const admin = messaging.admin();
+  await admin.createTopics(
+    TOPICS.map((t) => ({ name: `${namespace}${t.name}`, partitions: Math.min(t.partitions, 3) })),
+  );
+  return {
+    namespace,
+    async drop() {
+      await admin.deleteTopics(TOPICS.map((t) => `${namespace}${t.name}`)).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}

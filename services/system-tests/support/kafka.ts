@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import {
+  type IncomingMessage,
+  type MessageConsumer,
+  Messaging,
+  type OutgoingMessage,
+} from "@blueprint/service-kit";
+import { eventually, KAFKA_BROKERS, quietLogger } from "./environment";
+
+/** Collects every message of some topics from the beginning, in a consumer group of its own. */
+export class TopicRecorder {
+  readonly messages: IncomingMessage[] = [];
+  private consumer: MessageConsumer | undefined;
+
+  constructor(
+    private readonly topics: readonly string[],
+    private readonly brokers = KAFKA_BROKERS,
+  ) {}
+
+  async start(): Promise<void> {
+    const messaging = new Messaging({
+      brokers: this.brokers.split(","),
+      clientId: "test-recorder",
+      logger: quietLogger,
+    });
+    this.consumer = messaging.consumer({ groupId: `recorder-${randomUUID()}` });
+    await this.consumer.start(this.topics, async (message) => {
+      this.messages.push(message);
+    });
+  }
+
+  on(topic: string): IncomingMessage[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+
+  /** Waits until `count` messages on `topic` match `filter`, and returns them. */
+  waitFor(
+    topic: string,
+    count: number,
+    filter: (m: IncomingMessage) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<IncomingMessage[]> {
+    return eventually(
+      `${count} message(s) on ${topic}`,
+      async () => {
+        const found = this.on(topic).filter(filter);
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}
+
+/** Publishes raw messages, as a misbehaving or replaying producer would. */
+export async function publishRaw(
+  topic: string,
+  messages: OutgoingMessage[],
+  brokers = KAFKA_BROKERS,
+): Promise<void> {
+  const producer = new Messaging({
+    brokers: brokers.split(","),
+    clientId: "test-publisher",
+    logger: quietLogger,
+  }).producer();
+  await producer.connect();
+  try {
+    await producer.send([{ topic, messages }]);
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -1,0 +1,63 @@
+import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import { z } from "zod";
+import type { Users } from "../domain/users";
+
+const email = z.email().max(254).toLowerCase().describe("Email address; stored and compared lower-cased.");
+
+/** Unknown fields are rejected (400 naming them) so that a typo never passes silently. */
+export const CreateUserRequest = z.strictObject({
+  email,
+  name: z.string().trim().min(1).max(200).describe("Display name."),
+});
+
+export const User = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  created_at: z.iso.datetime(),
+});
+
+const UserList = z.object({ items: z.array(User) });
+const UserId = z.strictObject({ id: z.uuid().describe("User id (UUID).") });
+const ByEmail = z.strictObject({ email: email.describe("Exact email to look up.") });
+
+export function userRoutes(users: Users): RouteSpec[] {
+  return [
+    defineRoute({
+      method: "post",
+      path: "/users",
+      operationId: "createUser",
+      summary: "Create a user; publishes user.created through the outbox",
+      tags: ["users"],
+      body: CreateUserRequest,
+      responses: {
+        201: { description: "created", schema: User },
+        409: { description: "email already registered" },
+      },
+      handler: async ({ body }, { requestId }) => ({
+        status: 201,
+        body: await users.create(body, requestId),
+      }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/users/{id}",
+      operationId: "getUser",
+      summary: "Get a user by id",
+      tags: ["users"],
+      params: UserId,
+      responses: { 200: { description: "the user", schema: User }, 404: { description: "no such user" } },
+      handler: async ({ params }) => ({ status: 200, body: await users.get(params.id) }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/users",
+      operationId: "findUsers",
+      summary: "Find users by email (zero or one)",
+      tags: ["users"],
+      query: ByEmail,
+      responses: { 200: { description: "matching users", schema: UserList } },
+      handler: async ({ query }) => ({ status: 200, body: { items: await users.findByEmail(query.email) } }),
+    }),
+  ];
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from "node:crypto";
+import { AppError, newEvent, type UserCreatedEvent } from "@blueprint/service-kit";
+import type { UserRepository } from "../data-access/user-repository";
+
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly created_at: string;
+}
+
+export interface NewUser {
+  readonly email: string;
+  readonly name: string;
+}
+
+/** The user use cases; HTTP routes are one entry point into them. */
+export class Users {
+  constructor(
+    private readonly repository: UserRepository,
+    /** Called after a commit that wrote to the outbox, to publish without waiting for a poll. */
+    private readonly published: () => void,
+  ) {}
+
+  /** Creates a user and, in the same transaction, its `user.created` event. Duplicate email: 409. */
+  async create(input: NewUser, requestId: string): Promise<User> {
+    const createdAt = new Date();
+    const user: User = {
+      id: randomUUID(),
+      email: input.email,
+      name: input.name,
+      created_at: createdAt.toISOString(),
+    };
+    const event: UserCreatedEvent = newEvent(
+      "user.created",
+      { user_id: user.id, email: user.email, name: user.name, created_at: user.created_at },
+      createdAt,
+    );
+    const inserted = await this.repository.insertWithEvent(user, event, requestId);
+    if (!inserted) {
+      throw AppError.conflict("a user with this email already exists", [
+        { field: "email", message: "already registered" },
+      ]);
+    }
+    this.published();
+    return user;
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.repository.findById(id);
+    if (!user) throw AppError.notFound("user");
+    return user;
+  }
+
+  findByEmail(email: string): Promise<User[]> {
+    return this.repository.findByEmail(email);
+  }
+}
