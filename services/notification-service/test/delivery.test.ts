@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import { newEvent, type RunningService, startService } from "@blueprint/service-kit";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import request from "supertest";
+import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import {
+  createTestDatabase,
+  createTestNamespace,
+  eventually,
+  serviceEnv,
+} from "../../system-tests/support/environment";
+import { publishRaw } from "../../system-tests/support/kafka";
+import { validateOpenApi } from "../../system-tests/support/openapi";
+import { notificationService } from "../src/service";
+
+interface Listed {
+  type: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+describe("notification-service: once per event, SMTP retries visible in the status", () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let ns: Awaited<ReturnType<typeof createTestNamespace>>;
+  let svc: RunningService;
+  const smtp = new MailCatcher({ smtpPort: 0 });
+
+  const list = async (userId: string): Promise<Listed[]> =>
+    (await request(svc.server).get("/notifications").query({ user_id: userId })).body.items;
+  const publishUser = async (event: ReturnType<typeof userCreated>) =>
+    publishRaw(`${ns.namespace}user.created`, [{ key: event.user_id, value: JSON.stringify(event) }]);
+  function userCreated(name: string) {
+    const userId = randomUUID();
+    return newEvent("user.created", {
+      user_id: userId,
+      email: `${userId}@example.com`,
+      name,
+      created_at: new Date().toISOString(),
+    });
+  }
+
+  beforeAll(async () => {
+    [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace(), smtp.start()]);
+    svc = await startService(notificationService, {
+      env: serviceEnv("notification", db.name, ns.namespace, { SMTP_PORT: String(smtp.smtpPort) }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await svc?.stop();
+    await smtp.stop();
+    await Promise.all([db?.drop(), ns?.drop()]);
+  });
+
+  it("When user.created is delivered twice, then one welcome notification is recorded and one email sent", async () => {
+    const event = userCreated("Twice");
+    await publishUser(event);
+    await publishUser(event);
+    const [welcome] = await eventually("the welcome email", async () => {
+      const items = await list(event.user_id);
+      return items[0]?.status === "sent" ? items : undefined;
+    });
+    expect(welcome).toMatchObject({ type: "welcome", status: "sent", attempts: 1, last_error: null });
+    await eventually("both deliveries consumed", async () =>
+      /events_consumed_total\{topic="user.created",group="notification-service",service="notification-service"\} 2/.test(
+        await svc.context.metrics.render(),
+      )
+        ? true
+        : undefined,
+    );
+    expect(await list(event.user_id)).toHaveLength(1);
+    expect(smtp.to(event.email).map((m) => m.subject)).toEqual(["Welcome, Twice"]);
+    expect(await svc.context.metrics.render()).toMatch(
+      /event_end_to_end_latency_seconds_count\{service="notification-service",event_type="user.created"\} [1-9]/,
+    );
+  });
+
+  it("When the SMTP server is down, then the notification shows retrying with attempts and the error, and is sent once it is back", async () => {
+    await smtp.stopSmtp();
+    const event = userCreated("Patient");
+    await publishUser(event);
+    const retrying = await eventually(
+      "a failed attempt",
+      async () => {
+        const [n] = await list(event.user_id);
+        return n && n.attempts >= 2 ? n : undefined;
+      },
+      20_000,
+    );
+    expect(retrying).toMatchObject({ status: "retrying", sent_at: null });
+    expect(retrying.last_error).toMatch(/ECONNREFUSED|connect/i);
+
+    await smtp.start();
+    const sent = await eventually(
+      "delivery after SMTP returned",
+      async () => {
+        const [n] = await list(event.user_id);
+        return n?.status === "sent" ? n : undefined;
+      },
+      20_000,
+    );
+    expect(sent.attempts).toBeGreaterThanOrEqual(3);
+    expect(sent.last_error).toBeNull();
+    expect(smtp.to(event.email)).toHaveLength(1);
+    const metrics = await svc.context.metrics.render();
+    expect(metrics).toMatch(
+      /notifications_total\{type="welcome",status="retrying",service="notification-service"\} [2-9]/,
+    );
+    expect(metrics).toMatch(
+      /notifications_total\{type="welcome",status="sent",service="notification-service"\} [2-9]/,
+    );
+  }, 60_000);
+
+  it("When the user id is malformed or missing, then 400 names user_id; the OpenAPI document is valid", async () => {
+    const bad = await request(svc.server).get("/notifications").query({ user_id: "7" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: "user_id", message: expect.any(String) }]);
+    expect((await request(svc.server).get("/notifications")).status).toBe(400);
+    const doc = (await request(svc.server).get("/openapi.json")).body;
+    expect(await validateOpenApi(doc)).toEqual({ valid: true, version: "3.1", errors: null });
+  });
+});
