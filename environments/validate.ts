@@ -87,12 +87,17 @@ const environmentSchema = z
     accountId: z.string().regex(/^\d{12}$/, "a 12-digit AWS account id"),
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as eu-west-1"),
     network: z.object({
-      vpcCidr: cidr
-        .refine((v) => {
-          const p = parseCidr(v)?.prefix ?? 0;
-          return p >= 16 && p <= 20;
-        }, "a prefix between /16 and /20")
-        .refine(isPrivate, "a private (RFC 1918) range"),
+      vpcCidr: z.string().superRefine((value, ctx) => {
+        const range = parseCidr(value);
+        const message = !range
+          ? "an IPv4 CIDR such as 10.10.0.0/16"
+          : range.prefix < 16 || range.prefix > 20
+            ? "a prefix between /16 and /20"
+            : !isPrivate(value)
+              ? "a private (RFC 1918) range"
+              : undefined;
+        if (message) ctx.addIssue({ code: "custom", message });
+      }),
       azCount: z.number().int().min(2, "2 or 3").max(3, "2 or 3"),
       natGateways: z.enum(["single", "perAz"]),
       interfaceEndpoints: z.boolean(),
@@ -189,7 +194,7 @@ const environmentSchema = z
         `at least allocatedStorageGiB (${env.database.allocatedStorageGiB})`,
       );
     }
-    if (env.kafka.brokerCount % env.network.azCount !== 0) {
+    if ([2, 3].includes(env.network.azCount) && env.kafka.brokerCount % env.network.azCount !== 0) {
       issue(
         ["kafka", "brokerCount"],
         `a multiple of network.azCount (${env.network.azCount}): MSK spreads brokers evenly over the AZs`,
@@ -241,10 +246,16 @@ function describe(value: unknown): string {
 function problemsOf(env: unknown, label: string): string[] {
   const result = environmentSchema.safeParse(env);
   if (result.success) return [];
-  return result.error.issues.map((i) => {
-    const key = i.path.join(".") || "(root)";
-    const allowed = i.code === "unrecognized_keys" ? `no unknown keys (${i.keys.join(", ")})` : i.message;
-    return `${label}: ${key} is ${describe(valueAt(env, i.path))}; allowed: ${allowed}`;
+  return result.error.issues.flatMap((i) => {
+    if (i.code === "unrecognized_keys") {
+      return i.keys.map(
+        (key) =>
+          `${label}: ${[...i.path, key].join(".")} is ${describe(valueAt(env, [...i.path, key]))}; allowed: nothing, it is not a setting of EnvironmentConfig`,
+      );
+    }
+    return [
+      `${label}: ${i.path.join(".") || "(root)"} is ${describe(valueAt(env, i.path))}; allowed: ${i.message}`,
+    ];
   });
 }
 

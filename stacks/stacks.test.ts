@@ -1,70 +1,91 @@
-import { App, Testing } from "cdktf";
+import { App } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { ENVIRONMENTS, selectEnvironments } from "../environments";
 import { buildStacks } from "./app";
+import { synthAll } from "./synth-all";
 
-type SynthJson = {
-  terraform: { backend: { s3: Record<string, unknown> } };
-  provider: {
-    aws: Array<{ default_tags: Array<{ tags: Record<string, string> }>; allowed_account_ids: string[] }>;
-  };
-  resource: Record<string, Record<string, Record<string, unknown>>>;
-};
-
-function synthesize(envNames?: string): Map<string, SynthJson> {
-  const app = buildStacks(Testing.app(), selectEnvironments(envNames));
-  const stacks = new Map<string, SynthJson>();
-  for (const stack of app.node.children) {
-    stacks.set(stack.node.id, JSON.parse(Testing.synth(stack as never)) as SynthJson);
-  }
-  return stacks;
-}
+const stacks = synthAll(ENVIRONMENTS);
+const names = ENVIRONMENTS.map((e) => e.name);
 
 describe("stacks", () => {
-  const stacks = synthesize();
+  it("When all environments are synthesized, then each has its layers split by blast radius", () => {
+    for (const env of ENVIRONMENTS) {
+      const layers = [...stacks.keys()]
+        .filter((id) => id.startsWith(`${env.name}-`))
+        .map((id) => id.slice(env.name.length + 1));
+      const expected = ["bootstrap", "network", "data", "messaging", "edge", "compute"];
+      if (env.compute.kind === "eks") expected.push("workloads");
+      expect(layers.sort()).toEqual(expected.sort());
+    }
+  });
 
-  it.each(ENVIRONMENTS.map((e) => e.name))(
-    "When %s is synthesized, then its network stack holds the VPC",
+  it.each(names)(
+    "When %s is synthesized, then every layer keeps its own encrypted, locked state key",
     (name) => {
-      const network = stacks.get(`${name}-network`);
-      expect(network).toBeDefined();
-      const vpcs = Object.values(network?.resource.aws_vpc ?? {});
-      expect(vpcs).toHaveLength(1);
-      expect(vpcs[0]).toMatchObject({
-        cidr_block: ENVIRONMENTS.find((e) => e.name === name)?.network.vpcCidr,
-      });
+      for (const [id, stack] of stacks) {
+        if (!id.startsWith(`${name}-`) || id.endsWith("-bootstrap")) continue;
+        const layer = id.slice(name.length + 1);
+        expect(stack.terraform.backend?.s3).toMatchObject({
+          encrypt: true,
+          key: `${name}/${layer}.tfstate`,
+          dynamodb_table: "blueprint-tflock",
+          use_lockfile: true,
+        });
+      }
     },
   );
 
-  it.each(ENVIRONMENTS.map((e) => e.name))(
-    "When %s is synthesized, then state is encrypted, locked and keyed per stack",
-    (name) => {
-      const backend = stacks.get(`${name}-network`)?.terraform.backend.s3;
-      expect(backend).toMatchObject({
-        encrypt: true,
-        key: `${name}/network.tfstate`,
-        dynamodb_table: "blueprint-tflock",
-      });
-    },
-  );
-
-  it("When a stack is synthesized, then the provider tags every resource with environment, owner and ManagedBy", () => {
-    const provider = stacks.get("prod-network")?.provider.aws[0];
-    expect(provider?.allowed_account_ids).toEqual(["333333333333"]);
-    expect(provider?.default_tags[0]?.tags).toMatchObject({
-      Environment: "prod",
-      Owner: "platform-team",
-      ManagedBy: "cdktf",
+  it("When the bootstrap stack is synthesized for its first run, then it uses local state", () => {
+    expect(stacks.get("prod-bootstrap")?.terraform.backend).toEqual({
+      local: { path: "prod-bootstrap.tfstate" },
     });
   });
 
+  it("When the bootstrap stack is migrated, then it renders the same S3 backend as the other stacks", () => {
+    const app = buildStacks(new App(), selectEnvironments("dev"), { bootstrapBackend: "s3" });
+    const bootstrap = app.node.tryFindChild("dev-bootstrap");
+    expect(bootstrap).toBeDefined();
+    const json = JSON.parse(JSON.stringify((bootstrap as never as { toTerraform(): unknown }).toTerraform()));
+    expect(json.terraform.backend.s3).toMatchObject({
+      key: "dev/bootstrap.tfstate",
+      encrypt: true,
+      use_lockfile: true,
+    });
+  });
+
+  it("When any stack is synthesized, then the provider is pinned to the account and tags environment, owner and ManagedBy", () => {
+    for (const env of ENVIRONMENTS) {
+      for (const [id, stack] of stacks) {
+        if (!id.startsWith(`${env.name}-`)) continue;
+        const aws = stack.provider?.aws?.[0] as {
+          allowed_account_ids: string[];
+          default_tags: Array<{ tags: Record<string, string> }>;
+        };
+        expect(aws.allowed_account_ids).toEqual([env.accountId]);
+        expect(aws.default_tags[0]?.tags).toMatchObject({
+          Environment: env.name,
+          Owner: env.tags.owner,
+          ManagedBy: "cdktf",
+          Stack: id,
+        });
+      }
+    }
+  });
+
   it("When one environment is selected, then only its stacks are synthesized", () => {
-    expect([...synthesize("staging").keys()]).toEqual(["staging-network"]);
+    const only = [...synthAll(selectEnvironments("staging")).keys()];
+    expect(only.every((id) => id.startsWith("staging-"))).toBe(true);
+    expect(only).toContain("staging-network");
   });
 
   it("When an unknown environment is selected, then synthesis fails naming the known ones", () => {
-    expect(() => buildStacks(new App(), selectEnvironments("qa"))).toThrow(
-      'unknown environment "qa"; known: dev, staging, prod',
-    );
+    expect(() => selectEnvironments("qa")).toThrow('unknown environment "qa"; known: dev, staging, prod');
+  });
+
+  it("When a layer needs another's resources, then it reads them from that layer's remote state, not by duplicating them", () => {
+    const data = stacks.get("prod-data");
+    expect(Object.keys(data?.data.terraform_remote_state ?? {})).toEqual([
+      "cross-stack-reference-input-prod-network",
+    ]);
   });
 });

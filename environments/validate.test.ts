@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import { dev } from "./dev";
+import { ENVIRONMENTS, type EnvironmentConfig, selectEnvironments } from "./index";
+import { prod } from "./prod";
+import { staging } from "./staging";
+import { EnvironmentValidationError, validateEnvironments } from "./validate";
+
+type Mutable<T> = { -readonly [K in keyof T]: Mutable<T[K]> };
+
+/** A deep copy of an environment with `change` applied. */
+function variant(
+  env: EnvironmentConfig,
+  change: (copy: Mutable<EnvironmentConfig>) => void,
+): EnvironmentConfig {
+  const copy = structuredClone(env) as Mutable<EnvironmentConfig>;
+  change(copy);
+  return copy;
+}
+
+function problemsOf(envs: unknown[]): string[] {
+  try {
+    validateEnvironments(envs);
+    return [];
+  } catch (error) {
+    if (error instanceof EnvironmentValidationError) return [...error.problems];
+    throw error;
+  }
+}
+
+describe("environment validation", () => {
+  it("When the committed environments are validated, then all three pass", () => {
+    expect(validateEnvironments(ENVIRONMENTS).map((e) => e.name)).toEqual(["dev", "staging", "prod"]);
+  });
+
+  it.each([
+    [
+      "a VPC CIDR that is not a CIDR",
+      variant(dev, (e) => {
+        e.network.vpcCidr = "10.10.0.0";
+      }),
+      'environment "dev": network.vpcCidr is "10.10.0.0"; allowed: an IPv4 CIDR such as 10.10.0.0/16',
+    ],
+    [
+      "a public VPC range",
+      variant(dev, (e) => {
+        e.network.vpcCidr = "8.8.0.0/16";
+      }),
+      'environment "dev": network.vpcCidr is "8.8.0.0/16"; allowed: a private (RFC 1918) range',
+    ],
+    [
+      "four AZs",
+      variant(dev, (e) => {
+        e.network.azCount = 4;
+      }),
+      'environment "dev": network.azCount is 4; allowed: 2 or 3',
+    ],
+    [
+      "an unknown NAT strategy",
+      variant(dev, (e) => {
+        (e.network as { natGateways: string }).natGateways = "none";
+      }),
+      'environment "dev": network.natGateways is "none"; allowed: Invalid option: expected one of "single"|"perAz"',
+    ],
+    [
+      "backups switched off",
+      variant(dev, (e) => {
+        e.database.backupRetentionDays = 0;
+      }),
+      'environment "dev": database.backupRetentionDays is 0; allowed: 1 to 35 (0 would disable backups)',
+    ],
+    [
+      "a malformed account id",
+      variant(dev, (e) => {
+        e.accountId = "1234";
+      }),
+      'environment "dev": accountId is "1234"; allowed: a 12-digit AWS account id',
+    ],
+    [
+      "brokers that do not divide over the AZs",
+      variant(staging, (e) => {
+        e.kafka.brokerCount = 4;
+      }),
+      'environment "staging": kafka.brokerCount is 4; allowed: a multiple of network.azCount (3): MSK spreads brokers evenly over the AZs',
+    ],
+    [
+      "more minimum replicas than maximum",
+      variant(dev, (e) => {
+        e.services["order-service"] = { ...e.services["order-service"], minReplicas: 5 };
+      }),
+      [
+        'environment "dev": services.order-service.minReplicas is 5; allowed: at most maxReplicas (4)',
+        'environment "dev": services.order-service.replicas is 2; allowed: between minReplicas and maxReplicas (5..4)',
+      ],
+    ],
+    [
+      "a missing service",
+      variant(dev, (e) => {
+        delete (e.services as Record<string, unknown>)["notification-service"];
+      }),
+      'environment "dev": services.notification-service is missing; allowed: sizing for every service in the catalog',
+    ],
+    [
+      "EKS without its node group",
+      variant(dev, (e) => {
+        (e.compute as { kind: string }).kind = "eks";
+      }),
+      'environment "dev": compute.eks is missing; allowed: present when compute.kind is eks (Kubernetes version and node group)',
+    ],
+    [
+      "an EKS API open to the internet",
+      variant(prod, (e) => {
+        (e.compute.eks as { publicAccessCidrs: string[] }).publicAccessCidrs = ["0.0.0.0/0"];
+      }),
+      'environment "prod": compute.eks.publicAccessCidrs.0 is "0.0.0.0/0"; allowed: not 0.0.0.0/0 (the API would be open to the internet)',
+    ],
+    [
+      "an unknown key",
+      variant(dev, (e) => {
+        (e as Record<string, unknown>).databse = {};
+      }),
+      'environment "dev": databse is {}; allowed: nothing, it is not a setting of EnvironmentConfig',
+    ],
+  ])(
+    "When an environment has %s, then validation names environment, key, value and what is allowed",
+    (_case, env, message) => {
+      const others = ENVIRONMENTS.filter((e) => e.name !== (env as { name: string }).name);
+      expect(problemsOf([env, ...others])).toEqual(([] as string[]).concat(message));
+    },
+  );
+
+  it("When the production profile drops its guards, then each missing guard is reported", () => {
+    const weakened = variant(prod, (e) => {
+      e.database.multiAz = false;
+      e.database.deletionProtection = false;
+      e.database.finalSnapshot = false;
+      e.database.backupRetentionDays = 3;
+      (e.network as { natGateways: string }).natGateways = "single";
+      e.edge.waf = false;
+      e.edge.deletionProtection = false;
+    });
+    expect(problemsOf([dev, staging, weakened])).toEqual([
+      'environment "prod": database.multiAz is false; allowed: true for the production profile',
+      'environment "prod": database.deletionProtection is false; allowed: true for the production profile',
+      'environment "prod": database.finalSnapshot is false; allowed: true for the production profile',
+      'environment "prod": database.backupRetentionDays is 3; allowed: at least 7 for the production profile',
+      'environment "prod": network.natGateways is "single"; allowed: "perAz" for the production profile',
+      'environment "prod": edge.waf is false; allowed: true for the production profile',
+      'environment "prod": edge.deletionProtection is false; allowed: true for the production profile',
+    ]);
+  });
+
+  it("When two environments' VPC CIDRs overlap, then the second is reported with the first's range", () => {
+    const overlapping = variant(staging, (e) => {
+      e.network.vpcCidr = "10.10.128.0/17";
+    });
+    expect(problemsOf([dev, overlapping, prod])).toEqual([
+      'environment "staging": network.vpcCidr is "10.10.128.0/17"; allowed: a range not overlapping environment "dev" (10.10.0.0/16), so VPCs can be peered',
+    ]);
+  });
+
+  it("When synthesis is started with an invalid environment, then it stops before building any stack", () => {
+    const broken = variant(dev, (e) => {
+      e.logRetentionDays = 10;
+    });
+    expect(() => selectEnvironments(undefined, [broken, staging, prod])).toThrow(
+      /environment "dev": logRetentionDays is 10; allowed: a CloudWatch Logs retention value/,
+    );
+  });
+});

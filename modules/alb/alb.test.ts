@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { onlyResource, resourcesOf, synthConstruct } from "../testing/synth";
+import { Alb, type AlbProps, TLS_POLICY } from "./alb";
+
+const minimal: AlbProps = {
+  name: "t",
+  vpcId: "vpc-1",
+  publicSubnetIds: ["subnet-a", "subnet-b"],
+  securityGroupId: "sg-alb",
+  domainName: "api.example.com",
+  routes: [
+    { name: "user-service", pathPrefix: "/users", targetPort: 8081 },
+    { name: "order-service", pathPrefix: "/orders", targetPort: 8082 },
+  ],
+  targetType: "ip",
+  logKmsKeyArn: "arn:kms",
+};
+const build = (props: Partial<AlbProps> = {}) =>
+  synthConstruct((s) => new Alb(s, "Alb", { ...minimal, ...props }));
+
+describe("Alb", () => {
+  it("When built with minimal props, then it is public, drops invalid headers, logs access and is deletion-protected", () => {
+    expect(onlyResource(build(), "aws_lb")).toMatchObject({
+      internal: false,
+      drop_invalid_header_fields: true,
+      enable_deletion_protection: true,
+      security_groups: ["sg-alb"],
+      access_logs: { enabled: true, prefix: "alb" },
+    });
+  });
+
+  it("When built, then HTTPS uses the TLS 1.3 policy and HTTP only redirects", () => {
+    const listeners = resourcesOf(build(), "aws_lb_listener");
+    expect(listeners.find((l) => l.port === 443)).toMatchObject({
+      protocol: "HTTPS",
+      ssl_policy: TLS_POLICY,
+    });
+    expect(listeners.find((l) => l.port === 80)?.default_action).toEqual([
+      { type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } },
+    ]);
+  });
+
+  it("When built, then each route forwards its path prefix to its own target group health-checked on /ready", () => {
+    const stack = build();
+    const rules = resourcesOf(stack, "aws_lb_listener_rule");
+    expect(
+      rules
+        .map((r) => (r.condition as Array<{ path_pattern: { values: string[] } }>)[0]?.path_pattern.values)
+        .sort(),
+    ).toEqual([
+      ["/orders", "/orders/*"],
+      ["/users", "/users/*"],
+    ]);
+    for (const group of resourcesOf(stack, "aws_lb_target_group")) {
+      expect(group).toMatchObject({
+        target_type: "ip",
+        protocol: "HTTP",
+        health_check: { path: "/ready", matcher: "200" },
+      });
+    }
+  });
+
+  it("When the WAF is on (the default), then the AWS managed rule groups and a rate limit guard the listener", () => {
+    const stack = build();
+    const acl = onlyResource(stack, "aws_wafv2_web_acl");
+    const rules = acl.rule as Array<{ name: string; statement: Record<string, unknown> }>;
+    expect(rules.map((r) => r.name)).toEqual([
+      "AWSManagedRulesAmazonIpReputationList",
+      "AWSManagedRulesCommonRuleSet",
+      "AWSManagedRulesKnownBadInputsRuleSet",
+      "RateLimitPerIp",
+    ]);
+    expect(rules[2]?.statement).toEqual({
+      managed_rule_group_statement: { name: "AWSManagedRulesKnownBadInputsRuleSet", vendor_name: "AWS" },
+    });
+    expect(rules[3]?.statement).toEqual({ rate_based_statement: { limit: 2000, aggregate_key_type: "IP" } });
+    expect(resourcesOf(stack, "aws_wafv2_web_acl_association")).toHaveLength(1);
+    expect(onlyResource(stack, "aws_cloudwatch_log_group")).toMatchObject({
+      kms_key_id: "arn:kms",
+      retention_in_days: 90,
+    });
+  });
+
+  it("When the WAF is off, then no web ACL is created", () => {
+    expect(resourcesOf(build({ waf: false }), "aws_wafv2_web_acl")).toEqual([]);
+  });
+
+  it("When a hosted zone is given, then the certificate is DNS-validated and an alias record points at the ALB", () => {
+    const stack = build({ hostedZoneId: "Z123" });
+    expect(resourcesOf(stack, "aws_acm_certificate_validation")).toHaveLength(1);
+    expect(resourcesOf(stack, "aws_route53_record").map((r) => r.type ?? "validation")).toContain("A");
+  });
+
+  it("When built, then the access log bucket is private, encrypted and only accepts TLS", () => {
+    const stack = build();
+    expect(onlyResource(stack, "aws_s3_bucket_public_access_block")).toMatchObject({
+      block_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(onlyResource(stack, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+    ]);
+    const statements = Object.values(stack.data.aws_iam_policy_document ?? {}).flatMap(
+      (d) => d.statement as Array<{ sid: string }>,
+    );
+    expect(statements.map((s) => s.sid)).toEqual(["AlbLogDelivery", "DenyInsecureTransport"]);
+  });
+
+  it.each([
+    [{ routes: [] }, "Alb t: routes must not be empty"],
+    [
+      { routes: [{ name: "x", pathPrefix: "users", targetPort: 1 }] },
+      'Alb t: pathPrefix of x must look like "/users", got "users"',
+    ],
+    [{ publicSubnetIds: ["a"] }, "Alb t: publicSubnetIds must span at least 2 AZs, got 1"],
+    [{ wafRateLimit: 5 }, "Alb t: wafRateLimit must be at least 10, got 5"],
+  ])("When built with %o, then it fails with %s", (props, message) => {
+    expect(() => build(props as Partial<AlbProps>)).toThrow(message);
+  });
+});

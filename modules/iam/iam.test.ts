@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { policyStatements, resourcesOf, synthConstruct } from "../testing/synth";
+import { GithubPipelineRoles, type GithubPipelineRolesProps } from "./github-oidc";
+import { policyDocument } from "./policy-document";
+import { ServiceRole, type ServiceRoleProps } from "./service-role";
+
+const clusterArn = "arn:aws:kafka:eu-west-1:123456789012:cluster/blueprint-dev/abcd-1";
+const role: ServiceRoleProps = {
+  roleName: "blueprint-dev-order-service",
+  trust: { kind: "ecs", accountId: "123456789012", region: "eu-west-1" },
+  kafkaClusterArn: clusterArn,
+  produces: ["order.processed", "user.created.dlt"],
+  consumes: ["user.created"],
+  consumerGroups: ["order-service"],
+  secretArns: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:blueprint/dev/order-service/database"],
+  kmsKeyArns: ["arn:kms"],
+};
+
+describe("ServiceRole", () => {
+  it("When built, then the service may write and read exactly its topics and join exactly its groups", () => {
+    const statements = policyStatements(synthConstruct((s) => new ServiceRole(s, "Role", role)));
+    const bySid = Object.fromEntries(statements.filter((s) => s.sid).map((s) => [s.sid, s]));
+    expect(bySid.ConnectToCluster).toMatchObject({ resources: [clusterArn] });
+    // Topic and group ARNs are the cluster ARN with its resource type swapped, resolved by Terraform.
+    const swapped = (kind: string, name: string) =>
+      new RegExp(
+        `cluster/blueprint-dev/abcd-1", ":cluster/", ":${kind}/"\\)\\}/${name.replace(".", "\\.")}$`,
+      );
+    const written = bySid.WriteOwnTopics?.resources as string[];
+    expect(written).toHaveLength(2);
+    expect(written[0]).toMatch(swapped("topic", "order.processed"));
+    expect(written[1]).toMatch(swapped("topic", "user.created.dlt"));
+    expect(bySid.ReadSubscribedTopics?.resources).toHaveLength(1);
+    const groups = bySid.JoinOwnGroups?.resources as string[];
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatch(swapped("group", "order-service"));
+    expect(bySid.ReadOwnSecrets).toMatchObject({
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: role.secretArns,
+    });
+  });
+
+  it("When the trust is IRSA, then only the named service account of the namespace can assume the role", () => {
+    const stack = synthConstruct(
+      (s) =>
+        new ServiceRole(s, "Role", {
+          ...role,
+          trust: {
+            kind: "irsa",
+            oidcProviderArn: "arn:oidc",
+            oidcIssuer: "oidc.eks/id/X",
+            namespace: "blueprint",
+            serviceAccount: "order-service",
+          },
+        }),
+    );
+    const trust = policyStatements(stack).find((s) =>
+      (s.actions as string[]).includes("sts:AssumeRoleWithWebIdentity"),
+    );
+    expect(trust?.condition).toEqual([
+      {
+        test: "StringEquals",
+        variable: "oidc.eks/id/X:sub",
+        values: ["system:serviceaccount:blueprint:order-service"],
+      },
+      { test: "StringEquals", variable: "oidc.eks/id/X:aud", values: ["sts.amazonaws.com"] },
+    ]);
+  });
+
+  it.each([
+    [
+      { consumerGroups: [] },
+      "ServiceRole blueprint-dev-order-service: consumerGroups must be set when the service consumes user.created",
+    ],
+    [
+      { secretArns: [] },
+      "ServiceRole blueprint-dev-order-service: secretArns must name the service's own secret",
+    ],
+  ])("When built with %o, then it fails with %s", (props, message) => {
+    expect(() => synthConstruct((s) => new ServiceRole(s, "Role", { ...role, ...props }))).toThrow(message);
+  });
+
+  it("When a policy asks for a wildcard action, then synthesis fails naming it", () => {
+    expect(() =>
+      synthConstruct((s) =>
+        policyDocument(s, "Bad", [{ effect: "Allow", actions: ["s3:*"], resources: ["arn:aws:s3:::b"] }]),
+      ),
+    ).toThrow('test/Bad: wildcard action "s3:*" is not allowed; list the actions the statement needs');
+  });
+});
+
+const pipeline: GithubPipelineRolesProps = {
+  environment: "prod",
+  accountId: "123456789012",
+  region: "eu-west-1",
+  repository: "acme/blueprint",
+  stateBucketArn: "arn:aws:s3:::state",
+  lockTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/locks",
+  stateKmsKeyArn: "arn:kms",
+};
+
+describe("GithubPipelineRoles", () => {
+  it("When built, then plan runs from pull requests and main, and apply only from the protected environment", () => {
+    const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
+    const roles = Object.values(stack.resource.aws_iam_role ?? {});
+    expect(roles.map((r) => r.name)).toEqual(["blueprint-prod-github-apply", "blueprint-prod-github-plan"]);
+    const subjects = policyStatements(stack)
+      .filter((s) => (s.actions as string[]).includes("sts:AssumeRoleWithWebIdentity"))
+      .map(
+        (s) =>
+          (s.condition as Array<{ variable: string; values: string[] }>).find((c) =>
+            c.variable.endsWith(":sub"),
+          )?.values,
+      );
+    expect(subjects).toEqual([
+      ["repo:acme/blueprint:environment:prod"],
+      ["repo:acme/blueprint:pull_request", "repo:acme/blueprint:ref:refs/heads/main"],
+    ]);
+    expect(resourcesOf(stack, "aws_iam_openid_connect_provider")).toEqual([
+      expect.objectContaining({
+        url: "https://token.actions.githubusercontent.com",
+        client_id_list: ["sts.amazonaws.com"],
+      }),
+    ]);
+  });
+
+  it("When the apply role manages IAM, then only the blueprint's own roles are in reach", () => {
+    const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
+    const manage = policyStatements(stack).find((s) => s.sid === "ManageBlueprintRoles");
+    expect(manage?.resources).toEqual(["arn:aws:iam::123456789012:role/blueprint-*"]);
+  });
+
+  it("When the repository is not owner/name, then it fails", () => {
+    expect(() =>
+      synthConstruct((s) => new GithubPipelineRoles(s, "P", { ...pipeline, repository: "blueprint" })),
+    ).toThrow('GithubPipelineRoles: repository must be "owner/name", got "blueprint"');
+  });
+});
