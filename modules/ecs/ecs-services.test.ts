@@ -130,6 +130,10 @@ describe("EcsServices", () => {
       });
     });
 
+    it("When no secrets or environment are given, then the container gets none", () => {
+      expect(containerOf(stack)).toMatchObject({ secrets: [], environment: [] });
+    });
+
     it("When synthesized, then the container health check asks /health with node, since the images have no curl", () => {
       const command = (containerOf(stack).healthCheck as { command: string[] }).command;
       expect(command.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
@@ -302,6 +306,14 @@ describe("EcsServices", () => {
         }),
       );
     });
+  });
+
+  it("When secrets are given without their KMS keys, then the role reads them but decrypts with no customer key", () => {
+    const statements = policyStatements(
+      synth({ services: [service({ secrets: { DATABASE_PASSWORD: SECRET } })] }),
+    );
+    expect(statements.map((s) => s.sid)).toContain("ReadSecrets");
+    expect(statements.map((s) => s.sid)).not.toContain("DecryptSecrets");
   });
 
   describe("with every knob set", () => {

@@ -408,6 +408,7 @@ export class EksCluster extends Construct {
       updateDefaultVersion: true,
       // Setting groups here replaces the ones EKS would add, so the cluster security group is named explicitly.
       vpcSecurityGroupIds: [this.nodeSecurityGroupId, ...nodeSecurityGroupIds],
+      // IMDSv2 only: a session token defeats metadata theft through SSRF; the hop limit is explained on imdsHopLimit.
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
