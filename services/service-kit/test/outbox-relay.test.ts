@@ -1,0 +1,137 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  createTestDatabase,
+  createTestNamespace,
+  quietLogger,
+  serviceEnv,
+} from "../../system-tests/support/environment";
+import { TopicRecorder } from "../../system-tests/support/kafka";
+import {
+  appendToOutbox,
+  createPool,
+  Database,
+  loadConfig,
+  Messaging,
+  newEvent,
+  OutboxRelay,
+  SERVICES,
+  ServiceMetrics,
+} from "../src";
+import { serviceConfigSchema } from "../src/service";
+
+describe("outbox relay against the real PostgreSQL and Kafka", () => {
+  let dbInfo: Awaited<ReturnType<typeof createTestDatabase>>;
+  let ns: Awaited<ReturnType<typeof createTestNamespace>>;
+  let db: Database;
+  const metrics = new ServiceMetrics("user-service");
+  const messaging = new Messaging({
+    brokers: ["127.0.0.1:9092"],
+    clientId: "relay-test",
+    logger: quietLogger,
+  });
+
+  beforeAll(async () => {
+    [dbInfo, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
+    const config = loadConfig(
+      serviceConfigSchema(SERVICES[0]),
+      serviceEnv("user", dbInfo.name, ns.namespace),
+    );
+    db = new Database(
+      createPool({ ...config, KAFKA_BROKERS: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",") }),
+      metrics,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.end();
+    await Promise.all([dbInfo?.drop(), ns?.drop()]);
+  });
+
+  const relay = () =>
+    new OutboxRelay({
+      db,
+      producer: messaging.producer(),
+      metrics,
+      logger: quietLogger,
+      namespace: ns.namespace,
+      batchSize: 25,
+      pollIntervalMs: 20,
+      retentionMinutes: 60,
+    });
+
+  it("When three relays publish the same backlog, then every event is published once and each key keeps its order", async () => {
+    const keys = Array.from({ length: 40 }, () => randomUUID());
+    const messages = keys.flatMap((key) =>
+      Array.from({ length: 10 }, (_, seq) => ({
+        topic: "user.created",
+        key,
+        event: {
+          ...newEvent("user.created", {
+            user_id: key,
+            email: `${seq}@example.com`,
+            name: `seq ${seq}`,
+            created_at: new Date().toISOString(),
+          }),
+        },
+      })),
+    );
+    // Interleave keys so that every batch holds many keys and several events of some.
+    messages.sort((a, b) => Number(a.event.email.split("@")[0]) - Number(b.event.email.split("@")[0]));
+    await db.transaction((tx) => appendToOutbox(tx, messages));
+
+    const recorder = new TopicRecorder([`${ns.namespace}user.created`]);
+    await recorder.start();
+    const relays = [relay(), relay(), relay()];
+    await Promise.all(relays.map((r) => r.start()));
+    try {
+      const received = await recorder.waitFor(
+        `${ns.namespace}user.created`,
+        messages.length,
+        () => true,
+        30_000,
+      );
+      const ids = received.map((m) => JSON.parse(m.value ?? "{}").event_id);
+      expect(new Set(ids).size).toBe(messages.length);
+      expect(received).toHaveLength(messages.length);
+      for (const key of keys) {
+        const order = received.filter((m) => m.key === key).map((m) => JSON.parse(m.value ?? "{}").name);
+        expect(order).toEqual(Array.from({ length: 10 }, (_, seq) => `seq ${seq}`));
+      }
+      const unsent = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL",
+      );
+      expect(unsent.rows[0]?.n).toBe(0);
+      expect(await metrics.render()).toMatch(/outbox_backlog\{service="user-service"\} 0/);
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+      await recorder.stop();
+    }
+  }, 60_000);
+
+  it("When the relay is stopped with rows pending and started again, then the rows are published after the restart", async () => {
+    const key = randomUUID();
+    const first = relay();
+    await first.start();
+    await first.stop();
+    const event = newEvent("user.created", {
+      user_id: key,
+      email: "later@example.com",
+      name: "Later",
+      created_at: new Date().toISOString(),
+    });
+    await db.transaction((tx) => appendToOutbox(tx, [{ topic: "user.created", key, event }]));
+    expect(await metrics.render()).toMatch(/outbox_backlog\{service="user-service"\} 1/);
+
+    const recorder = new TopicRecorder([`${ns.namespace}user.created`]);
+    await recorder.start();
+    const second = relay();
+    await second.start();
+    try {
+      await recorder.waitFor(`${ns.namespace}user.created`, 1, (m) => m.key === key);
+    } finally {
+      await second.stop();
+      await recorder.stop();
+    }
+  }, 60_000);
+});

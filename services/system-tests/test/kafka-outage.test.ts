@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type RunningService, startService } from "@blueprint/service-kit";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import request from "supertest";
+import { KafkaBroker } from "../../../scripts/deps/kafka";
+import { loadSettings } from "../../../scripts/deps/settings";
+import { userService } from "../../user-service/src/service";
+import { createTestDatabase, eventually, serviceEnv } from "../support/environment";
+import { TopicRecorder } from "../support/kafka";
+
+// A private broker on its own ports and folder, so stopping it never disturbs the shared one.
+const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "blueprint-kafka-outage-"));
+const settings = loadSettings({
+  ...process.env,
+  BLUEPRINT_LOCAL_DIR: localDir,
+  BLUEPRINT_CACHE_DIR: loadSettings().cacheDir,
+  KAFKA_PORT: process.env.OUTAGE_KAFKA_PORT ?? "59392",
+  KAFKA_CONTROLLER_PORT: process.env.OUTAGE_KAFKA_CONTROLLER_PORT ?? "59393",
+  KAFKA_HEAP_MB: "256",
+});
+const broker = new KafkaBroker(settings);
+const brokers = broker.address;
+
+describe("user-service while Kafka is down", () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let svc: RunningService;
+
+  beforeAll(async () => {
+    [db] = await Promise.all([createTestDatabase(), broker.up()]);
+    svc = await startService(userService, {
+      env: serviceEnv("user", db.name, "", { KAFKA_BROKERS: brokers }),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await svc?.stop();
+    await broker.down();
+    await db?.drop();
+    fs.rmSync(localDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const createUsers = async (count: number, label: string) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await request(svc.server)
+        .post("/users")
+        .send({ email: `${label}-${i}-${randomUUID()}@example.com`, name: label });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    return ids;
+  };
+
+  it("When Kafka is stopped, then users are still created, and once Kafka is back every event arrives, none lost", async () => {
+    const before = await createUsers(3, "before");
+    await eventually("events before the outage published", async () => {
+      const { rows } = await svc.context.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL",
+      );
+      return rows[0]?.n === 0 ? true : undefined;
+    });
+
+    await broker.down();
+    const during = await createUsers(10, "during");
+    const ready = await request(svc.server).get("/ready");
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.postgres).toBe("ok");
+    expect(await svc.context.metrics.render()).toMatch(/outbox_backlog\{service="user-service"\} 10/);
+
+    await broker.up();
+    await eventually(
+      "the backlog published after Kafka returned",
+      async () => {
+        const { rows } = await svc.context.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL",
+        );
+        return rows[0]?.n === 0 ? true : undefined;
+      },
+      45_000,
+      250,
+    );
+    const recorder = new TopicRecorder(["user.created"], brokers);
+    await recorder.start();
+    try {
+      const all = [...before, ...during];
+      const received = await recorder.waitFor(
+        "user.created",
+        all.length,
+        (m) => all.includes(m.key ?? ""),
+        30_000,
+      );
+      expect(new Set(received.map((m) => m.key))).toEqual(new Set(all));
+    } finally {
+      await recorder.stop();
+    }
+  }, 150_000);
+});
