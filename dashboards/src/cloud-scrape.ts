@@ -1,0 +1,112 @@
+import { OBSERVED_SERVICES, SERVICE_JOB_REGEX } from "./registry";
+
+/**
+ * Scrape configurations for the cloud, from the same registry as the local ones: jobs named after
+ * the services, the services' own `service` label kept (`honor_labels`), and `env` attached, so
+ * rules and dashboards read the same series locally and in AWS.
+ */
+
+/** How often the cloud collectors scrape; AMP bills per sample, so less often than locally. */
+export const CLOUD_SCRAPE_INTERVAL = "30s";
+
+/** Label the EKS workloads put on every pod (modules/kubernetes). */
+const POD_NAME_LABEL = "__meta_kubernetes_pod_label_app_kubernetes_io_name";
+
+/**
+ * Scrape configuration of the AMP managed scraper on EKS: the service pods of `namespace`, on
+ * their container port named `http`.
+ */
+export function eksScrapeConfig(env: string, namespace: string): Record<string, unknown> {
+  return {
+    global: { scrape_interval: CLOUD_SCRAPE_INTERVAL },
+    scrape_configs: [
+      {
+        job_name: "blueprint-services",
+        honor_labels: true,
+        kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [namespace] } }],
+        relabel_configs: [
+          { source_labels: [POD_NAME_LABEL], regex: SERVICE_JOB_REGEX, action: "keep" },
+          { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "http", action: "keep" },
+          { source_labels: [POD_NAME_LABEL], target_label: "job" },
+          { source_labels: [POD_NAME_LABEL], target_label: "service" },
+          { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+          { target_label: "env", replacement: env },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * Where the ECS observer writes the targets it discovers, read back by the Prometheus receiver: a
+ * task volume, as the collector's root filesystem is read-only.
+ */
+export const ECS_TARGETS_DIR = "/ecs-targets";
+const ECS_TARGETS_FILE = `${ECS_TARGETS_DIR}/targets.yaml`;
+
+export interface EcsCollectorSettings {
+  readonly env: string;
+  readonly clusterName: string;
+  readonly region: string;
+  /** AMP remote write URL (`<workspace endpoint>api/v1/remote_write`). */
+  readonly remoteWriteUrl: string;
+  /** Container port per service, as in the ECS task definitions. */
+  readonly ports: Readonly<Record<string, number>>;
+}
+
+/**
+ * AWS Distro for OpenTelemetry collector configuration for ECS: the `ecs_observer` extension finds
+ * the service tasks through the ECS API, the Prometheus receiver scrapes them, and the remote-write
+ * exporter signs with SigV4 into AMP.
+ */
+export function ecsCollectorConfig(settings: EcsCollectorSettings): Record<string, unknown> {
+  return {
+    extensions: {
+      sigv4auth: { region: settings.region, service: "aps" },
+      ecs_observer: {
+        cluster_name: settings.clusterName,
+        cluster_region: settings.region,
+        refresh_interval: CLOUD_SCRAPE_INTERVAL,
+        result_file: ECS_TARGETS_FILE,
+        // `\z` anchors the end without `$`, which the collector treats as a variable reference.
+        services: OBSERVED_SERVICES.map((s) => ({
+          name_pattern: `^${s.name}\\z`,
+          metrics_ports: [settings.ports[s.name] ?? s.port],
+          job_name: s.name,
+        })),
+      },
+    },
+    receivers: {
+      prometheus: {
+        config: {
+          global: { scrape_interval: CLOUD_SCRAPE_INTERVAL },
+          scrape_configs: [
+            {
+              job_name: "blueprint-services",
+              honor_labels: true,
+              file_sd_configs: [{ files: [ECS_TARGETS_FILE] }],
+              relabel_configs: [
+                { source_labels: ["__meta_ecs_service_name"], target_label: "service" },
+                { source_labels: ["__meta_ecs_task_definition_family"], target_label: "task_family" },
+                { target_label: "env", replacement: settings.env },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    processors: { batch: {} },
+    exporters: {
+      prometheusremotewrite: {
+        endpoint: settings.remoteWriteUrl,
+        auth: { authenticator: "sigv4auth" },
+      },
+    },
+    service: {
+      extensions: ["ecs_observer", "sigv4auth"],
+      pipelines: {
+        metrics: { receivers: ["prometheus"], processors: ["batch"], exporters: ["prometheusremotewrite"] },
+      },
+    },
+  };
+}
