@@ -37,8 +37,9 @@ function iamStatements(env: EnvironmentConfig): Array<{ actions: string[]; where
         for (const field of ["policy", "assume_role_policy"]) {
           const value = body[field];
           if (typeof value !== "string" || !value.trim().startsWith("{")) continue;
-          for (const s of (JSON.parse(value) as { Statement: Array<{ Action?: string | string[] }> })
-            .Statement) {
+          // Other JSON attributes (ECR lifecycle rules, ...) are not IAM documents.
+          const document = JSON.parse(value) as { Statement?: Array<{ Action?: string | string[] }> };
+          for (const s of document.Statement ?? []) {
             out.push({ actions: ([] as string[]).concat(s.Action ?? []), where: `${stackId}/${type}.${id}` });
           }
         }
@@ -184,6 +185,43 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     expect(resources(env, "aws_flow_log")).toEqual([expect.objectContaining({ traffic_type: "ALL" })]);
     for (const group of resources(env, "aws_cloudwatch_log_group")) {
       expect(group.retention_in_days, group.__id).toBe(env.logRetentionDays);
+    }
+  });
+
+  it("runs the services as non-root with read-only root filesystems and secrets from Secrets Manager", () => {
+    if (env.compute.kind === "ecs") {
+      const definitions = resources(env, "aws_ecs_task_definition");
+      expect(definitions).toHaveLength(3);
+      for (const definition of definitions) {
+        const [container] = JSON.parse(String(definition.container_definitions)) as Array<
+          Record<string, unknown>
+        >;
+        expect(container, definition.__id).toMatchObject({
+          user: "10001",
+          readonlyRootFilesystem: true,
+          privileged: false,
+        });
+        const secrets = container?.secrets as Array<{ name: string; valueFrom: string }>;
+        expect(secrets.map((x) => x.name)).toEqual(expect.arrayContaining(["PGUSER", "PGPASSWORD"]));
+        const environment = (container?.environment as Array<{ name: string }>).map((e) => e.name);
+        expect(environment.filter((n) => /PASSWORD|SECRET|TOKEN/.test(n))).toEqual([]);
+      }
+      for (const service of resources(env, "aws_ecs_service")) {
+        expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+      }
+    } else {
+      const deployments = resources(env, "kubernetes_deployment_v1");
+      expect(deployments).toHaveLength(3);
+      for (const deployment of deployments) {
+        const text = JSON.stringify(deployment);
+        expect(text).toContain('"read_only_root_filesystem":true');
+        expect(text).toContain('"run_as_non_root":true');
+        expect(text).toContain('"allow_privilege_escalation":false');
+      }
+      const [cluster] = resources(env, "aws_eks_cluster");
+      expect(cluster?.encryption_config).toMatchObject({ resources: ["secrets"] });
+      const [template] = resources(env, "aws_launch_template");
+      expect(template?.metadata_options).toMatchObject({ http_tokens: "required" });
     }
   });
 

@@ -19,8 +19,9 @@ export interface ServiceSecretsProps {
 
 /**
  * The Secrets Manager entries the services read. Terraform creates the containers only: values are
- * written by the database bootstrap (service role passwords) and by operators (SMTP credentials),
- * so no secret value ever appears in code, plans or state.
+ * written by the database bootstrap (service role passwords) and by operators (SMTP credentials), so
+ * no secret value appears in code or in this layer's plans and state. (On EKS the workloads layer
+ * reads them into Kubernetes Secrets, so its encrypted state holds them; see the README.)
  */
 export class ServiceSecrets extends Construct {
   readonly secrets: Record<string, SecretsmanagerSecret>;
