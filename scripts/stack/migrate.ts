@@ -1,0 +1,36 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { SERVICES } from "@blueprint/service-kit/catalog";
+import { localServicePassword } from "../deps/provisioning";
+import { loadSettings } from "../deps/settings";
+
+// `npm run migrate`: applies every service's pending migrations against the local database, each
+// with its own role, by running the same migrate command the service images run (node dist/migrate.js).
+const settings = loadSettings();
+let failed = false;
+for (const service of SERVICES) {
+  const result = spawnSync(
+    process.execPath,
+    [
+      "--conditions=development",
+      "--import",
+      "tsx",
+      path.join(settings.repoRoot, `services/${service.name}/src/migrate.ts`),
+    ],
+    {
+      cwd: settings.repoRoot,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: {
+        ...process.env,
+        PGHOST: process.env.PGHOST ?? settings.host,
+        PGPORT: String(settings.postgresPort),
+        PGUSER: service.dbRole,
+        PGPASSWORD:
+          process.env[`${service.dbRole.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(service.dbRole),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      },
+    },
+  );
+  failed ||= result.status !== 0;
+}
+process.exit(failed ? 1 : 0);

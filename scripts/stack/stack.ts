@@ -1,0 +1,202 @@
+import fs from "node:fs";
+import path from "node:path";
+import { SERVICES } from "@blueprint/service-kit/catalog";
+import type { Dependency } from "../deps/dependency";
+import {
+  assertPortFree,
+  portInUse,
+  runningPid,
+  spawnDetached,
+  stopPid,
+  tail,
+  waitUntil,
+} from "../deps/processes";
+import { localServicePassword } from "../deps/provisioning";
+import { downAll, localDependencies, upAll } from "../deps/registry";
+import type { LocalSettings } from "../deps/settings";
+
+/** One process of the native stack that `stack:up` starts and `stack:down` stops. */
+interface StackProcess {
+  readonly name: string;
+  readonly entry: string;
+  readonly port: number;
+  readonly portVariable: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly url: string;
+  /** Where to check readiness; resolves true when ready. */
+  ready(): Promise<boolean>;
+}
+
+export interface StackPorts {
+  readonly user: number;
+  readonly order: number;
+  readonly notification: number;
+  readonly smtp: number;
+  readonly mailUi: number;
+}
+
+function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${name} must be a TCP port between 1 and 65535, got "${raw}"`);
+  }
+  return value;
+}
+
+export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
+  return {
+    user: envPort(env, "USER_SERVICE_PORT", SERVICES[0].port),
+    order: envPort(env, "ORDER_SERVICE_PORT", SERVICES[1].port),
+    notification: envPort(env, "NOTIFICATION_SERVICE_PORT", SERVICES[2].port),
+    smtp: envPort(env, "SMTP_PORT", 1025),
+    mailUi: envPort(env, "MAIL_UI_PORT", 8025),
+  };
+}
+
+const httpReady = (url: string) => async () => (await fetch(url).catch(() => undefined))?.status === 200;
+
+function processes(settings: LocalSettings, ports: StackPorts): StackProcess[] {
+  const root = settings.repoRoot;
+  const common: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PGHOST: settings.host,
+    PGPORT: String(settings.postgresPort),
+    KAFKA_BROKERS: `${settings.host}:${settings.kafkaPort}`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+  };
+  const catcher: StackProcess = {
+    name: "mail-catcher",
+    entry: path.join(root, "scripts/stack/mail-catcher.ts"),
+    port: ports.smtp,
+    portVariable: "SMTP_PORT",
+    env: { ...common, SMTP_PORT: String(ports.smtp), MAIL_UI_PORT: String(ports.mailUi) },
+    url: `http://${settings.host}:${ports.mailUi}`,
+    ready: httpReady(`http://${settings.host}:${ports.mailUi}/messages`),
+  };
+  const servicePorts = [ports.user, ports.order, ports.notification];
+  const variables = ["USER_SERVICE_PORT", "ORDER_SERVICE_PORT", "NOTIFICATION_SERVICE_PORT"];
+  const services = SERVICES.map((s, i): StackProcess => {
+    const port = servicePorts[i] ?? s.port;
+    return {
+      name: s.name,
+      entry: path.join(root, `services/${s.name}/src/main.ts`),
+      port,
+      portVariable: variables[i] ?? "PORT",
+      env: {
+        ...common,
+        PORT: String(port),
+        PGUSER: s.dbRole,
+        PGPASSWORD: localServicePassword(s.dbRole),
+        SMTP_HOST: settings.host,
+        SMTP_PORT: String(ports.smtp),
+      },
+      url: `http://${settings.host}:${port}`,
+      ready: httpReady(`http://${settings.host}:${port}/ready`),
+    };
+  });
+  return [catcher, ...services];
+}
+
+function files(settings: LocalSettings, name: string) {
+  return {
+    pidFile: path.join(settings.runDir, `stack-${name}.pid`),
+    logFile: path.join(settings.logDir, `${name}.log`),
+  };
+}
+
+const stateFile = (settings: LocalSettings) => path.join(settings.runDir, "stack-deps.json");
+
+/**
+ * Starts the dependencies (reusing running ones), the mail catcher and the three services from
+ * their sources, each in the background with a pid file and a log, and waits until all are ready.
+ */
+export async function stackUp(settings: LocalSettings, ports: StackPorts, log = console.log): Promise<void> {
+  const deps = localDependencies(settings);
+  const started = await upAll(deps, log);
+  const previously: string[] = fs.existsSync(stateFile(settings))
+    ? (JSON.parse(fs.readFileSync(stateFile(settings), "utf8")) as string[])
+    : [];
+  fs.mkdirSync(settings.runDir, { recursive: true });
+  fs.writeFileSync(
+    stateFile(settings),
+    JSON.stringify([...new Set([...previously, ...started.map((d) => d.name)])]),
+  );
+
+  for (const proc of processes(settings, ports)) {
+    const { pidFile, logFile } = files(settings, proc.name);
+    const began = Date.now();
+    const existing = runningPid({ pidFile, marker: proc.entry });
+    if (existing !== undefined) {
+      log(`${proc.name.padEnd(21)} already running, reused (pid ${existing})`);
+      continue;
+    }
+    await assertPortFree(proc.name, settings.host, proc.port, proc.portVariable);
+    const pid = spawnDetached(process.execPath, ["--conditions=development", "--import", "tsx", proc.entry], {
+      logFile,
+      pidFile,
+      env: proc.env,
+      cwd: settings.repoRoot,
+    });
+    await waitUntil(proc.name, proc.ready, {
+      timeoutMs: 90_000,
+      intervalMs: 300,
+      stillRunning: () => runningPid({ pidFile, marker: proc.entry }) === pid,
+      describe: () => tail(logFile),
+    });
+    log(`${proc.name.padEnd(21)} started in ${((Date.now() - began) / 1000).toFixed(1)}s (pid ${pid})`);
+  }
+}
+
+/** Stops the services and the mail catcher, then the dependencies that stack:up itself started. */
+export async function stackDown(
+  settings: LocalSettings,
+  ports: StackPorts,
+  log = console.log,
+): Promise<void> {
+  for (const proc of processes(settings, ports).reverse()) {
+    const { pidFile } = files(settings, proc.name);
+    const pid = runningPid({ pidFile, marker: proc.entry });
+    if (pid === undefined) {
+      log(`${proc.name.padEnd(21)} was not running`);
+      continue;
+    }
+    await stopPid(pid, 15_000);
+    fs.rmSync(pidFile, { force: true });
+    log(`${proc.name.padEnd(21)} stopped (pid ${pid})`);
+  }
+  const names: string[] = fs.existsSync(stateFile(settings))
+    ? (JSON.parse(fs.readFileSync(stateFile(settings), "utf8")) as string[])
+    : [];
+  const ours: Dependency[] = localDependencies(settings).filter((d) => names.includes(d.name));
+  if (ours.length > 0) await downAll(ours, log);
+  fs.rmSync(stateFile(settings), { force: true });
+  const reused = localDependencies(settings).filter(
+    (d) => !names.includes(d.name) && d.runningPid() !== undefined,
+  );
+  if (reused.length > 0)
+    log(`left running (not started by stack:up): ${reused.map((d) => d.name).join(", ")}`);
+}
+
+/** Where everything listens, for the closing message of stack:up. */
+export async function describeStack(settings: LocalSettings, ports: StackPorts): Promise<string> {
+  const rows: Array<[string, string]> = [
+    ["user-service", `http://${settings.host}:${ports.user}  (/openapi.json, /metrics)`],
+    ["order-service", `http://${settings.host}:${ports.order}`],
+    ["notification-service", `http://${settings.host}:${ports.notification}`],
+    ["mail catcher", `smtp://${settings.host}:${ports.smtp}, web http://${settings.host}:${ports.mailUi}`],
+    ["PostgreSQL", `${settings.host}:${settings.postgresPort} (database blueprint)`],
+    ["Kafka", `${settings.host}:${settings.kafkaPort}`],
+    ["Prometheus", `http://${settings.host}:${settings.prometheusPort}`],
+  ];
+  const status = await Promise.all(
+    rows.map(async ([name, where]) => {
+      const port = Number(where.match(/:(\d+)/)?.[1]);
+      const up = Number.isInteger(port) ? await portInUse(settings.host, port) : true;
+      return `  ${name.padEnd(21)} ${up ? "up  " : "down"}  ${where}`;
+    }),
+  );
+  return `${status.join("\n")}\nlogs: ${settings.logDir}`;
+}
