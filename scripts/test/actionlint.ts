@@ -20,17 +20,31 @@ function workflowFiles(): string[] {
     .map((name) => path.join(dir, name));
 }
 
+function scriptFiles(): string[] {
+  const dir = path.join(loadSettings().repoRoot, ".github", "scripts");
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith(".sh"))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
 /**
- * Lints every workflow under `.github/workflows` (or the files given) with actionlint. When shellcheck is on PATH
- * (it is on GitHub's runners; `apt-get install shellcheck` here), actionlint also checks every
- * `run:` script with it.
+ * Lints every workflow under `.github/workflows` (or the files given) with actionlint. With
+ * shellcheck on PATH (it is on GitHub's runners; `apt-get install shellcheck` here), actionlint
+ * also checks every `run:` script, and the scripts under `.github/scripts` are checked too.
  */
 export async function runActionlint(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const actionlint = await ensureActionlint();
-  if (!onPath("shellcheck", env.PATH)) {
-    console.log("shellcheck is not on PATH: run: scripts are not shell-checked (apt-get install shellcheck)");
-  }
-  return exec(actionlint, ["-no-color", ...(args.length > 0 ? args : workflowFiles())], env);
+  const shellcheck = onPath("shellcheck", env.PATH);
+  if (!shellcheck)
+    console.log("shellcheck is not on PATH: shell scripts are not checked (apt-get install shellcheck)");
+  const code = await exec(actionlint, ["-no-color", ...(args.length > 0 ? args : workflowFiles())], env);
+  const scripts = args.length > 0 ? [] : scriptFiles();
+  if (!shellcheck || scripts.length === 0) return code;
+  const scriptsCode = await exec(shellcheck, ["--color=never", ...scripts], env);
+  return code !== 0 ? code : scriptsCode;
 }
 
 export const actionlintSuite: Suite = {

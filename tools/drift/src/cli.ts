@@ -7,7 +7,7 @@ import { loadIgnoreFile } from "./ignore";
 import { parsePlan } from "./plan";
 import { renderComment, type StackPlan, totals } from "./render/comment";
 import { renderJson } from "./render/json";
-import { renderMarkdown } from "./render/markdown";
+import { GITHUB_BODY_LIMIT, renderMarkdown } from "./render/markdown";
 import { renderPrometheus } from "./render/prometheus";
 import { buildReport, hasFindings, parseReport, REPORT_KIND, type Report } from "./report";
 import { listStacks } from "./stacks";
@@ -17,10 +17,12 @@ export const EXIT = { clean: 0, error: 1, found: 2 } as const;
 
 const USAGE = `Usage:
   drift --plan <file> [--plan <file>] [--format markdown|json|prometheus] [--ignore <file>]
-        [--env <name>] [--stack <name>] [--output <file>]
+        [--env <name>] [--stack <name>] [--output <file>] [--limit <chars>] [--full-report <where>]
       Report drift (resource_drift) and pending changes (resource_changes) of one stack from
       \`terraform show -json\` output. Several --plan files (refresh-only and normal plan of the
-      same stack) are merged. Exit 0 when clean, 2 when drift or changes were found, 1 on error.
+      same stack) are merged. Markdown stays within --limit characters (65536), naming
+      --full-report as the place of the full report when cut.
+      Exit 0 when clean, 2 when drift or changes were found, 1 on error.
   drift comment --plans-dir <dir> [--expect <stack>]... [--run-url <url>] [--commit <sha>]
         [--artifact-prefix <prefix>] [--summary-out <file>] [--output <file>]
       Render the sticky PR comment from every plan JSON or JSON report under <dir>.
@@ -70,10 +72,18 @@ function runReport(args: string[], now: Date): number {
       env: { type: "string" },
       stack: { type: "string" },
       output: { type: "string", short: "o" },
+      limit: { type: "string" },
+      "full-report": { type: "string" },
     },
     strict: true,
   });
   if (!values.plan?.length) throw new UsageError("--plan <file> is required");
+  const limit = values.limit === undefined ? GITHUB_BODY_LIMIT : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1_000 || limit > GITHUB_BODY_LIMIT) {
+    throw new UsageError(
+      `--limit must be a whole number from 1000 to ${GITHUB_BODY_LIMIT}, got "${values.limit}"`,
+    );
+  }
   const format = values.format;
   if (format !== "markdown" && format !== "json" && format !== "prometheus") {
     throw new UsageError(`unknown --format "${format}"; use markdown, json or prometheus`);
@@ -90,7 +100,10 @@ function runReport(args: string[], now: Date): number {
       ? renderJson(report)
       : format === "prometheus"
         ? renderPrometheus(report, now)
-        : `${renderMarkdown(report)}\n`;
+        : `${renderMarkdown(report, {
+            limit: limit - 1,
+            ...(values["full-report"] ? { fullReportHint: values["full-report"] } : {}),
+          })}\n`;
   write(values.output, text);
   return hasFindings(report) ? EXIT.found : EXIT.clean;
 }

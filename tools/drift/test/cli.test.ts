@@ -33,6 +33,19 @@ describe("drift CLI exit codes", () => {
     expect(result.stdout).toContain("No drift and no pending changes (4 ignored by the ignore file).");
   });
 
+  it("When --limit and --full-report are given, then the Markdown fits and names where the rest is", () => {
+    const result = runCli([
+      "--plan",
+      fixture("create-update-delete.json"),
+      "--limit",
+      "2000",
+      "--full-report",
+      "the artifact `drift-dev-network`",
+    ]);
+    expect(result.stdout.length).toBeLessThanOrEqual(2000);
+    expect(result.stdout).toContain("The full report is in the artifact `drift-dev-network`.");
+  });
+
   it("When --output is given, then the report goes to that file", () => {
     const out = path.join(tempDir(), "report.json");
     const result = runCli(["--plan", fixture("drift.json"), "--format", "json", "--output", out]);
@@ -92,6 +105,11 @@ describe("drift CLI bad input", () => {
       /cannot read ignore file/,
     ],
     ["an unknown command", ["publish"], /unknown command "publish"/],
+    [
+      "a limit beyond GitHub's",
+      ["--plan", fixture("noop.json"), "--limit", "70000"],
+      /--limit must be a whole number from 1000 to 65536/,
+    ],
   ];
 
   it.each(cases)("When given %s, then it exits 1 with a clear message", (_, args, message) => {
