@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { eventually, REPO_ROOT, type ServiceKey, tsEntry } from "./environment";
@@ -25,6 +26,8 @@ export class ServiceProcess {
     readonly service: ServiceKey,
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
+    /** Write output to this file instead of keeping its tail in memory (benchmarks). */
+    private readonly logFile?: string,
   ) {}
 
   get url(): string {
@@ -37,11 +40,13 @@ export class ServiceProcess {
 
   /** Starts the process and waits until /ready answers 200. */
   async start(timeoutMs = 30_000): Promise<void> {
+    const log = this.logFile ? fs.openSync(this.logFile, "w") : "pipe";
     const child = spawn(process.execPath, tsEntry(this.service, "main"), {
       cwd: REPO_ROOT,
       env: { ...this.env, PORT: String(this.port) },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", log, log],
     });
+    if (typeof log === "number") fs.closeSync(log);
     this.child = child;
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-20_000);
