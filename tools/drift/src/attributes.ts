@@ -113,6 +113,17 @@ export function mask(value: unknown, sensitive: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v, child(sensitive, k))]));
 }
 
+/** The object or array a string holds as JSON, if it holds one. */
+function jsonDocument(value: unknown): Container | undefined {
+  if (typeof value !== "string" || !/^\s*[[{]/.test(value)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return isContainer(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const containsTrue = (marker: unknown): boolean =>
   marker === true || (isContainer(marker) && Object.values(marker).some(containsTrue));
 
@@ -186,9 +197,16 @@ export function diffAttributes(values: ChangeValues): LocatedChange[] {
       }
       return;
     }
-    if (!isDeepStrictEqual(before ?? null, after ?? null)) {
-      push(segments, { before: shownBefore, after: mask(after ?? null, afterSensitive), ...flags });
+    if (isDeepStrictEqual(before ?? null, after ?? null)) return;
+    // JSON documents in string attributes (IAM and bucket policies) are compared by their content,
+    // so a reviewer sees the statement that changed rather than two long strings.
+    const beforeDocument = jsonDocument(before);
+    const afterDocument = jsonDocument(after);
+    if (beforeDocument && afterDocument && !isDeepStrictEqual(beforeDocument, afterDocument)) {
+      walk(segments, beforeDocument, afterDocument, undefined, undefined, undefined);
+      return;
     }
+    push(segments, { before: shownBefore, after: mask(after ?? null, afterSensitive), ...flags });
   };
 
   walk([], values.before, values.after, values.beforeSensitive, values.afterSensitive, values.afterUnknown);

@@ -82,6 +82,12 @@ describe("severity", () => {
     expect(entry(report, "aws_iam_role_policy.user_service").severity).toBe("high");
   });
 
+  it("When a policy document changes, then the statement that changed is listed, not the whole string", () => {
+    expect(
+      entry(reportOf("create-update-delete.json"), "aws_iam_role_policy.user_service").attributes,
+    ).toEqual([{ path: "policy.Statement[0].Action[1]", before: null, after: "kafka-cluster:WriteData" }]);
+  });
+
   it("When only tags change, then the change is low", () => {
     expect(entry(reportOf("create-update-delete.json"), "aws_lb.public")).toMatchObject({
       severity: "low",
@@ -196,11 +202,16 @@ describe("drift", () => {
     expect(report.summary.driftSeverity).toEqual({ critical: 1, high: 1, medium: 1, low: 1 });
   });
 
-  it("When a database was deleted outside Terraform, then that drift is critical", () => {
-    expect(entry(reportOf("drift.json"), "aws_db_instance.reporting")).toMatchObject({
+  it("When a database was deleted outside Terraform, then that drift is critical and says it is gone", () => {
+    const report = reportOf("drift.json");
+    expect(entry(report, "aws_db_instance.reporting")).toMatchObject({
       action: "delete",
       severity: "critical",
     });
+    expect(renderMarkdown(report)).toContain("It no longer exists outside Terraform.");
+    expect(renderMarkdown(reportOf("replace-stateful.json"))).toContain(
+      "Terraform destroys the whole resource.",
+    );
   });
 
   it("When a refresh-only plan and a normal plan are given, then drift and pending changes are both reported", () => {

@@ -62,7 +62,9 @@ function details(entry: ReportEntry, kind: Kind): string {
   ];
   if (entry.actionReason) lines.push(`Terraform's reason: ${code(entry.actionReason)}`, "");
   if (entry.attributes.length === 0) {
-    lines.push(entry.action === "delete" ? "The whole resource goes away." : "No attribute changes.");
+    const gone =
+      kind === "drift" ? "It no longer exists outside Terraform." : "Terraform destroys the whole resource.";
+    lines.push(entry.action === "delete" ? gone : "No attribute changes.");
   } else {
     lines.push(`| Attribute | ${beforeTitle} | ${afterTitle} |`, "| --- | --- | --- |");
     for (const a of entry.attributes.slice(0, MAX_ATTRIBUTE_ROWS)) {
