@@ -166,16 +166,19 @@ function envVariable(): QueryVariableBuilder {
 /** `service`: one, several or all services of the chosen environments. */
 function serviceVariable(): QueryVariableBuilder {
   const query = `label_values(${METRICS.up}{env=~"$env",service!=""}, service)`;
-  return new QueryVariableBuilder("service")
-    .label("Service")
-    .datasource(DATASOURCE)
-    .query(query)
-    .definition(query)
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .allValue(".*");
+  return (
+    new QueryVariableBuilder("service")
+      .label("Service")
+      .datasource(DATASOURCE)
+      .query(query)
+      .definition(query)
+      .refresh(VariableRefresh.OnTimeRangeChanged)
+      .sort(VariableSort.AlphabeticalAsc)
+      .multi(true)
+      .includeAll(true)
+      // ".+": "All" means every service, not also the series without one (Prometheus itself).
+      .allValue(".+")
+  );
 }
 
 /** On a per-service dashboard, `service` is fixed and hidden so queries read as on the others. */
