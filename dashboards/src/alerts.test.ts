@@ -69,11 +69,19 @@ describe("alert rules", () => {
     for (const alert of ALERTS) expect(index, alert.name).toContain(`(${kebabCase(alert.name)}.md)`);
   });
 
+  it("When rule files are listed, then each area has one promtool test file that loads it", () => {
+    const testFiles = fs
+      .readdirSync(path.join(REPO_ROOT, PROMTOOL_TEST_DIR))
+      .filter((f) => f.endsWith(".test.yml"));
+    expect(testFiles.sort()).toEqual(AREAS.map((a) => `${a}.test.yml`).sort());
+    for (const area of AREAS)
+      expect(promtoolTests(area).rule_files).toContain(`../generated/rules/${ruleFileName(area)}`);
+  });
+
   it.each(AREAS.filter((a) => a !== "recording"))(
     "When the %s alerts are tested with promtool, then each is shown silent before its `for` and firing after with exact labels and annotations",
     (area) => {
       const file = promtoolTests(area);
-      expect(file.rule_files).toContain(`../generated/rules/${ruleFileName(area)}`);
       const cases = file.tests.flatMap((t) => t.alert_rule_test ?? []);
       for (const alert of ALERTS.filter((a) => a.area === area)) {
         const mine = cases.filter((c) => c.alertname === alert.name);
