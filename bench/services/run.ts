@@ -317,7 +317,9 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `\nservice logs: ${logDir}  (LOG_LEVEL=${LOG_LEVEL}; machine: 2 cores shared by PostgreSQL, Kafka, the services and the load generator)`,
+      `\n${os.cpus().length} cores shared by PostgreSQL, Kafka, the services and the load generator; ` +
+        `1-minute load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] ?? 0).toFixed(1)} after ` +
+        `(above ~1 before means other work was competing). LOG_LEVEL=${LOG_LEVEL}; service logs in ${logDir}`,
     );
   } finally {
     catcher.kill("SIGTERM");

@@ -95,8 +95,9 @@ describe("docker-compose-local.yml", () => {
     expect(compose.services["notification-service"]?.depends_on?.mailpit).toEqual({
       condition: "service_healthy",
     });
-    expect(compose.services.grafana?.ports).toEqual(["127.0.0.1:${GRAFANA_PORT:-3000}:3000"]);
-    expect(compose.services.prometheus?.ports).toEqual(["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]);
+    // Compose interpolation syntax, not template literals.
+    expect(compose.services.grafana?.ports).toEqual(["127.0.0.1:$" + "{GRAFANA_PORT:-3000}:3000"]);
+    expect(compose.services.prometheus?.ports).toEqual(["127.0.0.1:$" + "{PROMETHEUS_PORT:-9090}:9090"]);
   });
 
   it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
