@@ -15,9 +15,11 @@ plans=()
 for plan in "$@"; do
   plans+=(--plan "$plan")
 done
+# DRIFT_IGNORE_FILE overrides the ignore file; set it empty to use none.
+ignore_file=${DRIFT_IGNORE_FILE-.github/drift-ignore.yml}
 ignore=()
-if [ -f .github/drift-ignore.yml ]; then
-  ignore=(--ignore .github/drift-ignore.yml)
+if [ -n "$ignore_file" ]; then
+  ignore=(--ignore "$ignore_file")
 fi
 mkdir -p "$out"
 
