@@ -20,6 +20,7 @@ import {
 import { freePort, ServiceProcess } from "../../../services/system-tests/support/processes";
 import { RECORDING_RULES } from "../alerts";
 import { dashboards } from "../grafana/dashboards";
+import { METRICS } from "../metrics";
 import { REPO_ROOT } from "../paths";
 import {
   alertSignals,
@@ -98,7 +99,26 @@ export function liveQueries(): NamedQuery[] {
     ...recordingQueries(),
     // The recorded series themselves: the rule files are loaded and evaluated.
     ...RECORDING_RULES.map((r) => ({ source: `recorded ${r.record}`, expr: r.record })),
+    ...registryQueries(),
   ];
+}
+
+/** The registry's routes, topics and consumer groups, as the services label them. */
+function registryQueries(): NamedQuery[] {
+  return OBSERVED_SERVICES.flatMap((s) => [
+    ...s.routes.map((r) => ({
+      source: `registry ${s.name} ${r.method} ${r.endpoint}`,
+      expr: `${METRICS.httpRequests}{service="${s.name}",method="${r.method}",endpoint="${r.endpoint}"}`,
+    })),
+    ...s.publishes.map((topic) => ({
+      source: `registry ${s.name} publishes ${topic}`,
+      expr: `${METRICS.eventsPublished}{service="${s.name}",topic="${topic}"}`,
+    })),
+    ...s.consumes.map((c) => ({
+      source: `registry ${s.name} consumes ${c.topic} as ${c.group}`,
+      expr: `${METRICS.eventsConsumed}{service="${s.name}",topic="${c.topic}",group="${c.group}"}`,
+    })),
+  ]);
 }
 
 /** Variable queries of every dashboard, resolved like the panels. */
