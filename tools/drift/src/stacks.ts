@@ -38,12 +38,16 @@ export interface StackTarget {
   readonly region: string;
 }
 
-const STACK_ID = /^([a-z0-9]+)-[a-z0-9-]+$/;
+const STACK_ID = /^([a-z0-9]+)-([a-z0-9-]+)$/;
+
+/** Layers applied by a person with administrator credentials, never by the pipelines. */
+const MANUAL_LAYERS = new Set(["bootstrap"]);
 
 /**
  * Lists the synthesized per-environment stacks from `cdktf.out/manifest.json`, dependencies
- * first, with the account and region their AWS provider is pinned to. Stacks whose id is not
- * `<env>-<layer>` (the bootstrap stack) are left out: they are applied by hand.
+ * first, with the account and region their AWS provider is pinned to. The bootstrap stacks
+ * (state backend and the pipelines' own roles) and ids that are not `<env>-<layer>` are left out:
+ * they are applied by hand.
  */
 export function listStacks(manifestFile: string, env?: string): StackTarget[] {
   let raw: unknown;
@@ -78,7 +82,8 @@ export function listStacks(manifestFile: string, env?: string): StackTarget[] {
   for (const id of ordered) {
     const entry = stacks[id];
     const match = STACK_ID.exec(id);
-    if (!entry || !match?.[1] || (env !== undefined && match[1] !== env)) continue;
+    if (!entry || !match?.[1] || !match[2] || MANUAL_LAYERS.has(match[2])) continue;
+    if (env !== undefined && match[1] !== env) continue;
     const configFile = path.join(root, entry.synthesizedStackPath);
     const config = stackConfigSchema.safeParse(JSON.parse(fs.readFileSync(configFile, "utf8")));
     const aws = config.success ? config.data.provider?.aws?.[0] : undefined;

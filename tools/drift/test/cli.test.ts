@@ -236,12 +236,13 @@ describe("drift stacks", () => {
       "dev-network": stack("dev-network", [], "111111111111"),
       "prod-network": stack("prod-network", [], "333333333333"),
       bootstrap: stack("bootstrap", [], "111111111111"),
+      "dev-bootstrap": stack("dev-bootstrap", [], "111111111111"),
     };
     fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ stacks, version: "0.21.0" }));
     return dir;
   };
 
-  it("When listing stacks, then dependencies come first, each with env, account and region, bootstrap left out", () => {
+  it("When listing stacks, then dependencies come first, each with env, account and region, bootstrap stacks left out", () => {
     const dir = manifestDir();
     const result = runCli(["stacks", "--manifest", path.join(dir, "manifest.json")]);
     expect(result.code).toBe(EXIT.clean);
