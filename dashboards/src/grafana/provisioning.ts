@@ -1,3 +1,5 @@
+import { LOCAL_SCRAPE_INTERVAL } from "../registry";
+
 /**
  * Grafana provisioning for the compose stack. docker-compose-local.yml mounts
  * `./compose/grafana/provisioning` at `GRAFANA_PROVISIONING_DIR` and
@@ -20,7 +22,7 @@ export function datasourceProvisioning(): Record<string, unknown> {
         isDefault: true,
         editable: false,
         // Matches the scrape interval, so $__rate_interval spans at least four scrapes.
-        jsonData: { timeInterval: "5s" },
+        jsonData: { timeInterval: LOCAL_SCRAPE_INTERVAL },
       },
     ],
   };
