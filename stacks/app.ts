@@ -6,6 +6,7 @@ import { DataStack } from "./data-stack";
 import { EdgeStack } from "./edge-stack";
 import { MessagingStack } from "./messaging-stack";
 import { NetworkStack } from "./network-stack";
+import { ObservabilityStack } from "./observability-stack";
 import { WorkloadsStack } from "./workloads-stack";
 
 export interface BuildOptions {
@@ -30,6 +31,7 @@ export function buildStacks(
     };
     const compute = new ComputeStack(app, env, layers);
     if (env.compute.kind === "eks") new WorkloadsStack(app, env, compute, layers);
+    new ObservabilityStack(app, env, layers, compute);
   }
   return app;
 }

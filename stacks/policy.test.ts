@@ -190,7 +190,9 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
 
   it("runs the services as non-root with read-only root filesystems and secrets from Secrets Manager", () => {
     if (env.compute.kind === "ecs") {
-      const definitions = resources(env, "aws_ecs_task_definition");
+      const definitions = resources(env, "aws_ecs_task_definition").filter(
+        (d) => d.__stack === `${env.name}-compute`,
+      );
       expect(definitions).toHaveLength(3);
       for (const definition of definitions) {
         const [container] = JSON.parse(String(definition.container_definitions)) as Array<

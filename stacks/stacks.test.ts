@@ -13,7 +13,7 @@ describe("stacks", () => {
       const layers = [...stacks.keys()]
         .filter((id) => id.startsWith(`${env.name}-`))
         .map((id) => id.slice(env.name.length + 1));
-      const expected = ["bootstrap", "network", "data", "messaging", "edge", "compute"];
+      const expected = ["bootstrap", "network", "data", "messaging", "edge", "compute", "observability"];
       if (env.compute.kind === "eks") expected.push("workloads");
       expect(layers.sort()).toEqual(expected.sort());
     }

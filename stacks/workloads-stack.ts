@@ -5,6 +5,7 @@ import { Fn } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { KubernetesWorkloads } from "../modules/kubernetes/kubernetes-workloads";
+import { EksScraperRbac } from "../modules/observability/eks-metrics-scraper";
 import {
   type ComputeLayers,
   type ComputeStack,
@@ -42,7 +43,7 @@ export class WorkloadsStack extends EnvironmentStack {
       new DataAwsSecretsmanagerSecretVersion(this, id, {
         secretId: layers.data.secrets.secrets[secret]?.arn as string,
       }).secretString;
-    new KubernetesWorkloads(this, "Workloads", {
+    const workloads = new KubernetesWorkloads(this, "Workloads", {
       namespace: WORKLOAD_NAMESPACE,
       vpcCidr: env.network.vpcCidr,
       services: SERVICES.map((s) => {
@@ -74,5 +75,8 @@ export class WorkloadsStack extends EnvironmentStack {
         };
       }),
     });
+    // Lets the managed Prometheus scraper read pod endpoints in the namespace.
+    new EksScraperRbac(this, "ScraperRbac", { namespace: WORKLOAD_NAMESPACE });
+    void workloads;
   }
 }

@@ -105,6 +105,13 @@ export class GithubPipelineRoles extends Construct {
       policy: policyDocument(this, "PlanPolicyDocument", [
         ...stateAccess,
         {
+          // The drift job publishes terraform_drift_resources to the environment's managed Prometheus.
+          sid: "PublishDriftMetrics",
+          effect: "Allow",
+          actions: ["aps:RemoteWrite"],
+          resources: [`arn:aws:aps:${props.region}:${props.accountId}:workspace/*`],
+        },
+        {
           sid: "ReadEnvironmentSecretsForDataSources",
           effect: "Allow",
           actions: ["secretsmanager:GetSecretValue"],

@@ -1,0 +1,84 @@
+import { SERVICES } from "@blueprint/service-kit/catalog";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../environments";
+import { EcsMetricsCollector } from "../modules/observability/ecs-metrics-collector";
+import { EksMetricsScraper } from "../modules/observability/eks-metrics-scraper";
+import { ManagedGrafana } from "../modules/observability/managed-grafana";
+import { Observability } from "../modules/observability/observability";
+import { PlatformAlarms } from "../modules/observability/platform-alarms";
+import type { ComputeLayers, ComputeStack } from "./compute-stack";
+import { EnvironmentStack } from "./environment-stack";
+
+/**
+ * Observability layer: the same alert rules as the local stack in Amazon Managed Service for
+ * Prometheus, Managed Grafana, the collector for the environment's compute, and CloudWatch alarms
+ * on the load balancer, database and brokers as a second line.
+ */
+export class ObservabilityStack extends EnvironmentStack {
+  constructor(scope: Construct, env: EnvironmentConfig, layers: ComputeLayers, compute: ComputeStack) {
+    super(scope, { env, layer: "observability" });
+    const name = `blueprint-${env.name}`;
+    const observability = new Observability(this, "Observability", {
+      environment: env.name,
+      accountId: env.accountId,
+      region: env.region,
+      logRetentionDays: env.logRetentionDays,
+      logKmsKeyArn: layers.network.logKey.arn,
+      pageSubscriptions: env.alerts.emails.map((endpoint) => ({ protocol: "email" as const, endpoint })),
+      ticketSubscriptions: env.alerts.emails.map((endpoint) => ({ protocol: "email" as const, endpoint })),
+    });
+    const grafana = new ManagedGrafana(this, "Grafana", {
+      environment: env.name,
+      accountId: env.accountId,
+      region: env.region,
+      prometheusWorkspaceArn: observability.workspaceArn,
+    });
+    if (compute.ecs) {
+      new EcsMetricsCollector(this, "Collector", {
+        environment: env.name,
+        accountId: env.accountId,
+        region: env.region,
+        clusterName: name,
+        clusterArn: compute.ecs.cluster.arn,
+        vpcId: layers.network.network.vpc.id,
+        privateSubnetIds: layers.network.network.privateSubnetIds,
+        servicesSecurityGroupId: layers.network.securityGroups.services.id,
+        servicePorts: Object.fromEntries(SERVICES.map((s) => [s.name, s.port])),
+        workspaceArn: observability.workspaceArn,
+        remoteWriteUrl: observability.remoteWriteUrl,
+        logRetentionDays: env.logRetentionDays,
+        logKmsKeyArn: layers.network.logKey.arn,
+      });
+    }
+    if (compute.eks) {
+      new EksMetricsScraper(this, "Scraper", {
+        environment: env.name,
+        clusterName: name,
+        clusterArn: compute.eks.cluster.arn,
+        subnetIds: layers.network.network.privateSubnetIds,
+        // The cluster security group admits its own members, so the scraper reaches every pod.
+        securityGroupIds: [compute.eks.nodeSecurityGroupId],
+        workspaceArn: observability.workspaceArn,
+      });
+    }
+    new PlatformAlarms(this, "Alarms", {
+      namePrefix: name,
+      pageTopicArn: observability.alertTopics.page.arn,
+      ticketTopicArn: observability.alertTopics.ticket.arn,
+      alb: {
+        loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
+        targetGroupArnSuffixes: Object.fromEntries(
+          SERVICES.map((s) => [s.name, layers.edge.alb.targetGroups[s.name]?.arnSuffix as string]),
+        ),
+      },
+      database: { instanceIdentifier: layers.data.postgres.instance.identifier },
+      kafka: { clusterName: name, brokerCount: env.kafka.brokerCount },
+    });
+    this.output(
+      "prometheus_endpoint",
+      observability.prometheusEndpoint,
+      "Amazon Managed Service for Prometheus query endpoint",
+    );
+    this.output("grafana_endpoint", grafana.endpoint, "Amazon Managed Grafana URL");
+  }
+}
