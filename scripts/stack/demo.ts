@@ -55,8 +55,10 @@ export async function demo(settings: LocalSettings, ports: StackPorts, log = con
     logger: createLogger("demo", "silent"),
   });
   const consumer = messaging.consumer({ groupId: `demo-${randomUUID()}`, fromBeginning: false });
-  await consumer.start(["user.created", "order.processed"], async (m) => {
-    seen.push(m);
+  await consumer.start(["user.created", "order.processed"], async (messages, control) => {
+    seen.push(...messages);
+    const last = messages[messages.length - 1];
+    if (last) control.resolve(last.offset);
   });
   await sleep(1_000);
 

@@ -44,13 +44,18 @@ export interface MessageProducer {
 export interface MessageHandlerControl {
   /** Keeps the group membership alive while a handler waits (retries, paused on an outage). */
   heartbeat(): Promise<void>;
+  /** Marks every message up to and including `offset` of this batch as done (committed soon after). */
+  resolve(offset: string): void;
 }
 
 export interface MessageConsumer {
-  /** Joins the group and processes messages until `stop`. Offsets commit after the handler resolves. */
+  /**
+   * Joins the group and hands over messages until `stop`, one partition's batch at a time, in
+   * order. Only offsets the handler resolved are committed; the rest is delivered again.
+   */
   start(
     topics: readonly string[],
-    handler: (message: IncomingMessage, control: MessageHandlerControl) => Promise<void>,
+    handler: (messages: readonly IncomingMessage[], control: MessageHandlerControl) => Promise<void>,
   ): Promise<void>;
   /** Waits for in-flight handlers, commits their offsets and leaves the group. */
   stop(): Promise<void>;
@@ -140,7 +145,7 @@ class KafkaConsumer implements MessageConsumer {
 
   async start(
     topics: readonly string[],
-    handler: (message: IncomingMessage, control: MessageHandlerControl) => Promise<void>,
+    handler: (messages: readonly IncomingMessage[], control: MessageHandlerControl) => Promise<void>,
   ): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
@@ -157,18 +162,18 @@ class KafkaConsumer implements MessageConsumer {
     await consumer.run({
       autoCommit: true,
       partitionsConsumedConcurrently: this.options.concurrency ?? 1,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        await handler(
-          {
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? null,
-            headers: toText(message.headers),
-          },
-          { heartbeat },
-        );
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        const messages = batch.messages.map((message) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? null,
+          headers: toText(message.headers),
+        }));
+        await handler(messages, { heartbeat, resolve: resolveOffset });
+        await commitOffsetsIfNecessary();
       },
     });
   }

@@ -24,8 +24,10 @@ export class TopicRecorder {
       logger: quietLogger,
     });
     this.consumer = messaging.consumer({ groupId: `recorder-${randomUUID()}` });
-    await this.consumer.start(this.topics, async (message) => {
-      this.messages.push(message);
+    await this.consumer.start(this.topics, async (messages, control) => {
+      this.messages.push(...messages);
+      const last = messages[messages.length - 1];
+      if (last) control.resolve(last.offset);
     });
   }
 
