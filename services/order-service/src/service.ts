@@ -59,6 +59,7 @@ export const orderService: ServiceDefinition<typeof configSchema> = {
       namespace: config.KAFKA_NAMESPACE,
       batchSize: config.OUTBOX_BATCH_SIZE,
       pollIntervalMs: config.OUTBOX_POLL_MS,
+      lingerMs: config.OUTBOX_LINGER_MS,
       notifyChannel: config.OUTBOX_NOTIFY ? `outbox_${entry.schema}` : undefined,
       retentionMinutes: config.OUTBOX_RETENTION_MINUTES,
     });

@@ -44,6 +44,7 @@ export const baseConfigSchema = z.object({
   MIGRATE_ON_START: z.stringbool().default(true),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
   OUTBOX_POLL_MS: milliseconds.min(5).default(25),
+  OUTBOX_LINGER_MS: milliseconds.max(1_000).default(5),
   OUTBOX_NOTIFY: z.stringbool().default(false),
   OUTBOX_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),

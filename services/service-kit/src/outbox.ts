@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Database, PoolClient, Queryable } from "./database";
 import type { EventEnvelope } from "./events";
@@ -67,6 +68,8 @@ export interface OutboxRelayOptions {
   readonly pollIntervalMs: number;
   /** Also wake on `NOTIFY <channel>` from other replicas; costs a round trip and a queue lock per write. */
   readonly notifyChannel?: string;
+  /** Wait after a wake-up before publishing, to batch concurrent writes. */
+  readonly lingerMs: number;
   /** Sent rows older than this are deleted. */
   readonly retentionMinutes: number;
   /** @default 10000 */
@@ -211,7 +214,11 @@ export class OutboxRelay {
         await this.waker.sleep(delay);
         continue;
       }
-      if (sent < batchSize) await this.waker.sleep(pollIntervalMs);
+      if (sent < batchSize && (await this.waker.sleep(pollIntervalMs)) && this.options.lingerMs > 0) {
+        // Woken by a write: let a few more commits arrive so one transaction and one Kafka request
+        // carry several events (Kafka's linger.ms, for the same reason).
+        await sleep(this.options.lingerMs);
+      }
     }
   }
 

@@ -57,6 +57,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       namespace: ns.namespace,
       batchSize: 25,
       pollIntervalMs: 20,
+      lingerMs: 5,
       retentionMinutes: 60,
     });
 

@@ -1,6 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@blueprint/service-kit";
 import { backoffDelay, type ServiceMetrics, Waker } from "@blueprint/service-kit";
 import type { DueNotification, NotificationRepository } from "../data-access/notification-repository";
+
+const LINGER_MS = 10;
 
 /** Sends one email; rejects when the SMTP server does not accept it. */
 export interface Mailer {
@@ -94,7 +97,10 @@ export class DeliveryWorker {
       try {
         const attempted = await this.deliverBatch();
         failures = 0;
-        if (attempted < this.options.batchSize) await this.waker.sleep(this.options.pollIntervalMs);
+        if (attempted < this.options.batchSize && (await this.waker.sleep(this.options.pollIntervalMs))) {
+          // Woken by new notifications: gather a few more so one claim serves several.
+          await sleep(LINGER_MS);
+        }
       } catch (error) {
         failures += 1;
         this.options.logger.warn({ err: error }, "delivery loop failed; retrying");
