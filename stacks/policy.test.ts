@@ -203,9 +203,9 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
           readonlyRootFilesystem: true,
           privileged: false,
         });
-        const secrets = container?.secrets as Array<{ name: string; valueFrom: string }>;
+        const secrets = (container?.secrets ?? []) as Array<{ name: string; valueFrom: string }>;
         expect(secrets.map((x) => x.name)).toEqual(expect.arrayContaining(["PGUSER", "PGPASSWORD"]));
-        const environment = (container?.environment as Array<{ name: string }>).map((e) => e.name);
+        const environment = ((container?.environment ?? []) as Array<{ name: string }>).map((e) => e.name);
         expect(environment.filter((n) => /PASSWORD|SECRET|TOKEN/.test(n))).toEqual([]);
       }
       for (const service of resources(env, "aws_ecs_service")) {
