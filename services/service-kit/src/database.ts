@@ -95,6 +95,13 @@ export class Database implements Queryable {
       throw error;
     }
     let broken: unknown;
+    // A checked-out client that loses its connection between two queries emits "error" on itself,
+    // not on the pool; unheard, that event would crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+      this.metrics.dbConnectionErrors.inc();
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await work(client);
@@ -106,6 +113,7 @@ export class Database implements Queryable {
       this.count(error);
       throw error;
     } finally {
+      client.off("error", onError);
       // A connection that failed mid-transaction is discarded rather than returned to the pool.
       client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
     }
