@@ -149,7 +149,7 @@ export class ComputeStack extends EnvironmentStack {
           sizing: env.services[s.name],
           taskRoleArn: this.serviceRoles[s.name].roleArn,
           secrets: serviceSecrets(s.name, secretArn),
-          environment: serviceEnvironment(s.name, s.port, layers),
+          environment: serviceEnvironment(s.name, s.port, layers, env.region),
           targetGroupArn: layers.edge.alb.targetGroups[s.name]?.arn as string,
           targetGroupArnSuffix: layers.edge.alb.targetGroups[s.name]?.arnSuffix as string,
         })),
@@ -205,6 +205,7 @@ export function serviceEnvironment(
   service: ServiceName,
   port: number,
   layers: Pick<ComputeLayers, "data" | "messaging">,
+  region: string,
 ): Record<string, string> {
   return {
     SERVICE_NAME: service,
@@ -215,5 +216,7 @@ export function serviceEnvironment(
     PGDATABASE: "blueprint",
     PGSSLMODE: "require",
     KAFKA_BROKERS: layers.messaging.kafka.bootstrapBrokersSaslIam,
+    KAFKA_AUTH: "aws-msk-iam",
+    AWS_REGION: region,
   };
 }

@@ -207,6 +207,10 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
         expect(secrets.map((x) => x.name)).toEqual(expect.arrayContaining(["PGUSER", "PGPASSWORD"]));
         const environment = ((container?.environment ?? []) as Array<{ name: string }>).map((e) => e.name);
         expect(environment.filter((n) => /PASSWORD|SECRET|TOKEN/.test(n))).toEqual([]);
+        // MSK admits IAM-authenticated clients only, so the services must sign in with their role.
+        expect(container?.environment).toEqual(
+          expect.arrayContaining([{ name: "KAFKA_AUTH", value: "aws-msk-iam" }]),
+        );
       }
       for (const service of resources(env, "aws_ecs_service")) {
         expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });

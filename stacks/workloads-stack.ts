@@ -71,7 +71,7 @@ export class WorkloadsStack extends EnvironmentStack {
           sizing: env.services[s.name],
           iamRoleArn: compute.serviceRoles[s.name].roleArn,
           secretData,
-          environment: serviceEnvironment(s.name, s.port, layers),
+          environment: serviceEnvironment(s.name, s.port, layers, env.region),
         };
       }),
     });

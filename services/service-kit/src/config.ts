@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { KafkaAuthentication } from "./messaging";
 
 /** Raised when the environment does not satisfy a service's config schema; names each bad variable. */
 export class ConfigError extends Error {
@@ -35,6 +36,13 @@ export const baseConfigSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, "letters, digits, '.', '_' and '-' only")
     .default(""),
+  /** `aws-msk-iam` in AWS (TLS + IAM-signed SASL tokens, MSK's only client authentication here). */
+  KAFKA_AUTH: z.enum(["none", "aws-msk-iam"]).default("none"),
+  /** Region of the MSK cluster; required with KAFKA_AUTH=aws-msk-iam. */
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as eu-west-1")
+    .optional(),
   /** Largest accepted request body; bigger ones get 413. */
   BODY_LIMIT: z
     .string()
@@ -78,4 +86,12 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
     return `${name}: ${issue.message} (got ${shown})`;
   });
   throw new ConfigError(issues);
+}
+
+/** How the service authenticates to Kafka, from its config; fails naming AWS_REGION when it is needed and missing. */
+export function kafkaAuthentication(config: BaseConfig): KafkaAuthentication {
+  if (config.KAFKA_AUTH === "none") return { kind: "none" };
+  if (!config.AWS_REGION)
+    throw new ConfigError(["AWS_REGION: required when KAFKA_AUTH is aws-msk-iam (got missing)"]);
+  return { kind: "aws-msk-iam", region: config.AWS_REGION };
 }

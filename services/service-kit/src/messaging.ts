@@ -2,10 +2,12 @@
  * The platform's messaging adapter. Everything else talks to these interfaces; kafkajs (unmaintained
  * upstream) is imported here only, so another client can replace it in this one file.
  */
+import { generateAuthToken } from "aws-msk-iam-sasl-signer-js";
 import {
   type Admin,
   type Consumer,
   Kafka,
+  type KafkaConfig,
   type LogEntry,
   logLevel,
   Partitioners,
@@ -77,12 +79,36 @@ export interface MessagingAdmin {
   disconnect(): Promise<void>;
 }
 
+/**
+ * How clients authenticate to the brokers: `none` (plaintext, local and compose) or `aws-msk-iam`
+ * (TLS with SASL OAUTHBEARER tokens signed by the task's or pod's IAM role, as MSK requires).
+ */
+export type KafkaAuthentication =
+  | { readonly kind: "none" }
+  | { readonly kind: "aws-msk-iam"; readonly region: string };
+
 export interface MessagingOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
   /** @default 3000 */
   readonly connectionTimeoutMs?: number;
+  /** @default { kind: "none" } */
+  readonly authentication?: KafkaAuthentication;
+}
+
+/** The kafkajs connection settings for an authentication mode. */
+export function connectionSettings(authentication: KafkaAuthentication): Pick<KafkaConfig, "ssl" | "sasl"> {
+  if (authentication.kind === "none") return {};
+  const { region } = authentication;
+  return {
+    ssl: true,
+    sasl: {
+      mechanism: "oauthbearer",
+      // Tokens last 15 minutes; kafkajs asks for a new one whenever it (re)authenticates.
+      oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region })).token }),
+    },
+  };
 }
 
 export interface ConsumerOptions {
@@ -256,6 +282,7 @@ export class Messaging {
       logLevel: logLevel.WARN,
       logCreator: kafkaLogger(options.logger.child({ component: "kafka" })),
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+      ...connectionSettings(options.authentication ?? { kind: "none" }),
     });
   }
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ServiceEntry } from "./catalog";
-import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from "./config";
+import { type BaseConfig, baseConfigSchema, ConfigError, kafkaAuthentication, loadConfig } from "./config";
 import { createPool, Database } from "./database";
 import { kafkaCheck, postgresCheck } from "./health";
 import { createHttpApp, type Lifecycle } from "./http-app";
@@ -88,6 +88,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   options: StartOptions = {},
 ): Promise<RunningService<z.output<S>>> {
   const config = loadConfig(definition.configSchema, options.env ?? process.env) as z.output<S>;
+  const authentication = kafkaAuthentication(config);
   const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
   const metrics = new ServiceMetrics(config.SERVICE_NAME);
   const db = new Database(createPool(config), metrics);
@@ -95,7 +96,12 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
     const { runMigrations } = await import("./migrations.js");
     await runMigrations({ config, dir: definition.migrationsDir, schema: definition.entry.schema, logger });
   }
-  const messaging = new Messaging({ brokers: config.KAFKA_BROKERS, clientId: config.SERVICE_NAME, logger });
+  const messaging = new Messaging({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.SERVICE_NAME,
+    logger,
+    authentication,
+  });
   const admin = messaging.admin();
   const context: ServiceContext<z.output<S>> = { config, logger, metrics, db, messaging, admin };
   const parts = definition.create(context);
