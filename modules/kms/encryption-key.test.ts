@@ -35,6 +35,23 @@ describe("EncryptionKey", () => {
     });
   });
 
+  it("When further statements are given, then they follow the account's own in the key policy", () => {
+    const publishers = {
+      Sid: "Publishers",
+      Effect: "Allow",
+      Principal: { Service: "aps.amazonaws.com" },
+      Action: ["kms:Decrypt"],
+      Resource: "*",
+    };
+    const policy = JSON.parse(
+      String(onlyResource(build({ additionalStatements: [publishers] }), "aws_kms_key").policy),
+    );
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+      "AccountAdministrationAndUse",
+      "Publishers",
+    ]);
+  });
+
   it("When the deletion window is out of range, then it fails", () => {
     expect(() => build({ deletionWindowDays: 3 })).toThrow(
       "EncryptionKey t: deletionWindowDays must be 7 to 30, got 3",

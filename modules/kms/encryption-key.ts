@@ -50,6 +50,11 @@ export interface EncryptionKeyProps {
   readonly servicePrincipals?: readonly ("logs" | "delivery.logs")[];
   /** @default 30 */
   readonly deletionWindowDays?: number;
+  /**
+   * Further key policy statements (IAM JSON), e.g. AWS services that encrypt with the key.
+   * @default none
+   */
+  readonly additionalStatements?: readonly Record<string, unknown>[];
 }
 
 /** A customer managed KMS key with yearly rotation, an alias and an explicit key policy. */
@@ -97,6 +102,7 @@ export class EncryptionKey extends Construct {
         },
       });
     }
+    statements.push(...(props.additionalStatements ?? []));
     this.key = new KmsKey(this, "Key", {
       description: props.description,
       enableKeyRotation: true,

@@ -1,6 +1,5 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { PrometheusAlertManagerDefinition } from "@cdktf/provider-aws/lib/prometheus-alert-manager-definition";
 import { PrometheusRuleGroupNamespace } from "@cdktf/provider-aws/lib/prometheus-rule-group-namespace";
 import { PrometheusWorkspace } from "@cdktf/provider-aws/lib/prometheus-workspace";
@@ -13,6 +12,7 @@ import { alertmanagerConfig, type ReceiverName, snsReceivers } from "../../dashb
 import { ruleFiles } from "../../dashboards/src/rules";
 import { assertLogRetention, pascalCase } from "../ecs/compute-validation";
 import { policyDocument } from "../iam/policy-document";
+import { EncryptionKey } from "../kms/encryption-key";
 
 /** Where an alert topic delivers: an e-mail address, an HTTPS endpoint (PagerDuty, Opsgenie, chat). */
 export interface AlertSubscription {
@@ -55,35 +55,6 @@ export interface ObservabilityProps {
 export function namespaceName(fileName: string): string {
   return fileName.replace(/\.rules\.ya?ml$/, "");
 }
-
-/** What the account may do with the alert topics' key; listed rather than `kms:*`. */
-const KEY_ADMIN_ACTIONS = [
-  "kms:CancelKeyDeletion",
-  "kms:CreateAlias",
-  "kms:CreateGrant",
-  "kms:Decrypt",
-  "kms:DeleteAlias",
-  "kms:DescribeKey",
-  "kms:DisableKey",
-  "kms:DisableKeyRotation",
-  "kms:EnableKey",
-  "kms:EnableKeyRotation",
-  "kms:Encrypt",
-  "kms:GenerateDataKey",
-  "kms:GetKeyPolicy",
-  "kms:GetKeyRotationStatus",
-  "kms:ListGrants",
-  "kms:ListKeyPolicies",
-  "kms:ListResourceTags",
-  "kms:PutKeyPolicy",
-  "kms:RetireGrant",
-  "kms:RevokeGrant",
-  "kms:ScheduleKeyDeletion",
-  "kms:TagResource",
-  "kms:UntagResource",
-  "kms:UpdateAlias",
-  "kms:UpdateKeyDescription",
-];
 
 /** Services that publish alerts into the topics: AMP's alert manager and CloudWatch alarms. */
 const PUBLISHERS = ["aps.amazonaws.com", "cloudwatch.amazonaws.com"];
@@ -167,37 +138,22 @@ export class Observability extends Construct {
     const sourceConditions = [
       { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
     ];
-    // The key policy is rendered inline: its Resource "*" means "this key", which IAM policy
-    // checks would misread as a wildcard over all resources.
-    this.alertTopicKey = new KmsKey(this, "AlertTopicKey", {
+    this.alertTopicKey = new EncryptionKey(this, "AlertTopicKey", {
+      alias: `${prefix}-alerts`,
       description: `Encrypts the ${prefix} alert topics; AMP and CloudWatch alarms publish with it`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "AccountAdministration",
-            Effect: "Allow",
-            Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
-            Action: KEY_ADMIN_ACTIONS,
-            Resource: "*",
-          },
-          {
-            Sid: "AlertPublishers",
-            Effect: "Allow",
-            Principal: { Service: PUBLISHERS },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: "*",
-            Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
-          },
-        ],
-      }),
-    });
-    new KmsAlias(this, "AlertTopicKeyAlias", {
-      name: `alias/${prefix}-alerts`,
-      targetKeyId: this.alertTopicKey.keyId,
-    });
+      accountId: props.accountId,
+      region: props.region,
+      additionalStatements: [
+        {
+          Sid: "AlertPublishers",
+          Effect: "Allow",
+          Principal: { Service: PUBLISHERS },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
+        },
+      ],
+    }).key;
 
     const subscriptions: Record<ReceiverName, readonly AlertSubscription[]> = {
       page: pageSubscriptions,
