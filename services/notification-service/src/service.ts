@@ -3,7 +3,7 @@ import {
   baseConfigSchema,
   type Component,
   defineHandler,
-  EventConsumer,
+  eventConsumer,
   SERVICES,
   type ServiceContext,
   type ServiceDefinition,
@@ -36,7 +36,7 @@ export type NotificationServiceContext = ServiceContext<z.output<typeof configSc
 
 /** Parts of notification-service, exposed so tests can run them with their own mailer. */
 export function notificationParts(context: NotificationServiceContext, mailer?: Mailer) {
-  const { config, db, messaging, admin, metrics, logger } = context;
+  const { config, db, metrics, logger } = context;
   const repository = new NotificationRepository(db);
   const notifications = new Notifications(repository);
   const worker = new DeliveryWorker({
@@ -64,35 +64,20 @@ export function notificationParts(context: NotificationServiceContext, mailer?: 
     metrics.endToEndLatency.observe({ event_type: eventType }, (Date.now() - Date.parse(occurredAt)) / 1000);
     worker.wake();
   };
-  const consumer = new EventConsumer(
-    {
-      group: entry.name,
-      namespace: config.KAFKA_NAMESPACE,
-      db,
-      messaging,
-      admin,
-      metrics,
-      logger,
-      maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
-      backoffBaseMs: config.CONSUMER_BACKOFF_BASE_MS,
-      backoffMaxMs: config.CONSUMER_BACKOFF_MAX_MS,
-      concurrency: config.CONSUMER_CONCURRENCY,
-    },
-    [
-      defineHandler({
-        topic: "user.created",
-        eventType: "user.created",
-        handle: (event, tx) => notifications.record(welcomeFor(event), tx),
-        afterCommit: (event) => recorded(event.occurred_at, event.event_type),
-      }),
-      defineHandler({
-        topic: "order.processed",
-        eventType: "order.processed",
-        handle: (event, tx) => notifications.record(confirmationFor(event), tx),
-        afterCommit: (event) => recorded(event.occurred_at, event.event_type),
-      }),
-    ],
-  );
+  const consumer = eventConsumer(context, entry.name, [
+    defineHandler({
+      topic: "user.created",
+      eventType: "user.created",
+      handle: (event, tx) => notifications.record(welcomeFor(event), tx),
+      afterCommit: (event) => recorded(event.occurred_at, event.event_type),
+    }),
+    defineHandler({
+      topic: "order.processed",
+      eventType: "order.processed",
+      handle: (event, tx) => notifications.record(confirmationFor(event), tx),
+      afterCommit: (event) => recorded(event.occurred_at, event.event_type),
+    }),
+  ]);
   return { notifications, worker, consumer };
 }
 

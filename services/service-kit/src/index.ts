@@ -13,3 +13,4 @@ export * from "./outbox";
 export * from "./routes";
 export * from "./service";
 export * from "./timing";
+export * from "./wiring";
