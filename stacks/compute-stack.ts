@@ -1,4 +1,4 @@
-import { SERVICES, type ServiceName } from "@blueprint/service-kit/catalog";
+import { EVENT_FLOW, SERVICES, type ServiceName } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EcsServices } from "../modules/ecs/ecs-services";
@@ -12,7 +12,7 @@ import type { EdgeStack } from "./edge-stack";
 import { EnvironmentStack } from "./environment-stack";
 import type { MessagingStack } from "./messaging-stack";
 import type { NetworkStack } from "./network-stack";
-import { SERVICE_ACCESS, writableTopics } from "./service-access";
+import { writableTopics } from "./service-access";
 import { nodePortOf } from "./service-routing";
 
 /** Kubernetes namespace of the services on EKS. */
@@ -119,8 +119,8 @@ export class ComputeStack extends EnvironmentStack {
           trust: trustFor(s.name),
           kafkaClusterArn: layers.messaging.kafka.clusterArn,
           produces: writableTopics(s.name),
-          consumes: SERVICE_ACCESS[s.name].consumes,
-          consumerGroups: SERVICE_ACCESS[s.name].consumes.length > 0 ? [s.name] : [],
+          consumes: EVENT_FLOW[s.name].consumes,
+          consumerGroups: EVENT_FLOW[s.name].consumes.length > 0 ? [s.name] : [],
           secretArns: [
             secretArn(`${s.name}/database`),
             ...(s.name === "notification-service" ? [secretArn("notification-service/smtp")] : []),

@@ -1,4 +1,4 @@
-import { SERVICES, type ServiceName, TOPICS } from "@blueprint/service-kit/catalog";
+import { EVENT_FLOW, SERVICES, type ServiceName, TOPICS } from "@blueprint/service-kit/catalog";
 
 /**
  * The observability registry: what each service serves and which events it moves. Ports, service
@@ -43,6 +43,12 @@ export interface ObservedService {
 /** Liveness, readiness and metrics endpoints: not user traffic, so outside the SLOs. */
 export const PROBE_ENDPOINTS = ["/health", "/ready", "/metrics"] as const;
 
+/** Publishing and consuming as the catalog declares it; each service consumes in its own group. */
+const events = (name: ServiceName): Pick<ObservedService, "publishes" | "consumes"> => ({
+  publishes: EVENT_FLOW[name].produces,
+  consumes: EVENT_FLOW[name].consumes.map((topic) => ({ topic, group: name })),
+});
+
 const port = (name: ServiceName): number => {
   const entry = SERVICES.find((s) => s.name === name);
   if (!entry) throw new Error(`service ${name} is not in @blueprint/service-kit/catalog`);
@@ -59,8 +65,7 @@ export const OBSERVED_SERVICES: readonly ObservedService[] = [
       { method: "GET", endpoint: "/users" },
     ],
     keyRoute: { method: "POST", endpoint: "/users" },
-    publishes: ["user.created"],
-    consumes: [],
+    ...events("user-service"),
   },
   {
     name: "order-service",
@@ -71,19 +76,14 @@ export const OBSERVED_SERVICES: readonly ObservedService[] = [
       { method: "GET", endpoint: "/orders" },
     ],
     keyRoute: { method: "POST", endpoint: "/orders" },
-    publishes: ["order.processed"],
-    consumes: [{ topic: "user.created", group: "order-service" }],
+    ...events("order-service"),
   },
   {
     name: "notification-service",
     port: port("notification-service"),
     routes: [{ method: "GET", endpoint: "/notifications" }],
     keyRoute: { method: "GET", endpoint: "/notifications" },
-    publishes: [],
-    consumes: [
-      { topic: "user.created", group: "notification-service" },
-      { topic: "order.processed", group: "notification-service" },
-    ],
+    ...events("notification-service"),
   },
 ];
 

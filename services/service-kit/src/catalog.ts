@@ -49,3 +49,16 @@ export const TOPICS = [
 ] as const satisfies readonly TopicEntry[];
 
 export type TopicName = (typeof TOPICS)[number]["name"];
+
+/**
+ * Which topics each service writes through its outbox and which it consumes, with the consumer
+ * group named after the service. Least-privilege MSK policies and the dashboards read this.
+ */
+export const EVENT_FLOW = {
+  "user-service": { produces: ["user.created"], consumes: [] },
+  "order-service": { produces: ["order.processed"], consumes: ["user.created"] },
+  "notification-service": { produces: [], consumes: ["user.created", "order.processed"] },
+} as const satisfies Record<
+  ServiceName,
+  { readonly produces: readonly TopicName[]; readonly consumes: readonly TopicName[] }
+>;
