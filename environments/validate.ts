@@ -1,4 +1,4 @@
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { CATALOG } from "@blueprint/service-kit/catalog";
 import { z } from "zod";
 import type { EnvironmentConfig } from "./types";
 
@@ -78,7 +78,7 @@ const sizingSchema = z
     }
   });
 
-const serviceNames = SERVICES.map((s) => s.name);
+const serviceNames = Object.keys(CATALOG.services);
 
 const environmentSchema = z
   .object({

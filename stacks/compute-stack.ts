@@ -1,4 +1,13 @@
-import { EVENT_FLOW, SERVICES, type ServiceName } from "@blueprint/service-kit/catalog";
+import {
+  CATALOG,
+  SECRET_KINDS,
+  type SecretKind,
+  type ServiceName,
+  secretName,
+  serviceEntries,
+  serviceEntry,
+  writableTopics,
+} from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EcsServices } from "../modules/ecs/ecs-services";
@@ -12,7 +21,6 @@ import type { EdgeStack } from "./edge-stack";
 import { EnvironmentStack } from "./environment-stack";
 import type { MessagingStack } from "./messaging-stack";
 import type { NetworkStack } from "./network-stack";
-import { writableTopics } from "./service-access";
 import { nodePortOf } from "./service-routing";
 
 /** Kubernetes namespace of the services on EKS. */
@@ -45,7 +53,7 @@ export class ComputeStack extends EnvironmentStack {
       region: env.region,
     });
     this.registry = new Registry(this, "Registry", {
-      services: SERVICES.map((s) => s.name),
+      services: serviceEntries().map((s) => s.name),
       kmsKeyArn: key.arn,
     });
     const dataKey = layers.data.key.arn;
@@ -90,7 +98,7 @@ export class ComputeStack extends EnvironmentStack {
         },
         loadBalancer: {
           securityGroupId: layers.network.securityGroups.loadBalancer.id,
-          targets: SERVICES.map((s) => ({
+          targets: serviceEntries().map((s) => ({
             name: s.name,
             targetGroupArn: layers.edge.alb.targetGroups[s.name]?.arn as string,
             nodePort: nodePortOf(s.port),
@@ -112,19 +120,16 @@ export class ComputeStack extends EnvironmentStack {
           }
         : { kind: "ecs", accountId: env.accountId, region: env.region };
     this.serviceRoles = Object.fromEntries(
-      SERVICES.map((s) => [
+      serviceEntries().map((s) => [
         s.name,
         new ServiceRole(this, `Role-${s.name}`, {
           roleName: `${name}-${s.name}`,
           trust: trustFor(s.name),
           kafkaClusterArn: layers.messaging.kafka.clusterArn,
-          produces: writableTopics(s.name),
-          consumes: EVENT_FLOW[s.name].consumes,
-          consumerGroups: EVENT_FLOW[s.name].consumes.length > 0 ? [s.name] : [],
-          secretArns: [
-            secretArn(`${s.name}/database`),
-            ...(s.name === "notification-service" ? [secretArn("notification-service/smtp")] : []),
-          ],
+          produces: writableTopics(s),
+          consumes: s.consumes,
+          consumerGroups: s.consumes.length > 0 ? [s.name] : [],
+          secretArns: s.secrets.map((kind) => secretArn(secretName(s.name, kind))),
           kmsKeyArns: [dataKey],
         }),
       ]),
@@ -141,7 +146,7 @@ export class ComputeStack extends EnvironmentStack {
         logRetentionDays: env.logRetentionDays,
         logKmsKeyArn: layers.network.logKey.arn,
         secretKmsKeyArns: [dataKey],
-        services: SERVICES.map((s) => ({
+        services: serviceEntries().map((s) => ({
           name: s.name,
           containerPort: s.port,
           repositoryUrl: this.registry.repositories[s.name]?.repositoryUrl as string,
@@ -160,7 +165,7 @@ export class ComputeStack extends EnvironmentStack {
       environment: env.name,
       accountId: env.accountId,
       repository: env.githubRepository,
-      repositoryArns: SERVICES.map((s) => this.registry.repositories[s.name]?.arn as string),
+      repositoryArns: serviceEntries().map((s) => this.registry.repositories[s.name]?.arn as string),
       ecs: this.ecs
         ? {
             clusterArn: this.ecs.cluster.arn,
@@ -178,26 +183,19 @@ export class ComputeStack extends EnvironmentStack {
   }
 }
 
-/** Secrets a service reads from Secrets Manager: its database login, and SMTP for notifications. */
+/** Secrets a service reads from Secrets Manager, as ECS secret references (`<arn>:<json key>::`). */
 export function serviceSecrets(
   service: ServiceName,
   secretArn: (name: string) => string,
 ): Record<string, string> {
-  const secrets: Record<string, string> = {
-    PGUSER: `${secretArn(`${service}/database`)}:username::`,
-    PGPASSWORD: `${secretArn(`${service}/database`)}:password::`,
-  };
-  if (service === "notification-service") {
-    for (const [variable, key] of Object.entries({
-      SMTP_HOST: "host",
-      SMTP_PORT: "port",
-      SMTP_USER: "username",
-      SMTP_PASSWORD: "password",
-    })) {
-      secrets[variable] = `${secretArn("notification-service/smtp")}:${key}::`;
-    }
-  }
-  return secrets;
+  return Object.fromEntries(
+    serviceEntry(service).secrets.flatMap((kind: SecretKind) =>
+      Object.entries(SECRET_KINDS[kind].variables).map(([variable, key]) => [
+        variable,
+        `${secretArn(secretName(service, kind))}:${key}::`,
+      ]),
+    ),
+  );
 }
 
 /** Plain settings of a service in the cloud; nothing secret. */
@@ -213,7 +211,7 @@ export function serviceEnvironment(
     LOG_LEVEL: "info",
     PGHOST: layers.data.postgres.endpointAddress,
     PGPORT: "5432",
-    PGDATABASE: "blueprint",
+    PGDATABASE: CATALOG.database,
     PGSSLMODE: "require",
     KAFKA_BROKERS: layers.messaging.kafka.bootstrapBrokersSaslIam,
     KAFKA_AUTH: "aws-msk-iam",

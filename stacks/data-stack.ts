@@ -1,4 +1,4 @@
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { SECRET_KINDS, secretName, serviceEntries } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EncryptionKey } from "../modules/kms/encryption-key";
@@ -40,16 +40,12 @@ export class DataStack extends EnvironmentStack {
     this.secrets = new ServiceSecrets(this, "Secrets", {
       prefix: `blueprint/${env.name}`,
       kmsKeyArn: this.key.arn,
-      secrets: [
-        ...SERVICES.map((s) => ({
-          name: `${s.name}/database`,
-          description: `PostgreSQL login of ${s.name} (role ${s.dbRole}, schema ${s.schema}): JSON with username and password`,
+      secrets: serviceEntries().flatMap((s) =>
+        s.secrets.map((kind) => ({
+          name: secretName(s.name, kind),
+          description: `${SECRET_KINDS[kind].description}, of ${s.name}`,
         })),
-        {
-          name: "notification-service/smtp",
-          description: "SMTP relay of notification-service: JSON with host, port, username, password",
-        },
-      ],
+      ),
     });
     this.output("database_address", this.postgres.endpointAddress, "PostgreSQL host name (TLS required)");
     this.output(

@@ -1,4 +1,4 @@
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { serviceEntries } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EcsMetricsCollector } from "../modules/observability/ecs-metrics-collector";
@@ -43,7 +43,7 @@ export class ObservabilityStack extends EnvironmentStack {
         vpcId: layers.network.network.vpc.id,
         privateSubnetIds: layers.network.network.privateSubnetIds,
         servicesSecurityGroupId: layers.network.securityGroups.services.id,
-        servicePorts: Object.fromEntries(SERVICES.map((s) => [s.name, s.port])),
+        servicePorts: Object.fromEntries(serviceEntries().map((s) => [s.name, s.port])),
         workspaceArn: observability.workspaceArn,
         remoteWriteUrl: observability.remoteWriteUrl,
         logRetentionDays: env.logRetentionDays,
@@ -68,7 +68,7 @@ export class ObservabilityStack extends EnvironmentStack {
       alb: {
         loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
         targetGroupArnSuffixes: Object.fromEntries(
-          SERVICES.map((s) => [s.name, layers.edge.alb.targetGroups[s.name]?.arnSuffix as string]),
+          serviceEntries().map((s) => [s.name, layers.edge.alb.targetGroups[s.name]?.arnSuffix as string]),
         ),
       },
       database: { instanceIdentifier: layers.data.postgres.instance.identifier },

@@ -1,12 +1,5 @@
-import { SERVICES, type ServiceName } from "@blueprint/service-kit/catalog";
+import { serviceEntries } from "@blueprint/service-kit/catalog";
 import type { ComputeKind } from "../environments";
-
-/** Path prefix the load balancer routes to each service. */
-export const PATH_PREFIX: Readonly<Record<ServiceName, string>> = {
-  "user-service": "/users",
-  "order-service": "/orders",
-  "notification-service": "/notifications",
-};
 
 /** NodePort of a service on EKS: its container port moved into the Kubernetes NodePort range. */
 export function nodePortOf(containerPort: number): number {
@@ -20,9 +13,9 @@ export function targetPortOf(kind: ComputeKind, containerPort: number): number {
 
 /** Routes for the load balancer, one per catalog service. */
 export function serviceRoutes(kind: ComputeKind) {
-  return SERVICES.map((s) => ({
+  return serviceEntries().map((s) => ({
     name: s.name,
-    pathPrefix: PATH_PREFIX[s.name],
+    pathPrefix: s.pathPrefix,
     targetPort: targetPortOf(kind, s.port),
   }));
 }

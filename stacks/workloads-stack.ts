@@ -1,4 +1,4 @@
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { SECRET_KINDS, secretName, serviceEntries } from "@blueprint/service-kit/catalog";
 import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Fn } from "cdktf";
@@ -46,23 +46,16 @@ export class WorkloadsStack extends EnvironmentStack {
     const workloads = new KubernetesWorkloads(this, "Workloads", {
       namespace: WORKLOAD_NAMESPACE,
       vpcCidr: env.network.vpcCidr,
-      services: SERVICES.map((s) => {
-        const database = secretJson(`${s.name}/database`, `Database-${s.name}`);
-        const secretData: Record<string, string> = {
-          PGUSER: Fn.lookup(Fn.jsondecode(database), "username", ""),
-          PGPASSWORD: Fn.lookup(Fn.jsondecode(database), "password", ""),
-        };
-        if (s.name === "notification-service") {
-          const smtp = secretJson("notification-service/smtp", "Smtp");
-          for (const [variable, key] of Object.entries({
-            SMTP_HOST: "host",
-            SMTP_PORT: "port",
-            SMTP_USER: "username",
-            SMTP_PASSWORD: "password",
-          })) {
-            secretData[variable] = Fn.lookup(Fn.jsondecode(smtp), key, "");
-          }
-        }
+      services: serviceEntries().map((s) => {
+        const secretData = Object.fromEntries(
+          s.secrets.flatMap((kind) => {
+            const json = Fn.jsondecode(secretJson(secretName(s.name, kind), `Secret-${s.name}-${kind}`));
+            return Object.entries(SECRET_KINDS[kind].variables).map(([variable, key]) => [
+              variable,
+              Fn.lookup(json, key, ""),
+            ]);
+          }),
+        );
         return {
           name: s.name,
           containerPort: s.port,

@@ -63,8 +63,8 @@ async function scalar(database: string, role: keyof typeof ENTRIES, sql: string,
     host: settings.host,
     port: settings.postgresPort,
     database,
-    user: entry.dbRole,
-    password: localServicePassword(entry.dbRole),
+    user: entry.database.role,
+    password: localServicePassword(entry.database.role),
   });
   await client.connect();
   try {

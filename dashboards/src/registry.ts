@@ -1,9 +1,14 @@
-import { EVENT_FLOW, SERVICES, type ServiceName, TOPICS } from "@blueprint/service-kit/catalog";
+import {
+  expressPath,
+  type HttpMethod,
+  type ServiceName,
+  serviceEntries,
+  type TopicName,
+} from "@blueprint/service-kit/catalog";
 
 /**
- * The observability registry: what each service serves and which events it moves. Ports, service
- * and topic names come from the platform catalog; routes and consumer groups are added here.
- * Scrape configs, rules, dashboards and the live check all read this file.
+ * The observability registry: what each service serves and which events it moves, derived from the
+ * platform catalog. Scrape configs, rules, dashboards and the live check all read this file.
  */
 
 /** Where the repository is browsed; alert runbook links point into it. Forks change this line. */
@@ -11,10 +16,8 @@ export const REPOSITORY_URL = "https://github.com/example-org/event-platform-blu
 /** Runbooks live in `docs/runbooks/<alert-name-in-kebab-case>.md` on the default branch. */
 export const RUNBOOK_BASE_URL = `${REPOSITORY_URL}/blob/main/docs/runbooks`;
 
-export type TopicName = (typeof TOPICS)[number]["name"];
-
 export interface Route {
-  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  readonly method: HttpMethod;
   /** Route template as the services label it (`endpoint`), never a raw path. */
   readonly endpoint: string;
 }
@@ -30,10 +33,7 @@ export interface ObservedService {
   readonly port: number;
   /** The business routes; probes (`PROBE_ENDPOINTS`) are common to all services. */
   readonly routes: readonly Route[];
-  /**
-   * The route shown in the dashboard's "HTTP Requests" panel (seed 004 shows `POST /users`
-   * for the user service).
-   */
+  /** The route shown in the dashboard's "HTTP Requests" panel: the catalog's first route. */
   readonly keyRoute: Route;
   /** Topics the service publishes through its outbox. */
   readonly publishes: readonly TopicName[];
@@ -43,59 +43,22 @@ export interface ObservedService {
 /** Liveness, readiness and metrics endpoints: not user traffic, so outside the SLOs. */
 export const PROBE_ENDPOINTS = ["/health", "/ready", "/metrics"] as const;
 
-/** Publishing and consuming as the catalog declares it; each service consumes in its own group. */
-const events = (name: ServiceName): Pick<ObservedService, "publishes" | "consumes"> => ({
-  publishes: EVENT_FLOW[name].produces,
-  consumes: EVENT_FLOW[name].consumes.map((topic) => ({ topic, group: name })),
+/** Each service consumes in its own consumer group, named after the service. */
+export const OBSERVED_SERVICES: readonly ObservedService[] = serviceEntries().map((entry) => {
+  const routes = entry.routes.map((r) => ({ method: r.method, endpoint: expressPath(r.path) }));
+  const [keyRoute] = routes;
+  if (!keyRoute) throw new Error(`catalog: ${entry.name} declares no routes`);
+  return {
+    name: entry.name,
+    port: entry.port,
+    routes,
+    keyRoute,
+    publishes: entry.produces as readonly TopicName[],
+    consumes: entry.consumes.map((topic) => ({ topic: topic as TopicName, group: entry.name })),
+  };
 });
 
-const port = (name: ServiceName): number => {
-  const entry = SERVICES.find((s) => s.name === name);
-  if (!entry) throw new Error(`service ${name} is not in @blueprint/service-kit/catalog`);
-  return entry.port;
-};
-
-export const OBSERVED_SERVICES: readonly ObservedService[] = [
-  {
-    name: "user-service",
-    port: port("user-service"),
-    routes: [
-      { method: "POST", endpoint: "/users" },
-      { method: "GET", endpoint: "/users/:id" },
-      { method: "GET", endpoint: "/users" },
-    ],
-    keyRoute: { method: "POST", endpoint: "/users" },
-    ...events("user-service"),
-  },
-  {
-    name: "order-service",
-    port: port("order-service"),
-    routes: [
-      { method: "POST", endpoint: "/orders" },
-      { method: "GET", endpoint: "/orders/:id" },
-      { method: "GET", endpoint: "/orders" },
-    ],
-    keyRoute: { method: "POST", endpoint: "/orders" },
-    ...events("order-service"),
-  },
-  {
-    name: "notification-service",
-    port: port("notification-service"),
-    routes: [{ method: "GET", endpoint: "/notifications" }],
-    keyRoute: { method: "GET", endpoint: "/notifications" },
-    ...events("notification-service"),
-  },
-];
-
-/** Every catalog service must be observed; a new service without routes here fails loudly. */
-for (const entry of SERVICES) {
-  if (!OBSERVED_SERVICES.some((s) => s.name === entry.name)) {
-    throw new Error(`dashboards/src/registry.ts: add ${entry.name} to OBSERVED_SERVICES`);
-  }
-}
-
 export const SERVICE_NAMES: readonly ServiceName[] = OBSERVED_SERVICES.map((s) => s.name);
-export const TOPIC_NAMES: readonly TopicName[] = TOPICS.map((t) => t.name);
 
 /** `job` values of the service scrape jobs (job name = service name), as a regex alternation. */
 export const SERVICE_JOB_REGEX = SERVICE_NAMES.join("|");

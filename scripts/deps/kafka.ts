@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { TOPICS } from "@blueprint/service-kit/catalog";
+import { topicEntries } from "@blueprint/service-kit/catalog";
 import { Kafka, logLevel } from "kafkajs";
 import type { Dependency } from "./dependency";
 import { javaMajorVersion, PrerequisiteError, which } from "./prerequisites";
@@ -107,7 +107,7 @@ export class KafkaBroker implements Dependency {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = TOPICS.filter((t) => !existing.has(t.name));
+      const missing = topicEntries().filter((t) => !existing.has(t.name));
       if (missing.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { DATABASE_NAME } from "@blueprint/service-kit/catalog";
+import { CATALOG } from "@blueprint/service-kit/catalog";
 import { Client } from "pg";
 import type { Dependency } from "./dependency";
 import { aptInstall, isRoot } from "./prerequisites";
@@ -172,12 +172,12 @@ export class Postgres implements Dependency {
     };
     const admin = await connect("postgres");
     try {
-      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE_NAME]);
-      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE_NAME}`);
+      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [CATALOG.database]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${CATALOG.database}`);
     } finally {
       await admin.end();
     }
-    const db = await connect(DATABASE_NAME);
+    const db = await connect(CATALOG.database);
     try {
       await db.query(provisioningSql());
     } finally {

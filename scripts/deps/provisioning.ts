@@ -1,4 +1,4 @@
-import { DATABASE_NAME, SERVICES, TOPICS } from "@blueprint/service-kit/catalog";
+import { CATALOG, serviceEntries, topicEntries } from "@blueprint/service-kit/catalog";
 
 /** Local password of a service role: `<role>_local`. Deployed services read theirs from Secrets Manager. */
 export function localServicePassword(role: string): string {
@@ -10,22 +10,22 @@ export function localServicePassword(role: string): string {
  * each service a login role owning exactly one schema and nothing else. Idempotent; used by
  * `deps:up` and, generated, by the compose stack.
  */
-export function provisioningSql(database: string = DATABASE_NAME): string {
+export function provisioningSql(database: string = CATALOG.database): string {
   const statements = [
     `REVOKE ALL ON DATABASE ${database} FROM PUBLIC;`,
     "REVOKE ALL ON SCHEMA public FROM PUBLIC;",
   ];
-  for (const s of SERVICES) {
-    const password = localServicePassword(s.dbRole);
+  for (const { database: s } of serviceEntries()) {
+    const password = localServicePassword(s.role);
     statements.push(
       `DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${s.dbRole}') THEN
-    CREATE ROLE ${s.dbRole} LOGIN PASSWORD '${password}';
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${s.role}') THEN
+    CREATE ROLE ${s.role} LOGIN PASSWORD '${password}';
   END IF;
 END $$;`,
-      `GRANT CONNECT ON DATABASE ${database} TO ${s.dbRole};`,
-      `CREATE SCHEMA IF NOT EXISTS ${s.schema} AUTHORIZATION ${s.dbRole};`,
-      `ALTER ROLE ${s.dbRole} SET search_path = ${s.schema};`,
+      `GRANT CONNECT ON DATABASE ${database} TO ${s.role};`,
+      `CREATE SCHEMA IF NOT EXISTS ${s.schema} AUTHORIZATION ${s.role};`,
+      `ALTER ROLE ${s.role} SET search_path = ${s.schema};`,
     );
   }
   return `${statements.join("\n")}\n`;
@@ -33,7 +33,8 @@ END $$;`,
 
 /** `<topic> <partitions>` per line, read by the compose stack's kafka-init container. */
 export function topicsFile(): string {
-  return TOPICS.map((t) => `${t.name} ${t.partitions}`)
+  return topicEntries()
+    .map((t) => `${t.name} ${t.partitions}`)
     .join("\n")
     .concat("\n");
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { serviceEntries } from "@blueprint/service-kit/catalog";
 import Ajv from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -80,11 +80,11 @@ describe("docker-compose-local.yml", () => {
   });
 
   it("When the stack starts, then the three services listen on their catalog ports, wait for healthy dependencies and report health", () => {
-    for (const entry of SERVICES) {
+    for (const entry of serviceEntries()) {
       const service = compose.services[entry.name];
       expect(service?.build?.dockerfile).toBe(`services/${entry.name}/Dockerfile`);
       expect(service?.ports?.[0]).toMatch(new RegExp(`:-${entry.port}}:${entry.port}$`));
-      expect(service?.environment).toMatchObject({ PGUSER: entry.dbRole, PORT: entry.port });
+      expect(service?.environment).toMatchObject({ PGUSER: entry.database.role, PORT: entry.port });
       expect(service?.depends_on).toMatchObject({
         postgres: { condition: "service_healthy" },
         kafka: { condition: "service_healthy" },
@@ -101,7 +101,7 @@ describe("docker-compose-local.yml", () => {
   });
 
   it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
-    for (const entry of SERVICES) {
+    for (const entry of serviceEntries()) {
       const text = fs.readFileSync(path.join(root, `services/${entry.name}/Dockerfile`), "utf8");
       expect(text.match(/^FROM /gm)).toHaveLength(2);
       expect(text).toMatch(/npm ci --omit=dev/);

@@ -39,9 +39,9 @@ async function call(method: string, url: string, body?: unknown): Promise<{ stat
  */
 export async function demo(settings: LocalSettings, ports: StackPorts, log = console.log): Promise<void> {
   const host = settings.host;
-  const user = `http://${host}:${ports.user}`;
-  const order = `http://${host}:${ports.order}`;
-  const notification = `http://${host}:${ports.notification}`;
+  const user = `http://${host}:${ports.services["user-service"]}`;
+  const order = `http://${host}:${ports.services["order-service"]}`;
+  const notification = `http://${host}:${ports.services["notification-service"]}`;
   for (const url of [user, order, notification]) {
     const ready = await call("GET", `${url}/ready`).catch(() => ({ status: 0, body: {} }));
     if (ready.status !== 200)

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { serviceEntries } from "@blueprint/service-kit/catalog";
 import { localServicePassword } from "../deps/provisioning";
 import { loadSettings } from "../deps/settings";
 
@@ -8,7 +8,8 @@ import { loadSettings } from "../deps/settings";
 // with its own role, by running the same migrate command the service images run (node dist/migrate.js).
 const settings = loadSettings();
 let failed = false;
-for (const service of SERVICES) {
+for (const service of serviceEntries()) {
+  const role = service.database.role;
   const result = spawnSync(
     process.execPath,
     [
@@ -24,9 +25,8 @@ for (const service of SERVICES) {
         ...process.env,
         PGHOST: process.env.PGHOST ?? settings.host,
         PGPORT: String(settings.postgresPort),
-        PGUSER: service.dbRole,
-        PGPASSWORD:
-          process.env[`${service.dbRole.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(service.dbRole),
+        PGUSER: role,
+        PGPASSWORD: process.env[`${role.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(role),
         LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
       },
     },

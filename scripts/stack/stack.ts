@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { SERVICES } from "@blueprint/service-kit/catalog";
+import { CATALOG, type ServiceName, serviceEntries } from "@blueprint/service-kit/catalog";
 import type { Dependency } from "../deps/dependency";
 import {
   assertPortFree,
@@ -28,11 +28,14 @@ interface StackProcess {
 }
 
 export interface StackPorts {
-  readonly user: number;
-  readonly order: number;
-  readonly notification: number;
+  readonly services: Readonly<Record<ServiceName, number>>;
   readonly smtp: number;
   readonly mailUi: number;
+}
+
+/** The variable that moves a service's local port: `USER_SERVICE_PORT` for user-service. */
+function portVariable(service: string): string {
+  return `${service.replace(/-/g, "_").toUpperCase()}_PORT`;
 }
 
 function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,9 +50,9 @@ function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
-    user: envPort(env, "USER_SERVICE_PORT", SERVICES[0].port),
-    order: envPort(env, "ORDER_SERVICE_PORT", SERVICES[1].port),
-    notification: envPort(env, "NOTIFICATION_SERVICE_PORT", SERVICES[2].port),
+    services: Object.fromEntries(
+      serviceEntries().map((s) => [s.name, envPort(env, portVariable(s.name), s.port)]),
+    ) as Record<ServiceName, number>,
     smtp: envPort(env, "SMTP_PORT", 1025),
     mailUi: envPort(env, "MAIL_UI_PORT", 8025),
   };
@@ -76,20 +79,18 @@ function processes(settings: LocalSettings, ports: StackPorts): StackProcess[] {
     url: `http://${settings.host}:${ports.mailUi}`,
     ready: httpReady(`http://${settings.host}:${ports.mailUi}/messages`),
   };
-  const servicePorts = [ports.user, ports.order, ports.notification];
-  const variables = ["USER_SERVICE_PORT", "ORDER_SERVICE_PORT", "NOTIFICATION_SERVICE_PORT"];
-  const services = SERVICES.map((s, i): StackProcess => {
-    const port = servicePorts[i] ?? s.port;
+  const services = serviceEntries().map((s): StackProcess => {
+    const port = ports.services[s.name as ServiceName];
     return {
       name: s.name,
       entry: path.join(root, `services/${s.name}/src/main.ts`),
       port,
-      portVariable: variables[i] ?? "PORT",
+      portVariable: portVariable(s.name),
       env: {
         ...common,
         PORT: String(port),
-        PGUSER: s.dbRole,
-        PGPASSWORD: localServicePassword(s.dbRole),
+        PGUSER: s.database.role,
+        PGPASSWORD: localServicePassword(s.database.role),
         SMTP_HOST: settings.host,
         SMTP_PORT: String(ports.smtp),
       },
@@ -183,11 +184,12 @@ export async function stackDown(
 /** Where everything listens, for the closing message of stack:up. */
 export async function describeStack(settings: LocalSettings, ports: StackPorts): Promise<string> {
   const rows: Array<[string, string]> = [
-    ["user-service", `http://${settings.host}:${ports.user}  (/openapi.json, /metrics)`],
-    ["order-service", `http://${settings.host}:${ports.order}`],
-    ["notification-service", `http://${settings.host}:${ports.notification}`],
+    ...Object.entries(ports.services).map(([name, port]): [string, string] => [
+      name,
+      `http://${settings.host}:${port}  (/openapi.json, /metrics)`,
+    ]),
     ["mail catcher", `smtp://${settings.host}:${ports.smtp}, web http://${settings.host}:${ports.mailUi}`],
-    ["PostgreSQL", `${settings.host}:${settings.postgresPort} (database blueprint)`],
+    ["PostgreSQL", `${settings.host}:${settings.postgresPort} (database ${CATALOG.database})`],
     ["Kafka", `${settings.host}:${settings.kafkaPort}`],
     ["Prometheus", `http://${settings.host}:${settings.prometheusPort}`],
   ];

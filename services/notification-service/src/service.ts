@@ -4,10 +4,10 @@ import {
   type Component,
   defineHandler,
   eventConsumer,
-  SERVICES,
   type ServiceContext,
   type ServiceDefinition,
   serviceConfigSchema,
+  serviceEntry,
 } from "@blueprint/service-kit";
 import { z } from "zod";
 import { notificationRoutes } from "./api/routes";
@@ -16,7 +16,7 @@ import { smtpMailer } from "./data-access/smtp-mailer";
 import { DeliveryWorker, type Mailer } from "./domain/delivery";
 import { confirmationFor, Notifications, welcomeFor } from "./domain/notifications";
 
-const entry = SERVICES[2];
+const entry = serviceEntry("notification-service");
 
 export const configSchema = serviceConfigSchema(entry).extend({
   SMTP_HOST: z.string().min(1).default("127.0.0.1"),

@@ -5,16 +5,16 @@ import {
   type EventConsumer,
   eventConsumer,
   outboxRelay,
-  SERVICES,
   type ServiceContext,
   type ServiceDefinition,
   serviceConfigSchema,
+  serviceEntry,
 } from "@blueprint/service-kit";
 import { orderRoutes } from "./api/routes";
 import { OrderRepository } from "./data-access/order-repository";
 import { Orders } from "./domain/orders";
 
-const entry = SERVICES[1];
+const entry = serviceEntry("order-service");
 export const configSchema = serviceConfigSchema(entry);
 export type OrderServiceContext = ServiceContext<ReturnType<typeof configSchema.parse>>;
 

@@ -1,23 +1,130 @@
 /**
- * The platform's service and topic catalog: the one place that names each service's port,
- * database role and schema, and every Kafka topic with its partition count.
- * Local tooling, tests and (later) dashboards read it instead of repeating the names.
+ * The platform catalog: the one description of each service, keyed by name, and of every Kafka
+ * topic. Infrastructure wiring, the dashboards registry, the local stack and the test harness
+ * derive from it; adding a service means one entry here plus the service's own code.
  */
 
-export interface ServiceEntry {
-  /** Service name, also its Kafka client id and consumer group prefix. */
-  readonly name: string;
-  /** HTTP port the service listens on locally and in containers. */
-  readonly port: number;
-  /** PostgreSQL role the service logs in as; it owns only `schema`. */
-  readonly dbRole: string;
-  /** PostgreSQL schema owned by the service. */
-  readonly schema: string;
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RouteEntry {
+  readonly method: HttpMethod;
+  /** OpenAPI path template, e.g. `/users/{id}`; it must start with the service's `pathPrefix`. */
+  readonly path: string;
 }
 
-export interface TopicEntry {
-  readonly name: string;
+/**
+ * Secrets a service may need. Each is one Secrets Manager entry per service holding a JSON object;
+ * `variables` maps the environment variable the service reads to the key in that object.
+ */
+export const SECRET_KINDS = {
+  database: {
+    description: "PostgreSQL login: JSON with username and password",
+    variables: { PGUSER: "username", PGPASSWORD: "password" },
+  },
+  smtp: {
+    description: "SMTP relay: JSON with host, port, username, password",
+    variables: { SMTP_HOST: "host", SMTP_PORT: "port", SMTP_USER: "username", SMTP_PASSWORD: "password" },
+  },
+} as const satisfies Record<
+  string,
+  { readonly description: string; readonly variables: Readonly<Record<string, string>> }
+>;
+
+export type SecretKind = keyof typeof SECRET_KINDS;
+
+export interface ServiceSpec {
+  /** HTTP port the service listens on locally and in containers. */
+  readonly port: number;
+  /** PostgreSQL login role of the service; it owns only `schema`. */
+  readonly database: { readonly role: string; readonly schema: string };
+  /** Path prefix the load balancer routes to the service. */
+  readonly pathPrefix: string;
+  /** The business routes; the first is the key route its dashboard shows. Probes are common to all. */
+  readonly routes: readonly RouteEntry[];
+  /** Topics the service writes through its outbox. */
+  readonly produces: readonly string[];
+  /** Topics the service consumes, in a consumer group named after the service. */
+  readonly consumes: readonly string[];
+  /** Secrets the service reads at start; `database` is always one of them. */
+  readonly secrets: readonly SecretKind[];
+  /** Metrics the service exposes beyond those every service has (the kit's). */
+  readonly metrics: readonly string[];
+}
+
+export interface TopicSpec {
   readonly partitions: number;
+}
+
+export interface Catalog {
+  /** Database shared by all services; isolation is by schema and role. */
+  readonly database: string;
+  readonly services: Readonly<Record<string, ServiceSpec>>;
+  readonly topics: Readonly<Record<string, TopicSpec>>;
+}
+
+export const CATALOG = {
+  database: "blueprint",
+  services: {
+    "user-service": {
+      port: 8081,
+      database: { role: "user_service", schema: "users" },
+      pathPrefix: "/users",
+      routes: [
+        { method: "POST", path: "/users" },
+        { method: "GET", path: "/users/{id}" },
+        { method: "GET", path: "/users" },
+      ],
+      produces: ["user.created"],
+      consumes: [],
+      secrets: ["database"],
+      metrics: [],
+    },
+    "order-service": {
+      port: 8082,
+      database: { role: "order_service", schema: "orders" },
+      pathPrefix: "/orders",
+      routes: [
+        { method: "POST", path: "/orders" },
+        { method: "GET", path: "/orders/{id}" },
+        { method: "GET", path: "/orders" },
+      ],
+      produces: ["order.processed"],
+      consumes: ["user.created"],
+      secrets: ["database"],
+      metrics: [],
+    },
+    "notification-service": {
+      port: 8083,
+      database: { role: "notification_service", schema: "notifications" },
+      pathPrefix: "/notifications",
+      routes: [{ method: "GET", path: "/notifications" }],
+      produces: [],
+      consumes: ["user.created", "order.processed"],
+      secrets: ["database", "smtp"],
+      metrics: ["notifications_total"],
+    },
+  },
+  // Brokers run with auto.create.topics.enable=false: topics are created from this list.
+  topics: {
+    "user.created": { partitions: 6 },
+    "order.processed": { partitions: 6 },
+  },
+} as const satisfies Catalog;
+
+export type ServiceName = keyof typeof CATALOG.services;
+export type TopicName = keyof typeof CATALOG.topics;
+
+export interface ServiceEntry<N extends string = string> extends ServiceSpec {
+  readonly name: N;
+}
+
+export interface TopicEntry extends TopicSpec {
+  readonly name: string;
+}
+
+/** `/users/{id}` (OpenAPI) to `/users/:id` (Express), also the `endpoint` label of the HTTP metrics. */
+export function expressPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ":$1");
 }
 
 /** Dead-letter topic of `topic`: where consumers park events they cannot process, with the error. */
@@ -25,40 +132,87 @@ export function deadLetterTopic(topic: string): string {
   return `${topic}.dlt`;
 }
 
-export const SERVICES = [
-  { name: "user-service", port: 8081, dbRole: "user_service", schema: "users" },
-  { name: "order-service", port: 8082, dbRole: "order_service", schema: "orders" },
-  { name: "notification-service", port: 8083, dbRole: "notification_service", schema: "notifications" },
-] as const satisfies readonly ServiceEntry[];
+/** Dead letters are rare, inspected by people and replayed in order: one partition. */
+const DEAD_LETTER_PARTITIONS = 1;
 
-export type ServiceName = (typeof SERVICES)[number]["name"];
+/** The catalog's services with their names, in catalog order. */
+export function serviceEntries(): ServiceEntry<ServiceName>[];
+export function serviceEntries(catalog: Catalog): ServiceEntry[];
+export function serviceEntries(catalog: Catalog = CATALOG): ServiceEntry[] {
+  return Object.entries(catalog.services).map(([name, spec]) => ({ name, ...spec }));
+}
 
-/** Database shared by all services; isolation is by schema and role. */
-export const DATABASE_NAME = "blueprint";
+/** One service's entry; throws naming the service when the catalog has no such entry. */
+export function serviceEntry<N extends ServiceName>(name: N): ServiceEntry<N>;
+export function serviceEntry(name: string, catalog: Catalog): ServiceEntry;
+export function serviceEntry(name: string, catalog: Catalog = CATALOG): ServiceEntry {
+  const spec = catalog.services[name];
+  if (!spec) {
+    const known = Object.keys(catalog.services).join(", ");
+    throw new Error(`service "${name}" is not in the catalog (known: ${known})`);
+  }
+  return { name, ...spec };
+}
+
+/** Every topic the brokers must hold: the catalog's topics and a dead-letter topic per consumed one. */
+export function topicEntries(catalog: Catalog = CATALOG): TopicEntry[] {
+  const consumed = new Set(Object.values(catalog.services).flatMap((s) => s.consumes));
+  return [
+    ...Object.entries(catalog.topics).map(([name, spec]) => ({ name, ...spec })),
+    ...[...consumed].map((topic) => ({ name: deadLetterTopic(topic), partitions: DEAD_LETTER_PARTITIONS })),
+  ];
+}
+
+/** Topics a service writes: its own events and the dead-letter topics of what it consumes. */
+export function writableTopics(entry: ServiceEntry): string[] {
+  return [...entry.produces, ...entry.consumes.map(deadLetterTopic)];
+}
+
+/** Name of a service's secret, relative to the environment's secret prefix. */
+export function secretName(service: string, kind: SecretKind): string {
+  return `${service}/${kind}`;
+}
 
 /**
- * Topics are created explicitly (brokers run with auto.create.topics.enable=false):
- * locally by `npm run deps:up`, in compose by the kafka-init container.
+ * Checks what the type system cannot: unique ports, roles and schemas, routes under the service's
+ * prefix, declared topics only, a database secret for every service. Throws listing every problem.
  */
-export const TOPICS = [
-  { name: "user.created", partitions: 6 },
-  { name: "order.processed", partitions: 6 },
-  // One partition each: dead letters are rare, inspected by people and replayed in order.
-  { name: "user.created.dlt", partitions: 1 },
-  { name: "order.processed.dlt", partitions: 1 },
-] as const satisfies readonly TopicEntry[];
-
-export type TopicName = (typeof TOPICS)[number]["name"];
-
-/**
- * Which topics each service writes through its outbox and which it consumes, with the consumer
- * group named after the service. Least-privilege MSK policies and the dashboards read this.
- */
-export const EVENT_FLOW = {
-  "user-service": { produces: ["user.created"], consumes: [] },
-  "order-service": { produces: ["order.processed"], consumes: ["user.created"] },
-  "notification-service": { produces: [], consumes: ["user.created", "order.processed"] },
-} as const satisfies Record<
-  ServiceName,
-  { readonly produces: readonly TopicName[]; readonly consumes: readonly TopicName[] }
->;
+export function validateCatalog(catalog: Catalog): void {
+  const problems: string[] = [];
+  const entries = serviceEntries(catalog);
+  const unique = (what: string, value: (e: ServiceEntry) => string | number) => {
+    const seen = new Map<string | number, string>();
+    for (const e of entries) {
+      const v = value(e);
+      const other = seen.get(v);
+      if (other) problems.push(`${e.name} and ${other} share ${what} ${v}`);
+      seen.set(v, e.name);
+    }
+  };
+  unique("port", (e) => e.port);
+  unique("database role", (e) => e.database.role);
+  unique("database schema", (e) => e.database.schema);
+  unique("path prefix", (e) => e.pathPrefix);
+  for (const e of entries) {
+    if (!/^[a-z][a-z0-9-]*$/.test(e.name))
+      problems.push(`service name "${e.name}" must be lower-case kebab-case`);
+    if (!Number.isInteger(e.port) || e.port < 1024 || e.port > 65535) {
+      problems.push(`${e.name}: port ${e.port} must be an integer from 1024 to 65535`);
+    }
+    if (!/^\/[a-z0-9-]+$/.test(e.pathPrefix)) {
+      problems.push(`${e.name}: path prefix "${e.pathPrefix}" must be one path segment such as "/users"`);
+    }
+    if (e.routes.length === 0) problems.push(`${e.name}: declares no routes`);
+    for (const r of e.routes) {
+      if (r.path !== e.pathPrefix && !r.path.startsWith(`${e.pathPrefix}/`)) {
+        problems.push(`${e.name}: route ${r.method} ${r.path} is outside its prefix ${e.pathPrefix}`);
+      }
+    }
+    for (const topic of [...e.produces, ...e.consumes]) {
+      if (!catalog.topics[topic]) problems.push(`${e.name}: topic "${topic}" is not in the catalog's topics`);
+    }
+    if (!e.secrets.includes("database"))
+      problems.push(`${e.name}: every service needs the "database" secret`);
+  }
+  if (problems.length > 0) throw new Error(`invalid service catalog:\n- ${problems.join("\n- ")}`);
+}

@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { expressPath } from "./catalog";
 import { AppError, fieldErrors } from "./errors";
 
 /** What a handler returns: the status and the JSON body to send. */
@@ -54,11 +55,6 @@ export function defineRoute<
   Q extends z.ZodObject | undefined = undefined,
 >(spec: RouteSpec<B, P, Q>): RouteSpec {
   return spec as unknown as RouteSpec;
-}
-
-/** `/users/{id}` (OpenAPI) to `/users/:id` (Express). */
-export function expressPath(path: string): string {
-  return path.replace(/\{([^}]+)\}/g, ":$1");
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string, prefix?: string): z.output<S> {

@@ -18,7 +18,7 @@ export function serviceConfigSchema(entry: ServiceEntry) {
   return baseConfigSchema.extend({
     SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default(entry.name),
     PORT: baseConfigSchema.shape.PORT.default(entry.port),
-    PGUSER: baseConfigSchema.shape.PGUSER.default(entry.dbRole),
+    PGUSER: baseConfigSchema.shape.PGUSER.default(entry.database.role),
   });
 }
 
@@ -94,7 +94,12 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const db = new Database(createPool(config), metrics);
   if (config.MIGRATE_ON_START) {
     const { runMigrations } = await import("./migrations.js");
-    await runMigrations({ config, dir: definition.migrationsDir, schema: definition.entry.schema, logger });
+    await runMigrations({
+      config,
+      dir: definition.migrationsDir,
+      schema: definition.entry.database.schema,
+      logger,
+    });
   }
   const messaging = new Messaging({
     brokers: config.KAFKA_BROKERS,
@@ -189,7 +194,7 @@ export function runMigrateProcess<S extends z.ZodType<BaseConfig>>(definition: S
     const applied = await runMigrations({
       config,
       dir: definition.migrationsDir,
-      schema: definition.entry.schema,
+      schema: definition.entry.database.schema,
       logger,
     });
     console.log(`${name}: ${applied.length === 0 ? "up to date" : `applied ${applied.join(", ")}`}`);

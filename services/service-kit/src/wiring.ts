@@ -24,7 +24,7 @@ export function outboxRelay(
     batchSize: config.OUTBOX_BATCH_SIZE,
     pollIntervalMs: config.OUTBOX_POLL_MS,
     lingerMs: config.OUTBOX_LINGER_MS,
-    notifyChannel: config.OUTBOX_NOTIFY ? `outbox_${entry.schema}` : undefined,
+    notifyChannel: config.OUTBOX_NOTIFY ? `outbox_${entry.database.schema}` : undefined,
     retentionMinutes: config.OUTBOX_RETENTION_MINUTES,
   });
   const component: Component = {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
 import { backoffDelay, ConfigError, loadConfig } from "../src";
-import { SERVICES } from "../src/catalog";
+import { serviceEntry } from "../src/catalog";
 import { serviceConfigSchema } from "../src/service";
 
 describe("service configuration", () => {
-  const schema = serviceConfigSchema(SERVICES[0]);
+  const schema = serviceConfigSchema(serviceEntry("user-service"));
 
   it("When the password is missing and a port is not a number, then start-up stops naming both variables", () => {
     let error: unknown;

@@ -15,8 +15,8 @@ import {
   Messaging,
   newEvent,
   OutboxRelay,
-  SERVICES,
   ServiceMetrics,
+  serviceEntry,
 } from "../src";
 import { serviceConfigSchema } from "../src/service";
 
@@ -34,7 +34,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
   beforeAll(async () => {
     [dbInfo, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
     const config = loadConfig(
-      serviceConfigSchema(SERVICES[0]),
+      serviceConfigSchema(serviceEntry("user-service")),
       serviceEnv("user", dbInfo.name, ns.namespace),
     );
     db = new Database(

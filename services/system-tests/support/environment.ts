@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, type Logger, Messaging, SERVICES, TOPICS } from "@blueprint/service-kit";
+import { createLogger, type Logger, Messaging, serviceEntry, topicEntries } from "@blueprint/service-kit";
 import { Client } from "pg";
 import { localServicePassword, provisioningSql } from "../../../scripts/deps/provisioning";
 
@@ -16,9 +16,9 @@ const SUPERUSER_PASSWORD = process.env.PGSUPERPASSWORD ?? "postgres";
 
 export type ServiceKey = "user" | "order" | "notification";
 export const ENTRIES = {
-  user: SERVICES[0],
-  order: SERVICES[1],
-  notification: SERVICES[2],
+  user: serviceEntry("user-service"),
+  order: serviceEntry("order-service"),
+  notification: serviceEntry("notification-service"),
 } as const;
 
 export const quietLogger: Logger = createLogger("test", process.env.TEST_LOG_LEVEL ?? "silent");
@@ -92,8 +92,8 @@ export function serviceEnv(
     PGHOST,
     PGPORT: String(PGPORT),
     PGDATABASE: database,
-    PGUSER: entry.dbRole,
-    PGPASSWORD: localServicePassword(entry.dbRole),
+    PGUSER: entry.database.role,
+    PGPASSWORD: localServicePassword(entry.database.role),
     KAFKA_BROKERS,
     KAFKA_NAMESPACE: namespace,
     PORT: "0",
@@ -181,12 +181,12 @@ export async function createTestNamespace(
   });
   const admin = messaging.admin();
   await admin.createTopics(
-    TOPICS.map((t) => ({ name: `${namespace}${t.name}`, partitions: Math.min(t.partitions, 3) })),
+    topicEntries().map((t) => ({ name: `${namespace}${t.name}`, partitions: Math.min(t.partitions, 3) })),
   );
   return {
     namespace,
     async drop() {
-      await admin.deleteTopics(TOPICS.map((t) => `${namespace}${t.name}`)).catch(() => undefined);
+      await admin.deleteTopics(topicEntries().map((t) => `${namespace}${t.name}`)).catch(() => undefined);
       await admin.disconnect();
     },
   };

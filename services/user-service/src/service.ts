@@ -1,10 +1,15 @@
 import path from "node:path";
-import { outboxRelay, SERVICES, type ServiceDefinition, serviceConfigSchema } from "@blueprint/service-kit";
+import {
+  outboxRelay,
+  type ServiceDefinition,
+  serviceConfigSchema,
+  serviceEntry,
+} from "@blueprint/service-kit";
 import { userRoutes } from "./api/routes";
 import { UserRepository } from "./data-access/user-repository";
 import { Users } from "./domain/users";
 
-const entry = SERVICES[0];
+const entry = serviceEntry("user-service");
 export const configSchema = serviceConfigSchema(entry);
 
 /** user-service: users in its own schema, `user.created` published through the outbox. */
