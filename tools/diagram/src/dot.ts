@@ -1,4 +1,11 @@
-import type { CatalogView } from "./catalog";
+import type { ServiceEntry, TopicEntry } from "@blueprint/service-kit/catalog";
+
+/** The catalog as the diagram draws it: services, and every topic the brokers hold. */
+export interface CatalogView {
+  readonly services: readonly ServiceEntry[];
+  readonly topics: readonly TopicEntry[];
+}
+
 import type { StackData } from "./stacks";
 
 /**
@@ -190,7 +197,7 @@ export function renderDot(stacks: readonly StackData[], catalog: CatalogView): s
   for (const service of catalog.services) {
     out.push(
       `    ${id(`service:${service.name}`)} [label=${html(
-        `<B>${esc(service.name)}</B><BR/><FONT POINT-SIZE="9">:${service.port} · schema ${esc(service.schema)}</FONT>`,
+        `<B>${esc(service.name)}</B><BR/><FONT POINT-SIZE="9">:${service.port} · schema ${esc(service.database.schema)}</FONT>`,
       )}, fillcolor="#fff3c4", color="#b59b3b"];`,
     );
   }

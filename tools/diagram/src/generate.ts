@@ -1,4 +1,4 @@
-import { readCatalog } from "./catalog";
+import { serviceEntries, topicEntries } from "@blueprint/service-kit/catalog";
 import { renderDot } from "./dot";
 import { synthesizeStacks } from "./stacks";
 
@@ -8,5 +8,5 @@ export const SVG_PATH = "docs/architecture.svg";
 
 /** The DOT text of the architecture diagram, from a fresh in-memory synthesis and the catalog. */
 export function generateDot(): string {
-  return renderDot(synthesizeStacks(), readCatalog());
+  return renderDot(synthesizeStacks(), { services: serviceEntries(), topics: topicEntries() });
 }

@@ -2,7 +2,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readCatalog } from "../src/catalog";
 import { layersOf, renderDot } from "../src/dot";
 import { DOT_PATH, generateDot, SVG_PATH } from "../src/generate";
 import { readSynthesized, type StackData } from "../src/stacks";
@@ -102,29 +101,5 @@ describe("architecture diagram", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it("When the catalog is keyed by service name with produces and consumes, then it reads the same as the arrays", () => {
-    const fromArrays = readCatalog({
-      SERVICES: [{ name: "a-service", port: 1, dbRole: "a", schema: "a" }],
-      TOPICS: [{ name: "a.done", partitions: 3 }],
-      EVENT_FLOW: { "a-service": { produces: ["a.done"], consumes: [] } },
-    });
-    const fromCatalog = readCatalog({
-      CATALOG: {
-        services: { "a-service": { port: 1, dbRole: "a", schema: "a", produces: ["a.done"], consumes: [] } },
-        topics: { "a.done": { partitions: 3 } },
-      },
-    });
-    expect(fromCatalog).toEqual(fromArrays);
-    expect(() => readCatalog({})).toThrow(/neither CATALOG.services nor SERVICES/);
-  });
-
-  it("When the real catalog is read, then every topic a service produces or consumes is a catalog topic", () => {
-    const catalog = readCatalog();
-    const topics = new Set(catalog.topics.map((t) => t.name));
-    expect(catalog.services.length).toBeGreaterThan(0);
-    for (const s of catalog.services)
-      for (const t of [...s.produces, ...s.consumes]) expect(topics).toContain(t);
   });
 });
