@@ -10,9 +10,10 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { alertmanagerConfig, type ReceiverName, snsReceivers } from "../../dashboards/src/alertmanager";
 import { ruleFiles } from "../../dashboards/src/rules";
-import { assertLogRetention, pascalCase } from "../ecs/compute-validation";
 import { policyDocument } from "../iam/policy-document";
 import { EncryptionKey } from "../kms/encryption-key";
+import { assertLogRetention } from "../workload/limits";
+import { pascalCase } from "../workload/workload";
 
 /** Where an alert topic delivers: an e-mail address, an HTTPS endpoint (PagerDuty, Opsgenie, chat). */
 export interface AlertSubscription {
