@@ -126,14 +126,17 @@ describe("a fourth service added to a copy of the catalog", () => {
       resources(workloads, type).map((r) => (r.metadata as { name: string }).name);
     expect(metadataNames("kubernetes_deployment_v1")).toContain(AUDIT);
     expect(metadataNames("kubernetes_service_account_v1")).toContain(AUDIT);
-    const service = resources(workloads, "kubernetes_service_v1").find(
-      (s) => (s.metadata as { name: string }).name === AUDIT,
-    );
-    expect((service?.spec as { port: Array<{ node_port: number }> }).port[0]?.node_port).toBe(30084);
-    const secret = resources(workloads, "kubernetes_secret_v1").find(
-      (s) => (s.metadata as { name: string }).name === AUDIT,
-    );
-    expect(Object.keys(secret?.data as object).sort()).toEqual(["PGPASSWORD", "PGUSER"]);
+    const object = (type: string) => {
+      const found = resources(workloads, type).find((r) => (r.metadata as { name: string }).name === AUDIT);
+      if (!found) throw new Error(`${workloads}: no ${type} named ${AUDIT}`);
+      return found;
+    };
+    const service = object("kubernetes_service_v1").spec as { port: Array<{ node_port: number }> };
+    expect(service.port[0]?.node_port).toBe(30084);
+    expect(Object.keys(object("kubernetes_secret_v1").data as object).sort()).toEqual([
+      "PGPASSWORD",
+      "PGUSER",
+    ]);
     const trust = Object.values(stack("prod-compute").data.aws_iam_policy_document ?? {})
       .flatMap((d) => d.statement as Array<{ condition?: Array<{ values: string[] }> }>)
       .flatMap((s) => s.condition ?? [])

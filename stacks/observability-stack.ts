@@ -26,6 +26,7 @@ export class ObservabilityStack extends EnvironmentStack {
     const { layers, wiring } = compute;
     const observability = new Observability(this, "Observability", {
       environment: env.name,
+      namePrefix: this.namePrefix,
       accountId: env.accountId,
       region: env.region,
       logRetentionDays: env.logRetentionDays,
@@ -35,6 +36,7 @@ export class ObservabilityStack extends EnvironmentStack {
     });
     const grafana = new ManagedGrafana(this, "Grafana", {
       environment: env.name,
+      namePrefix: this.namePrefix,
       accountId: env.accountId,
       region: env.region,
       prometheusWorkspaceArn: observability.workspaceArn,
@@ -59,6 +61,7 @@ export class ObservabilityStack extends EnvironmentStack {
     if (compute.eks) {
       new EksMetricsScraper(this, "Scraper", {
         environment: env.name,
+        namePrefix: this.namePrefix,
         clusterName: compute.eks.cluster.name,
         clusterArn: compute.eks.cluster.arn,
         subnetIds: layers.network.network.privateSubnetIds,

@@ -24,6 +24,8 @@ export interface AlertSubscription {
 export interface ObservabilityProps {
   /** Environment name; prefixes resource names and is the `env` label the collectors attach. */
   readonly environment: string;
+  /** Prefix of resource names, e.g. `blueprint-prod`. */
+  readonly namePrefix: string;
   readonly accountId: string;
   readonly region: string;
   /** Retention of the workspace's log group (rule evaluation and alert manager errors). */
@@ -109,7 +111,7 @@ export class Observability extends Construct {
       }
     }
 
-    const prefix = `blueprint-${props.environment}`;
+    const prefix = props.namePrefix;
     this.logGroup = new CloudwatchLogGroup(this, "LogGroup", {
       name: `/aws/prometheus/${prefix}`,
       retentionInDays: props.logRetentionDays,

@@ -154,7 +154,7 @@ export function validateWorkloadNames(owner: string, workloads: readonly { reado
 
 /** Plain environment variables in a stable order, as containers list them. */
 export function sortedEnvironment(environment: Readonly<Record<string, string>> = {}) {
-  return Object.keys(environment)
-    .sort()
-    .map((name) => ({ name, value: environment[name] as string }));
+  return Object.entries(environment)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => ({ name, value }));
 }
