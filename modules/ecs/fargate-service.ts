@@ -11,7 +11,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { type PolicyStatement, policyDocument } from "../iam/policy-document";
-import { ecsTasksTrust } from "../workload/trust";
+import { ecsTasksTrust } from "../iam/trust";
 import {
   CONTAINER_USER,
   INITIAL_IMAGE_TAG,

@@ -14,8 +14,8 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Fn, type ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument } from "../iam/policy-document";
+import { serviceAccountTrust } from "../iam/trust";
 import { assertLogRetention, assertNodePort, assertTwoZones, IPV4_CIDR } from "../workload/limits";
-import { serviceAccountTrust } from "../workload/trust";
 import { assertServiceName, pascalCase } from "../workload/workload";
 
 /** Every control-plane log type EKS can ship to CloudWatch. */

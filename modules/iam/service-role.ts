@@ -2,8 +2,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { ecsTasksTrust, type ServiceAccountIdentity, serviceAccountTrust } from "../workload/trust";
 import { type PolicyStatement, policyDocument } from "./policy-document";
+import { ecsTasksTrust, type ServiceAccountIdentity, serviceAccountTrust } from "./trust";
 
 /** Who may assume the role: ECS tasks, or one Kubernetes service account through IRSA. */
 export type ServiceRoleTrust =

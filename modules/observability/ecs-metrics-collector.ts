@@ -10,8 +10,8 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { ECS_TARGETS_DIR, ecsCollectorConfig } from "../../dashboards/src/cloud-scrape";
 import { policyDocument } from "../iam/policy-document";
+import { ecsTasksTrust } from "../iam/trust";
 import { assertLogRetention, assertPort } from "../workload/limits";
-import { ecsTasksTrust } from "../workload/trust";
 import { pascalCase } from "../workload/workload";
 
 /** AWS Distro for OpenTelemetry collector image, pinned. */

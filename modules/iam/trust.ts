@@ -1,4 +1,4 @@
-import type { PolicyStatement } from "../iam/policy-document";
+import type { PolicyStatement } from "./policy-document";
 
 /**
  * Trust for ECS tasks of this account and region only: the source conditions keep another
