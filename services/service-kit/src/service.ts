@@ -94,12 +94,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const db = new Database(createPool(config), metrics);
   if (config.MIGRATE_ON_START) {
     const { runMigrations } = await import("./migrations.js");
-    await runMigrations({
-      config,
-      dir: definition.migrationsDir,
-      schema: definition.entry.database.schema,
-      logger,
-    });
+    await runMigrations({ config, entry: definition.entry, dir: definition.migrationsDir, logger });
   }
   const messaging = new Messaging({
     brokers: config.KAFKA_BROKERS,
@@ -193,8 +188,8 @@ export function runMigrateProcess<S extends z.ZodType<BaseConfig>>(definition: S
     const { runMigrations } = await import("./migrations.js");
     const applied = await runMigrations({
       config,
+      entry: definition.entry,
       dir: definition.migrationsDir,
-      schema: definition.entry.database.schema,
       logger,
     });
     console.log(`${name}: ${applied.length === 0 ? "up to date" : `applied ${applied.join(", ")}`}`);

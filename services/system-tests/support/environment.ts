@@ -37,13 +37,20 @@ async function withClient<T>(database: string, work: (client: Client) => Promise
   }
 }
 
-/** Hash of every migration file: a template database is reused while migrations are unchanged. */
+/** Hash of every migration file, the kit's and the services': a template database is reused while they are unchanged. */
 function migrationsHash(): string {
   const hash = createHash("sha256");
-  for (const key of Object.keys(ENTRIES) as ServiceKey[]) {
-    const dir = path.join(REPO_ROOT, "services", `${key}-service`, "migrations");
-    for (const file of fs.readdirSync(dir).sort())
-      hash.update(file).update(fs.readFileSync(path.join(dir, file)));
+  const dirs = [
+    path.join(REPO_ROOT, "services", "service-kit", "migrations"),
+    ...(Object.keys(ENTRIES) as ServiceKey[]).map((key) =>
+      path.join(REPO_ROOT, "services", `${key}-service`, "migrations"),
+    ),
+  ];
+  for (const dir of dirs) {
+    for (const file of fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort()) {
+      const full = path.join(dir, file);
+      if (fs.statSync(full).isFile()) hash.update(file).update(fs.readFileSync(full));
+    }
   }
   return hash.digest("hex").slice(0, 12);
 }
@@ -143,9 +150,22 @@ async function ensureTemplate(): Promise<string> {
   });
 }
 
+export interface TestDatabase {
+  readonly name: string;
+  drop(): Promise<void>;
+}
+
 /** A fresh, migrated database of its own, so suites never see each other's rows. */
-export async function createTestDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
-  const template = await ensureTemplate();
+export async function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase(await ensureTemplate());
+}
+
+/** A database with the services' roles and schemas but no migrations applied (migration tests). */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase("template1");
+}
+
+async function createDatabase(template: string): Promise<TestDatabase> {
   const name = `bp_test_${randomBytes(5).toString("hex")}`;
   await withClient("postgres", async (admin) => {
     for (let attempt = 1; ; attempt++) {
