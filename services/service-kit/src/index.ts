@@ -10,6 +10,7 @@ export * from "./logger";
 export * from "./messaging";
 export * from "./metrics";
 export * from "./outbox";
+export * from "./route-catalog";
 export * from "./routes";
 export * from "./service";
 export * from "./timing";

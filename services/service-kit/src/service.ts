@@ -11,6 +11,7 @@ import { createHttpApp, type Lifecycle } from "./http-app";
 import { createLogger } from "./logger";
 import { Messaging, type MessagingAdmin } from "./messaging";
 import { ServiceMetrics } from "./metrics";
+import { checkRoutesMatchCatalog } from "./route-catalog";
 import type { OpenApiInfo, RouteSpec } from "./routes";
 
 /** The config schema of a catalog service: base settings with its name, port and role as defaults. */
@@ -78,10 +79,11 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts a service: config (a bad value stops start-up naming the variable), logger, metrics,
- * pool, migrations when MIGRATE_ON_START, messaging, the HTTP app, then its components. Stopping
- * drains in the order the platform promises: /ready turns 503, the listener closes and in-flight
- * requests finish, components stop in reverse (consumers commit their offsets, the outbox relay
- * publishes what is pending), the Kafka clients and the pool close; all within SHUTDOWN_TIMEOUT_MS.
+ * pool, migrations when MIGRATE_ON_START, messaging, the HTTP app (its routes must be its catalog
+ * entry's), then its components. Stopping drains in the order the platform promises: /ready turns
+ * 503, the listener closes and in-flight requests finish, components stop in reverse (consumers
+ * commit their offsets, the outbox relay publishes what is pending), the Kafka clients and the
+ * pool close; all within SHUTDOWN_TIMEOUT_MS.
  */
 export async function startService<S extends z.ZodType<BaseConfig>>(
   definition: ServiceDefinition<S>,
@@ -105,6 +107,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const admin = messaging.admin();
   const context: ServiceContext<z.output<S>> = { config, logger, metrics, db, messaging, admin };
   const parts = definition.create(context);
+  checkRoutesMatchCatalog(definition.entry, parts.routes);
   const lifecycle: Lifecycle = { draining: false };
   const app = createHttpApp({
     service: config.SERVICE_NAME,

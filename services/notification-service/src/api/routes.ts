@@ -24,7 +24,7 @@ const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose notif
 export function notificationRoutes(notifications: Notifications): RouteSpec[] {
   return [
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/notifications",
       operationId: "listNotifications",
       summary: "List a user's notifications with delivery status and attempts, oldest first",

@@ -24,7 +24,7 @@ const ByEmail = z.strictObject({ email: email.describe("Exact email to look up."
 export function userRoutes(users: Users): RouteSpec[] {
   return [
     defineRoute({
-      method: "post",
+      method: "POST",
       path: "/users",
       operationId: "createUser",
       summary: "Create a user; publishes user.created through the outbox",
@@ -40,7 +40,7 @@ export function userRoutes(users: Users): RouteSpec[] {
       }),
     }),
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/users/{id}",
       operationId: "getUser",
       summary: "Get a user by id",
@@ -50,7 +50,7 @@ export function userRoutes(users: Users): RouteSpec[] {
       handler: async ({ params }) => ({ status: 200, body: await users.get(params.id) }),
     }),
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/users",
       operationId: "findUsers",
       summary: "Find users by email (zero or one)",
