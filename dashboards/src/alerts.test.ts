@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { SERVICE_METRICS } from "@blueprint/service-kit/metric-names";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALERTS, AREAS, alertExpr, kebabCase, RECORDING_RULES, runbookUrl } from "./alerts";
@@ -8,7 +9,7 @@ import { REPO_ROOT } from "./generate";
 import { HISTOGRAM_SUFFIXES, METRICS } from "./metrics";
 import { seriesNames } from "./promql-names";
 import { alertSignals, dashboardQueries, recordingQueries } from "./queries";
-import { RUNBOOK_BASE_URL } from "./registry";
+import { RUNBOOK_BASE_URL, servicesExposing } from "./registry";
 import { ruleFile, ruleFileName } from "./rules";
 
 const RUNBOOK_DIR = path.join(REPO_ROOT, "docs/runbooks");
@@ -130,7 +131,40 @@ describe("alert rules", () => {
     );
     expect(unknown).toEqual([]);
   });
+
+  it("When rules and dashboards read a service-specific metric, then they read it only on services whose catalog entry declares it", () => {
+    const queries = [...recordingQueries(), ...alertSignals(), ...dashboardQueries()];
+    const problems = queries.flatMap((q) =>
+      serviceMetricReads(q.expr).flatMap(({ metric, services }) => {
+        if (services === undefined) return [`${q.source}: reads ${metric} without a fixed service matcher`];
+        const exposing = servicesExposing(metric);
+        return services
+          .filter((s) => !(exposing as string[]).includes(s))
+          .map((s) => `${q.source}: reads ${metric} on ${s}, whose catalog entry does not declare it`);
+      }),
+    );
+    expect(problems).toEqual([]);
+  });
 });
+
+/**
+ * Each read of a service-specific metric in `expr`, with the services its fixed `service` matchers
+ * allow (undefined when none fixes them: a Grafana variable or no matcher reads every service).
+ */
+function serviceMetricReads(expr: string): Array<{ metric: string; services?: string[] }> {
+  const serviceMetrics = new Set<string>(Object.values(SERVICE_METRICS));
+  const reads: Array<{ metric: string; services?: string[] }> = [];
+  for (const [, name = "", matchers = ""] of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?/g)) {
+    const suffix = HISTOGRAM_SUFFIXES.find(
+      (s) => name.endsWith(s) && serviceMetrics.has(name.slice(0, -s.length)),
+    );
+    const metric = suffix ? name.slice(0, -suffix.length) : name;
+    if (!serviceMetrics.has(metric)) continue;
+    const fixed = [...matchers.matchAll(/service=~?"([^"$]*)"/g)].map(([, value = ""]) => value.split("|"));
+    reads.push({ metric, services: fixed.length === 0 ? undefined : fixed.flat() });
+  }
+  return reads;
+}
 
 describe("seriesNames", () => {
   it("When an expression mixes functions, matchers, ranges and grouping, then only series names remain", () => {

@@ -1,7 +1,7 @@
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { ALERTS, type AlertRule } from "../alerts";
 import { METRICS, RECORDED } from "../metrics";
-import { errorBudget, num, percent, selector, USER_TRAFFIC } from "../promql";
+import { errorBudget, exposing, num, percent, selector, USER_TRAFFIC } from "../promql";
 import { DRIFT_JOB, OBSERVED_SERVICES, type ObservedService } from "../registry";
 import { BURN_RATE_POLICY, SLOS, THRESHOLDS } from "../thresholds";
 import { dashboard, stat, timeseries } from "./kit";
@@ -200,7 +200,7 @@ export function serviceDashboard(service: ObservedService): Dashboard {
 /** The event flow: user created, published, consumed, processed, notified; backlog and failures. */
 export function eventFlowDashboard(): Dashboard {
   const m = (metric: string, ...matchers: string[]) => `${metric}${selector(...matchers, ENV, SERVICES)}`;
-  const e2e = `${METRICS.endToEndLatency}_bucket${selector(ENV)}`;
+  const e2e = `${METRICS.endToEndLatency}_bucket${selector(ENV, exposing(METRICS.endToEndLatency))}`;
   return dashboard({
     uid: "blueprint-event-flow",
     title: "Blueprint / Event flow",
@@ -239,7 +239,7 @@ export function eventFlowDashboard(): Dashboard {
             unit: "short",
             queries: [
               {
-                expr: `sum by (type, status) (rate(${METRICS.notifications}${selector(ENV)}${RATE}))`,
+                expr: `sum by (type, status) (rate(${METRICS.notifications}${selector(ENV, exposing(METRICS.notifications))}${RATE}))`,
                 legend: "{{type}} {{status}}",
               },
             ],

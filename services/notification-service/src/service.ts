@@ -4,6 +4,7 @@ import {
   type Component,
   defineHandler,
   eventConsumer,
+  SERVICE_METRICS,
   type ServiceContext,
   type ServiceDefinition,
   serviceConfigSchema,
@@ -60,8 +61,9 @@ export function notificationParts(context: NotificationServiceContext, mailer?: 
     backoffMaxMs: config.DELIVERY_BACKOFF_MAX_MS,
     leaseSeconds: 60,
   });
+  const endToEnd = metrics.serviceMetric(SERVICE_METRICS.endToEndLatency);
   const recorded = (occurredAt: string, eventType: string) => {
-    metrics.endToEndLatency.observe({ event_type: eventType }, (Date.now() - Date.parse(occurredAt)) / 1000);
+    endToEnd.observe({ event_type: eventType }, (Date.now() - Date.parse(occurredAt)) / 1000);
     worker.wake();
   };
   const consumer = eventConsumer(context, entry.name, [

@@ -8,6 +8,7 @@ export * from "./health";
 export * from "./http-app";
 export * from "./logger";
 export * from "./messaging";
+export * from "./metric-names";
 export * from "./metrics";
 export * from "./outbox";
 export * from "./route-catalog";

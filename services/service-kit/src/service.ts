@@ -92,7 +92,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const config = loadConfig(definition.configSchema, options.env ?? process.env) as z.output<S>;
   const authentication = kafkaAuthentication(config);
   const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
-  const metrics = new ServiceMetrics(config.SERVICE_NAME);
+  const metrics = new ServiceMetrics(config.SERVICE_NAME, definition.entry.metrics);
   const db = new Database(createPool(config), metrics);
   if (config.MIGRATE_ON_START) {
     const { runMigrations } = await import("./migrations.js");
