@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { SERVICE_METRICS } from "@blueprint/service-kit/metric-names";
+import { HTTP_DURATION_BUCKETS, SERVICE_METRICS } from "@blueprint/service-kit/metric-names";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALERTS, AREAS, alertExpr, kebabCase, RECORDING_RULES, runbookUrl } from "./alerts";
@@ -11,6 +11,7 @@ import { seriesNames } from "./promql-names";
 import { alertSignals, dashboardQueries, recordingQueries } from "./queries";
 import { RUNBOOK_BASE_URL, servicesExposing } from "./registry";
 import { ruleFile, ruleFileName } from "./rules";
+import { SLOS } from "./thresholds";
 
 const RUNBOOK_DIR = path.join(REPO_ROOT, "docs/runbooks");
 
@@ -118,7 +119,7 @@ describe("alert rules", () => {
     }
   });
 
-  it("When rules and dashboards are scanned, then every series they read is a contract metric or a recorded rule", () => {
+  it("When rules and dashboards are scanned, then every series they read is a metric the services or the platform expose, or a recorded rule", () => {
     const contract = new Set<string>(Object.values(METRICS));
     for (const name of Object.values(METRICS))
       for (const s of HISTOGRAM_SUFFIXES) contract.add(`${name}${s}`);
@@ -130,6 +131,10 @@ describe("alert rules", () => {
         .map((n) => `${q.source}: ${n}`),
     );
     expect(unknown).toEqual([]);
+  });
+
+  it("When the latency SLO counts good requests, then its threshold is a bucket bound of the kit's duration histogram", () => {
+    expect(HTTP_DURATION_BUCKETS).toContain(SLOS.latency.thresholdSeconds);
   });
 
   it("When rules and dashboards read a service-specific metric, then they read it only on services whose catalog entry declares it", () => {

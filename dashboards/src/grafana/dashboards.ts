@@ -79,8 +79,8 @@ export function serviceDashboard(service: ObservedService): Dashboard {
           timeseries({
             title: "HTTP Requests",
             description:
-              `Cumulative ${key.method} ${key.endpoint} requests per status (the panel of seed 004's sample dashboard); ` +
-              "slopes are traffic, steps in a 5xx line are failures.",
+              `Cumulative ${key.method} ${key.endpoint} requests per status (the service's key route, the first ` +
+              "in its catalog entry); slopes are traffic, steps in a 5xx line are failures.",
             unit: "short",
             queries: [
               {
