@@ -8,11 +8,11 @@ import {
   PGHOST,
   PGPORT,
   run,
-  type ServiceKey,
   serviceEnv,
+  serviceKey,
   type TestDatabase,
 } from "../../system-tests/support/environment";
-import { type ServiceEntry, serviceEntries } from "../src";
+import { type ServiceEntry, type ServiceName, serviceEntries } from "../src";
 
 const SERVICES_DIR = path.resolve(__dirname, "../..");
 /** The services' first migrations as they were when each service created its own kit tables. */
@@ -21,7 +21,7 @@ const MIGRATE_SCRIPT = path.join(__dirname, "support", "migrate.ts");
 
 /** Migrates `entry` with the code under test, or as the code before the kit owned its tables did. */
 async function migrate(
-  entry: ServiceEntry,
+  entry: ServiceEntry<ServiceName>,
   database: string,
   version: "current" | "pre-kit",
 ): Promise<string[]> {
@@ -29,11 +29,10 @@ async function migrate(
     version === "current"
       ? path.join(SERVICES_DIR, entry.name, "migrations")
       : path.join(PRE_KIT_DIR, entry.name);
-  const key = entry.name.replace(/-service$/, "") as ServiceKey;
   const output = await run(
     process.execPath,
     ["--conditions=development", "--import", "tsx", MIGRATE_SCRIPT, entry.name, dir, version],
-    serviceEnv(key, database, ""),
+    serviceEnv(serviceKey(entry.name), database, ""),
   );
   return JSON.parse(output) as string[];
 }

@@ -3,7 +3,15 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, type Logger, Messaging, serviceEntry, topicEntries } from "@blueprint/service-kit";
+import {
+  createLogger,
+  type Logger,
+  Messaging,
+  type ServiceEntry,
+  type ServiceName,
+  serviceEntries,
+  topicEntries,
+} from "@blueprint/service-kit";
 import { Client } from "pg";
 import { localServicePassword, provisioningSql } from "../../../scripts/deps/provisioning";
 
@@ -14,12 +22,18 @@ export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
 const SUPERUSER = process.env.PGSUPERUSER ?? "postgres";
 const SUPERUSER_PASSWORD = process.env.PGSUPERPASSWORD ?? "postgres";
 
-export type ServiceKey = "user" | "order" | "notification";
-export const ENTRIES = {
-  user: serviceEntry("user-service"),
-  order: serviceEntry("order-service"),
-  notification: serviceEntry("notification-service"),
-} as const;
+/** A catalog service by its short name: `user` for user-service. */
+export type ServiceKey = ServiceName extends `${infer K}-service` ? K : never;
+
+/** The short name of a catalog service. */
+export function serviceKey(name: ServiceName): ServiceKey {
+  return name.replace(/-service$/, "") as ServiceKey;
+}
+
+/** Every catalog service's entry by short name; the harness reads roles, schemas and names here. */
+export const ENTRIES = Object.fromEntries(serviceEntries().map((e) => [serviceKey(e.name), e])) as {
+  readonly [K in ServiceKey]: ServiceEntry<`${K}-service`>;
+};
 
 export const quietLogger: Logger = createLogger("test", process.env.TEST_LOG_LEVEL ?? "silent");
 
@@ -42,9 +56,7 @@ function migrationsHash(): string {
   const hash = createHash("sha256");
   const dirs = [
     path.join(REPO_ROOT, "services", "service-kit", "migrations"),
-    ...(Object.keys(ENTRIES) as ServiceKey[]).map((key) =>
-      path.join(REPO_ROOT, "services", `${key}-service`, "migrations"),
-    ),
+    ...serviceEntries().map((e) => path.join(REPO_ROOT, "services", e.name, "migrations")),
   ];
   for (const dir of dirs) {
     for (const file of fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort()) {
@@ -81,7 +93,7 @@ export function tsEntry(service: ServiceKey, file: "main" | "migrate"): string[]
     "--conditions=development",
     "--import",
     "tsx",
-    path.join(REPO_ROOT, `services/${service}-service/src/${file}.ts`),
+    path.join(REPO_ROOT, "services", ENTRIES[service].name, "src", `${file}.ts`),
   ];
 }
 
@@ -137,8 +149,12 @@ async function ensureTemplate(): Promise<string> {
         await admin.query(`CREATE DATABASE ${building}`);
         await withClient(building, (db) => db.query(provisioningSql(building)));
         await Promise.all(
-          (Object.keys(ENTRIES) as ServiceKey[]).map((key) =>
-            run(process.execPath, tsEntry(key, "migrate"), serviceEnv(key, building, "")),
+          serviceEntries().map((e) =>
+            run(
+              process.execPath,
+              tsEntry(serviceKey(e.name), "migrate"),
+              serviceEnv(serviceKey(e.name), building, ""),
+            ),
           ),
         );
         await admin.query(`ALTER DATABASE ${building} RENAME TO ${template}`);
