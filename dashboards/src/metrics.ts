@@ -8,7 +8,7 @@ import {
 export { HISTOGRAM_SUFFIXES };
 
 /** Metrics that are not the services': Prometheus's own and the delivery pipeline's drift report. */
-export const PLATFORM_METRICS = {
+const PLATFORM_METRICS = {
   up: "up",
   driftResources: "terraform_drift_resources",
   driftLastRun: "terraform_drift_last_run_timestamp_seconds",

@@ -61,7 +61,7 @@ export const OBSERVED_SERVICES: readonly ObservedService[] = serviceEntries().ma
   };
 });
 
-export const SERVICE_NAMES: readonly ServiceName[] = OBSERVED_SERVICES.map((s) => s.name);
+const SERVICE_NAMES: readonly ServiceName[] = OBSERVED_SERVICES.map((s) => s.name);
 
 /** The services whose catalog entry declares the service-specific `metric`, the only ones exposing it. */
 export function servicesExposing(metric: string): ServiceName[] {

@@ -63,7 +63,7 @@ function burnPanel(slo: "availability" | "latency") {
 }
 
 /** One service: its traffic, errors, latency by endpoint, SLOs and connection pool. */
-export function serviceDashboard(service: ObservedService): Dashboard {
+function serviceDashboard(service: ObservedService): Dashboard {
   const requests = (...m: string[]) => `${METRICS.httpRequests}${selector(...m, ENV, ONE_SERVICE)}`;
   const byEndpoint = "sum by (method, endpoint)";
   const key = service.keyRoute;
@@ -198,7 +198,7 @@ export function serviceDashboard(service: ObservedService): Dashboard {
 }
 
 /** The event flow: user created, published, consumed, processed, notified; backlog and failures. */
-export function eventFlowDashboard(): Dashboard {
+function eventFlowDashboard(): Dashboard {
   const m = (metric: string, ...matchers: string[]) => `${metric}${selector(...matchers, ENV, SERVICES)}`;
   const e2e = `${METRICS.endToEndLatency}_bucket${selector(ENV, exposing(METRICS.endToEndLatency))}`;
   return dashboard({
@@ -330,7 +330,7 @@ export function eventFlowDashboard(): Dashboard {
 }
 
 /** The platform: are targets up, how much they use, do they restart, has infrastructure drifted. */
-export function platformDashboard(): Dashboard {
+function platformDashboard(): Dashboard {
   const m = (metric: string, ...matchers: string[]) => `${metric}${selector(...matchers, ENV, SERVICES)}`;
   return dashboard({
     uid: "blueprint-platform",

@@ -36,9 +36,9 @@ import { REPOSITORY_URL } from "../registry";
 export const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 
 /** Tag shared by the blueprint's dashboards; dashboard links list dashboards by it. */
-export const DASHBOARD_TAG = "blueprint";
+const DASHBOARD_TAG = "blueprint";
 
-export const RUNBOOKS_INDEX_URL = `${REPOSITORY_URL}/tree/main/docs/runbooks`;
+const RUNBOOKS_INDEX_URL = `${REPOSITORY_URL}/tree/main/docs/runbooks`;
 
 export interface Query {
   readonly expr: string;
@@ -140,7 +140,7 @@ export function stat(spec: PanelSpec & { readonly upDown?: boolean }): StatPanel
   return panel;
 }
 
-export function row(title: string): RowBuilder {
+function row(title: string): RowBuilder {
   return new RowBuilder(title);
 }
 

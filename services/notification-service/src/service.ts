@@ -14,7 +14,7 @@ import { z } from "zod";
 import { notificationRoutes } from "./api/routes";
 import { NotificationRepository } from "./data-access/notification-repository";
 import { smtpMailer } from "./data-access/smtp-mailer";
-import { DeliveryWorker, type Mailer } from "./domain/delivery";
+import { DeliveryWorker } from "./domain/delivery";
 import { confirmationFor, Notifications, welcomeFor } from "./domain/notifications";
 
 const entry = serviceEntry("notification-service");
@@ -33,25 +33,23 @@ export const configSchema = serviceConfigSchema(entry).extend({
   DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(500),
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(50),
 });
-export type NotificationServiceContext = ServiceContext<z.output<typeof configSchema>>;
+type NotificationServiceContext = ServiceContext<z.output<typeof configSchema>>;
 
-/** Parts of notification-service, exposed so tests can run them with their own mailer. */
-export function notificationParts(context: NotificationServiceContext, mailer?: Mailer) {
+/** Parts of notification-service: the use cases, the SMTP delivery worker and the event consumer. */
+function notificationParts(context: NotificationServiceContext) {
   const { config, db, metrics, logger } = context;
   const repository = new NotificationRepository(db);
   const notifications = new Notifications(repository);
   const worker = new DeliveryWorker({
     repository,
-    mailer:
-      mailer ??
-      smtpMailer({
-        host: config.SMTP_HOST,
-        port: config.SMTP_PORT,
-        secure: config.SMTP_SECURE,
-        user: config.SMTP_USER,
-        password: config.SMTP_PASSWORD,
-        from: config.MAIL_FROM,
-      }),
+    mailer: smtpMailer({
+      host: config.SMTP_HOST,
+      port: config.SMTP_PORT,
+      secure: config.SMTP_SECURE,
+      user: config.SMTP_USER,
+      password: config.SMTP_PASSWORD,
+      from: config.MAIL_FROM,
+    }),
     metrics,
     logger: logger.child({ component: "delivery" }),
     batchSize: config.DELIVERY_BATCH_SIZE,

@@ -16,10 +16,10 @@ import { Orders } from "./domain/orders";
 
 const entry = serviceEntry("order-service");
 export const configSchema = serviceConfigSchema(entry);
-export type OrderServiceContext = ServiceContext<ReturnType<typeof configSchema.parse>>;
+type OrderServiceContext = ServiceContext<ReturnType<typeof configSchema.parse>>;
 
-/** The user.created consumer of order-service, on its own so tests can run it alone. */
-export function userProjectionConsumer(context: OrderServiceContext, orders: Orders): EventConsumer {
+/** The user.created consumer of order-service: it keeps the users projection orders are checked against. */
+function userProjectionConsumer(context: OrderServiceContext, orders: Orders): EventConsumer {
   return eventConsumer(context, entry.name, [
     defineHandler({
       topic: "user.created",

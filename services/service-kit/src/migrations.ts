@@ -10,27 +10,27 @@ import type { BaseConfig } from "./config";
  * service later (it starts consuming, a new kit table appears) without disturbing the order of
  * what was applied before.
  */
-export interface KitTableSet {
+interface KitTableSet {
   readonly name: string;
   /** Whether a service needs these tables, from its catalog entry. */
   needed(entry: ServiceEntry): boolean;
 }
 
-export const KIT_TABLE_SETS: readonly KitTableSet[] = [
+const KIT_TABLE_SETS: readonly KitTableSet[] = [
   { name: "outbox", needed: (entry) => entry.produces.length > 0 },
   { name: "processed-events", needed: (entry) => entry.consumes.length > 0 },
 ];
 
 /** Folder of the kit's migrations; `../migrations` from both `src` (sources) and `dist` (images). */
-export const KIT_MIGRATIONS_DIR = path.resolve(__dirname, "../migrations");
+const KIT_MIGRATIONS_DIR = path.resolve(__dirname, "../migrations");
 
 /** The kit table sets a service gets, in the order they are migrated. */
-export function kitTableSets(entry: ServiceEntry): KitTableSet[] {
+function kitTableSets(entry: ServiceEntry): KitTableSet[] {
   return KIT_TABLE_SETS.filter((set) => set.needed(entry));
 }
 
 /** Name of the migrations table that tracks one kit table set, next to the service's `pgmigrations`. */
-export function kitMigrationsTable(set: KitTableSet): string {
+function kitMigrationsTable(set: KitTableSet): string {
   return `kit_${set.name.replaceAll("-", "_")}_migrations`;
 }
 

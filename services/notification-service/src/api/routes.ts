@@ -2,7 +2,7 @@ import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Notifications } from "../domain/notifications";
 
-export const Notification = z.object({
+const Notification = z.object({
   id: z.uuid(),
   event_id: z.uuid().describe("The event this notification was made for; one notification per event."),
   user_id: z.uuid(),

@@ -16,12 +16,12 @@ const OrderItem = z.strictObject({
 });
 
 /** Unknown fields are rejected (400 naming them), as in every service. */
-export const PlaceOrderRequest = z.strictObject({
+const PlaceOrderRequest = z.strictObject({
   user_id: z.uuid().describe("A user order-service has learned of through user.created."),
   items: z.array(OrderItem).min(1).max(100),
 });
 
-export const Order = z.object({
+const Order = z.object({
   id: z.uuid(),
   user_id: z.uuid(),
   status: z.enum(["processed"]),

@@ -5,12 +5,12 @@ import type { Users } from "../domain/users";
 const email = z.email().max(254).toLowerCase().describe("Email address; stored and compared lower-cased.");
 
 /** Unknown fields are rejected (400 naming them) so that a typo never passes silently. */
-export const CreateUserRequest = z.strictObject({
+const CreateUserRequest = z.strictObject({
   email,
   name: z.string().trim().min(1).max(200).describe("Display name."),
 });
 
-export const User = z.object({
+const User = z.object({
   id: z.uuid(),
   email: z.string(),
   name: z.string(),
