@@ -84,22 +84,16 @@ function notificationParts(context: NotificationServiceContext) {
 /** notification-service: welcome and order emails from events, recorded once per event. */
 export const notificationService: ServiceDefinition<typeof configSchema> = {
   entry,
+  description: "Emails for user.created and order.processed, recorded once per event with status.",
   configSchema,
   migrationsDir: path.resolve(__dirname, "../migrations"),
   create(context) {
     const { notifications, worker, consumer } = notificationParts(context);
-    const components: Component[] = [
-      { name: "delivery", start: async () => worker.start(), stop: () => worker.stop() },
-      { name: "event consumer", start: () => consumer.start(), stop: () => consumer.stop() },
-    ];
-    return {
-      routes: notificationRoutes(notifications),
-      openapi: {
-        title: "notification-service",
-        version: "1.0.0",
-        description: "Emails for user.created and order.processed, recorded once per event with status.",
-      },
-      components,
+    const delivery: Component = {
+      name: "delivery",
+      start: async () => worker.start(),
+      stop: () => worker.stop(),
     };
+    return { routes: notificationRoutes(notifications), components: [delivery, consumer] };
   },
 };

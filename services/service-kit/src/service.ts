@@ -12,7 +12,10 @@ import { createLogger } from "./logger";
 import { Messaging, type MessagingAdmin } from "./messaging";
 import { ServiceMetrics } from "./metrics";
 import { checkRoutesMatchCatalog } from "./route-catalog";
-import type { OpenApiInfo, RouteSpec } from "./routes";
+import type { RouteSpec } from "./routes";
+
+/** Version of the services' HTTP APIs in their OpenAPI documents. */
+const API_VERSION = "1.0.0";
 
 /** The config schema of a catalog service: base settings with its name, port and role as defaults. */
 export function serviceConfigSchema(entry: ServiceEntry) {
@@ -43,13 +46,14 @@ export interface Component {
 
 export interface ServiceParts {
   readonly routes: readonly RouteSpec[];
-  readonly openapi: OpenApiInfo;
   /** Started in order, stopped in reverse: list publishers before the consumers that feed them. */
   readonly components: readonly Component[];
 }
 
 export interface ServiceDefinition<S extends z.ZodType<BaseConfig>> {
   readonly entry: ServiceEntry;
+  /** What the service does, in one sentence: the description of its OpenAPI document. */
+  readonly description: string;
   readonly configSchema: S;
   readonly migrationsDir: string;
   create(context: ServiceContext<z.output<S>>): ServiceParts;
@@ -115,7 +119,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
     metrics,
     readiness: [postgresCheck(db), kafkaCheck(admin)],
     routes: parts.routes,
-    openapi: parts.openapi,
+    openapi: { title: definition.entry.name, version: API_VERSION, description: definition.description },
     bodyLimit: config.BODY_LIMIT,
     lifecycle,
   });

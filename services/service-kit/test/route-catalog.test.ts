@@ -41,11 +41,11 @@ describe("routes and the catalog", () => {
     const started = startService(
       {
         entry,
+        description: "test",
         configSchema: serviceConfigSchema(entry),
         migrationsDir: path.join(__dirname, "unused"),
         create: () => ({
           routes: [route("GET", "/notifications"), route("GET", "/notifications/{id}")],
-          openapi: { title: "test", version: "1" },
           components: [],
         }),
       },
