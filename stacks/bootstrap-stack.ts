@@ -14,7 +14,8 @@ export interface BootstrapStackProps {
 /**
  * Run once per account by a person with administrator credentials: the state bucket and lock table
  * every other stack uses, and the GitHub OIDC provider with the plan and apply roles the pipelines
- * assume. First applied on local state, then migrated into the bucket it created (see README).
+ * assume. First applied on local state, then migrated into the bucket it created (steps 1 and 2 of
+ * "First run and day-to-day use" in docs/infrastructure.md).
  */
 export class BootstrapStack extends EnvironmentStack {
   constructor(scope: Construct, props: BootstrapStackProps) {
