@@ -1,12 +1,9 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
 import { GithubPipelineRoles } from "../modules/iam/github-oidc";
-import { EncryptionKey } from "../modules/kms/encryption-key";
 import { StateBackend } from "../modules/state/state-backend";
-import { EnvironmentStack } from "./environment-stack";
+import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 
-export interface BootstrapStackProps {
-  readonly env: EnvironmentConfig;
+export interface BootstrapStackProps extends LayerStackProps {
   /** `local` for the first apply, `s3` once the state has been migrated into the bucket. */
   readonly backend: "local" | "s3";
 }
@@ -14,18 +11,14 @@ export interface BootstrapStackProps {
 /**
  * Run once per account by a person with administrator credentials: the state bucket and lock table
  * every other stack uses, and the GitHub OIDC provider with the plan and apply roles the pipelines
- * assume. First applied on local state, then migrated into the bucket it created (see README).
+ * assume. First applied on local state, then migrated into the bucket it created (steps 1 and 2 of
+ * "First run and day-to-day use" in docs/infrastructure.md).
  */
 export class BootstrapStack extends EnvironmentStack {
   constructor(scope: Construct, props: BootstrapStackProps) {
     super(scope, { ...props, layer: "bootstrap" });
     const { env } = props;
-    const key = new EncryptionKey(this, "StateKey", {
-      alias: `${this.namePrefix}-state`,
-      description: `Terraform state of ${env.name}`,
-      accountId: env.accountId,
-      region: env.region,
-    });
+    const key = this.encryptionKey("StateKey", "state", `Terraform state of ${env.name}`);
     const state = new StateBackend(this, "State", {
       bucketName: env.state.bucket,
       lockTableName: env.state.lockTable,

@@ -1,16 +1,14 @@
 import { type ServiceEntry, writableTopics } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
 import { EcsServices } from "../modules/ecs/ecs-services";
 import { EksCluster } from "../modules/eks/eks-cluster";
 import { GithubDeployRole } from "../modules/iam/github-deploy-role";
 import { ServiceRole, type ServiceRoleTrust } from "../modules/iam/service-role";
-import { EncryptionKey } from "../modules/kms/encryption-key";
 import { Registry } from "../modules/registry/registry";
 import { ByName } from "../modules/workload/by-name";
 import type { DataStack } from "./data-stack";
 import type { EdgeStack } from "./edge-stack";
-import { EnvironmentStack } from "./environment-stack";
+import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 import type { MessagingStack } from "./messaging-stack";
 import type { NetworkStack } from "./network-stack";
 import { nodePortOf, type ServiceEndpoints, type ServiceWiring, WORKLOAD_NAMESPACE } from "./service-wiring";
@@ -22,10 +20,15 @@ export interface ComputeLayers {
   readonly edge: EdgeStack;
 }
 
-export interface ComputeStackProps {
-  readonly env: EnvironmentConfig;
+export interface ComputeStackProps extends LayerStackProps {
   readonly wiring: ServiceWiring;
   readonly layers: ComputeLayers;
+}
+
+/** What the layers built on compute (workloads, observability) get. */
+export interface ComputeLayerProps extends LayerStackProps {
+  /** The compute layer, with the services' wiring and the layers it was built on. */
+  readonly compute: ComputeStack;
 }
 
 /**
@@ -81,15 +84,6 @@ export class ComputeStack extends EnvironmentStack {
 
   /** Looks a service's secret up in the data layer. */
   readonly secret = (name: string) => this.layers.data.secrets.secret(name);
-
-  private encryptionKey(id: string, aliasSuffix: string, description: string): EncryptionKey {
-    return new EncryptionKey(this, id, {
-      alias: `${this.namePrefix}-${aliasSuffix}`,
-      description,
-      accountId: this.env.accountId,
-      region: this.env.region,
-    });
-  }
 
   private eksCluster(): EksCluster {
     const { env, layers } = this;

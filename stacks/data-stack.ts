@@ -1,17 +1,9 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
-import { EncryptionKey } from "../modules/kms/encryption-key";
+import type { EncryptionKey } from "../modules/kms/encryption-key";
 import { Postgres } from "../modules/postgres/postgres";
 import { ServiceSecrets } from "../modules/secrets/service-secrets";
 import { EnvironmentStack } from "./environment-stack";
-import type { NetworkStack } from "./network-stack";
-import type { ServiceWiring } from "./service-wiring";
-
-export interface DataStackProps {
-  readonly env: EnvironmentConfig;
-  readonly network: NetworkStack;
-  readonly wiring: ServiceWiring;
-}
+import type { NetworkLayerProps } from "./network-stack";
 
 /** Data layer: RDS PostgreSQL and the Secrets Manager entries the services read, under one KMS key. */
 export class DataStack extends EnvironmentStack {
@@ -19,18 +11,12 @@ export class DataStack extends EnvironmentStack {
   readonly postgres: Postgres;
   readonly secrets: ServiceSecrets;
 
-  constructor(scope: Construct, props: DataStackProps) {
+  constructor(scope: Construct, props: NetworkLayerProps) {
     super(scope, { env: props.env, layer: "data" });
     const { env, network, wiring } = props;
-    const name = this.namePrefix;
-    this.key = new EncryptionKey(this, "DataKey", {
-      alias: `${name}-data`,
-      description: `Database and secrets of ${env.name}`,
-      accountId: env.accountId,
-      region: env.region,
-    });
+    this.key = this.encryptionKey("DataKey", "data", `Database and secrets of ${env.name}`);
     this.postgres = new Postgres(this, "Postgres", {
-      name,
+      name: this.namePrefix,
       databaseName: wiring.catalog.database,
       vpcId: network.network.vpc.id,
       subnetIds: network.network.isolatedSubnetIds,

@@ -1,21 +1,13 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
 import { Alb } from "../modules/alb/alb";
 import { EnvironmentStack } from "./environment-stack";
-import type { NetworkStack } from "./network-stack";
-import type { ServiceWiring } from "./service-wiring";
-
-export interface EdgeStackProps {
-  readonly env: EnvironmentConfig;
-  readonly network: NetworkStack;
-  readonly wiring: ServiceWiring;
-}
+import type { NetworkLayerProps } from "./network-stack";
 
 /** Edge layer: the public load balancer, its certificate, WAF and access logs. */
 export class EdgeStack extends EnvironmentStack {
   readonly alb: Alb;
 
-  constructor(scope: Construct, props: EdgeStackProps) {
+  constructor(scope: Construct, props: NetworkLayerProps) {
     super(scope, { env: props.env, layer: "edge" });
     const { env, network, wiring } = props;
     this.alb = new Alb(this, "Alb", {

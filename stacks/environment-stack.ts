@@ -3,12 +3,17 @@ import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf"
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { type GithubRoleKind, githubRoleName } from "../modules/iam/github-oidc";
+import { EncryptionKey, type EncryptionKeyProps } from "../modules/kms/encryption-key";
 
 /** Name of the platform: the first part of every resource name. */
 export const PLATFORM = "blueprint";
 
-export interface EnvironmentStackProps {
+/** What every layer stack is built from; each layer adds the stacks it builds on. */
+export interface LayerStackProps {
   readonly env: EnvironmentConfig;
+}
+
+export interface EnvironmentStackProps extends LayerStackProps {
   /** Layer name, e.g. "network"; part of the stack id (`<env>-<layer>`) and of the state key. */
   readonly layer: string;
   /**
@@ -75,6 +80,22 @@ export class EnvironmentStack extends TerraformStack {
    */
   githubRoleArn(kind: GithubRoleKind): string {
     return `arn:aws:iam::${this.env.accountId}:role/${githubRoleName(this.namePrefix, kind)}`;
+  }
+
+  /** A KMS key of this environment, aliased `<namePrefix>-<aliasSuffix>`, for one layer's data. */
+  protected encryptionKey(
+    id: string,
+    aliasSuffix: string,
+    description: string,
+    servicePrincipals?: EncryptionKeyProps["servicePrincipals"],
+  ): EncryptionKey {
+    return new EncryptionKey(this, id, {
+      alias: `${this.namePrefix}-${aliasSuffix}`,
+      description,
+      accountId: this.env.accountId,
+      region: this.env.region,
+      servicePrincipals,
+    });
   }
 
   /** A stack output with a description (the only place outputs are declared). */

@@ -1,12 +1,9 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
 import { Kafka } from "../modules/kafka/kafka";
-import { EncryptionKey } from "../modules/kms/encryption-key";
-import { EnvironmentStack } from "./environment-stack";
+import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 import type { NetworkStack } from "./network-stack";
 
-export interface MessagingStackProps {
-  readonly env: EnvironmentConfig;
+export interface MessagingStackProps extends LayerStackProps {
   readonly network: NetworkStack;
 }
 
@@ -17,16 +14,9 @@ export class MessagingStack extends EnvironmentStack {
   constructor(scope: Construct, props: MessagingStackProps) {
     super(scope, { env: props.env, layer: "messaging" });
     const { env, network } = props;
-    const name = this.namePrefix;
-    const key = new EncryptionKey(this, "MessagingKey", {
-      alias: `${name}-messaging`,
-      description: `MSK data of ${env.name}`,
-      accountId: env.accountId,
-      region: env.region,
-      servicePrincipals: ["logs"],
-    });
+    const key = this.encryptionKey("MessagingKey", "messaging", `MSK data of ${env.name}`, ["logs"]);
     this.kafka = new Kafka(this, "Kafka", {
-      name,
+      name: this.namePrefix,
       vpcId: network.network.vpc.id,
       subnetIds: network.network.privateSubnetIds,
       clientSecurityGroupIds: [network.securityGroups.services.id],

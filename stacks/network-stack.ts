@@ -1,14 +1,17 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
-import { EncryptionKey } from "../modules/kms/encryption-key";
+import type { EncryptionKey } from "../modules/kms/encryption-key";
 import { Network } from "../modules/network/network";
 import { PlatformSecurityGroups } from "../modules/network/security-groups";
-import { EnvironmentStack } from "./environment-stack";
+import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 import type { ServiceWiring } from "./service-wiring";
 
-export interface NetworkStackProps {
-  readonly env: EnvironmentConfig;
+export interface NetworkStackProps extends LayerStackProps {
   readonly wiring: ServiceWiring;
+}
+
+/** What the layers built on the network with the services' wiring (data, edge) get. */
+export interface NetworkLayerProps extends NetworkStackProps {
+  readonly network: NetworkStack;
 }
 
 /** Network layer: VPC, subnets, NAT, endpoints, flow logs, the shared security groups and the log key. */
@@ -22,13 +25,7 @@ export class NetworkStack extends EnvironmentStack {
     super(scope, { env: props.env, layer: "network" });
     const { env, wiring } = props;
     const name = this.namePrefix;
-    this.logKey = new EncryptionKey(this, "LogKey", {
-      alias: `${name}-logs`,
-      description: `CloudWatch Logs of ${env.name}`,
-      accountId: env.accountId,
-      region: env.region,
-      servicePrincipals: ["logs"],
-    });
+    this.logKey = this.encryptionKey("LogKey", "logs", `CloudWatch Logs of ${env.name}`, ["logs"]);
     this.network = new Network(this, "Network", {
       name,
       vpcCidr: env.network.vpcCidr,

@@ -1,18 +1,11 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
 import { EcsMetricsCollector } from "../modules/observability/ecs-metrics-collector";
 import { EksMetricsScraper } from "../modules/observability/eks-metrics-scraper";
 import { ManagedGrafana } from "../modules/observability/managed-grafana";
 import { Observability } from "../modules/observability/observability";
 import { PlatformAlarms } from "../modules/observability/platform-alarms";
-import type { ComputeStack } from "./compute-stack";
+import type { ComputeLayerProps } from "./compute-stack";
 import { EnvironmentStack } from "./environment-stack";
-
-export interface ObservabilityStackProps {
-  readonly env: EnvironmentConfig;
-  /** The compute layer, with the services' wiring and the layers it was built on. */
-  readonly compute: ComputeStack;
-}
 
 /**
  * Observability layer: the same alert rules as the local stack in Amazon Managed Service for
@@ -20,7 +13,7 @@ export interface ObservabilityStackProps {
  * on the load balancer, database and brokers as a second line.
  */
 export class ObservabilityStack extends EnvironmentStack {
-  constructor(scope: Construct, props: ObservabilityStackProps) {
+  constructor(scope: Construct, props: ComputeLayerProps) {
     super(scope, { env: props.env, layer: "observability" });
     const { env, compute } = props;
     const { layers, wiring } = compute;

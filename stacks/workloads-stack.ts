@@ -1,19 +1,12 @@
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../environments";
 import type { EksCluster } from "../modules/eks/eks-cluster";
 import { KubernetesWorkloads } from "../modules/kubernetes/kubernetes-workloads";
 import { EksScraperRbac } from "../modules/observability/eks-metrics-scraper";
-import type { ComputeStack } from "./compute-stack";
+import type { ComputeLayerProps } from "./compute-stack";
 import { EnvironmentStack } from "./environment-stack";
 import { nodePortOf, WORKLOAD_NAMESPACE } from "./service-wiring";
-
-export interface WorkloadsStackProps {
-  readonly env: EnvironmentConfig;
-  /** The compute layer holding the EKS cluster, the repositories, the roles and the wiring. */
-  readonly compute: ComputeStack;
-}
 
 /**
  * EKS only: the Kubernetes objects of the services, applied with the Kubernetes provider against the
@@ -22,7 +15,7 @@ export interface WorkloadsStackProps {
 export class WorkloadsStack extends EnvironmentStack {
   readonly workloads: KubernetesWorkloads;
 
-  constructor(scope: Construct, props: WorkloadsStackProps) {
+  constructor(scope: Construct, props: ComputeLayerProps) {
     super(scope, { env: props.env, layer: "workloads" });
     const { env, compute } = props;
     const eks = compute.eks;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, resourcesOf, synthConstruct } from "../testing/synth";
+import { onlyResource, resourcesOf, synthesizer } from "../testing/synth";
 import { Alb, type AlbProps, TLS_POLICY } from "./alb";
 
 const minimal: AlbProps = {
@@ -15,8 +15,7 @@ const minimal: AlbProps = {
   targetType: "ip",
   logKmsKeyArn: "arn:kms",
 };
-const build = (props: Partial<AlbProps> = {}) =>
-  synthConstruct((s) => new Alb(s, "Alb", { ...minimal, ...props }));
+const build = synthesizer(Alb, "Alb", minimal);
 
 describe("Alb", () => {
   it("When built with minimal props, then it is public, drops invalid headers, logs access and is deletion-protected", () => {

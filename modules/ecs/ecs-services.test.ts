@@ -7,6 +7,7 @@ import {
   resourcesOf,
   type SynthesizedStack,
   synthConstruct,
+  synthesizer,
 } from "../testing/synth";
 import { type EcsServiceDefinition, EcsServices, type EcsServicesProps } from "./ecs-services";
 import { fargateTaskSize, secretArnOf } from "./fargate";
@@ -58,9 +59,7 @@ function props(overrides: Partial<EcsServicesProps> = {}): EcsServicesProps {
   };
 }
 
-function synth(overrides: Partial<EcsServicesProps> = {}): SynthesizedStack {
-  return synthConstruct((scope) => new EcsServices(scope, "Compute", props(overrides)));
-}
+const synth = synthesizer(EcsServices, "Compute", props());
 
 function build(overrides: Partial<EcsServicesProps>): () => void {
   return () => synth(overrides);

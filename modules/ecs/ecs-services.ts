@@ -1,8 +1,8 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
-import { Construct } from "constructs";
-import { ByName } from "../workload/by-name";
+import type { Construct } from "constructs";
 import { assertCpuTarget, assertLogRetention, assertTwoZones } from "../workload/limits";
+import { ServiceSet } from "../workload/service-constructs";
 import { validateWorkloadNames } from "../workload/workload";
 import { type EcsServiceDefinition, type FargateClusterSettings, FargateService } from "./fargate-service";
 
@@ -59,15 +59,14 @@ export interface EcsServicesProps {
  * An ECS cluster with Container Insights and one `FargateService` per definition (see there for
  * what each service gets).
  */
-export class EcsServices extends Construct {
+export class EcsServices extends ServiceSet<FargateService> {
   readonly cluster: EcsCluster;
   /** Container Insights performance log group, pre-created so it is encrypted and expires. */
   readonly containerInsightsLogGroup: CloudwatchLogGroup;
-  private readonly byName: ByName<FargateService>;
 
   constructor(scope: Construct, id: string, props: EcsServicesProps) {
-    super(scope, id);
     const owner = `EcsServices ${props.clusterName}`;
+    super(scope, id, owner);
     const settings = validatedSettings(owner, props);
     this.containerInsightsLogGroup = new CloudwatchLogGroup(this, "ContainerInsightsLogGroup", {
       name: `/aws/ecs/containerinsights/${props.clusterName}/performance`,
@@ -79,23 +78,12 @@ export class EcsServices extends Construct {
       setting: [{ name: "containerInsights", value: "enabled" }],
       dependsOn: [this.containerInsightsLogGroup],
     });
-    this.byName = new ByName(owner, "service");
     for (const service of props.services) {
-      this.byName.add(
+      this.addService(
         service.name,
-        () => new FargateService(this, { service, cluster: { ...settings, cluster: this.cluster } }),
+        () => new FargateService(this, { service, owner, cluster: { ...settings, cluster: this.cluster } }),
       );
     }
-  }
-
-  /** The Fargate service named `name`; throws naming the known ones when there is none. */
-  service(name: string): FargateService {
-    return this.byName.get(name);
-  }
-
-  /** Every service, in definition order. */
-  allServices(): FargateService[] {
-    return this.byName.values();
   }
 }
 

@@ -9,17 +9,12 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { type PolicyStatement, policyDocument } from "../iam/policy-document";
 import { ecsTasksTrust } from "../iam/trust";
-import {
-  CONTAINER_USER,
-  INITIAL_IMAGE_TAG,
-  pascalCase,
-  sortedEnvironment,
-  validateWorkload,
-  type WorkloadDefinition,
-} from "../workload/workload";
+import { ServiceConstruct } from "../workload/service-constructs";
+import { CONTAINER_USER, sortedEnvironment, type WorkloadDefinition } from "../workload/workload";
+import type { EcsServicesProps } from "./ecs-services";
 import { cpuUnits, FARGATE_TASK_SIZES, type FargateTaskSize, fargateTaskSize, secretArnOf } from "./fargate";
 
 /** One service on the cluster: what to run, how big, and where the load balancer sends traffic. */
@@ -41,36 +36,24 @@ export interface EcsServiceDefinition extends WorkloadDefinition {
   readonly targetGroupArnSuffix: string;
 }
 
-/** What every service of a cluster shares; set once by `EcsServices`. */
-export interface FargateClusterSettings {
+/** What every service of a cluster shares: the cluster's props with defaults applied, set once by `EcsServices`. */
+export type FargateClusterSettings = Required<Omit<EcsServicesProps, "services">> & {
   readonly cluster: EcsCluster;
-  readonly clusterName: string;
-  readonly region: string;
-  readonly accountId: string;
-  readonly privateSubnetIds: readonly string[];
-  readonly securityGroupIds: readonly string[];
-  readonly loadBalancerArnSuffix: string;
-  readonly logRetentionDays: number;
-  readonly logKmsKeyArn: string;
-  readonly secretKmsKeyArns: readonly string[];
-  readonly cpuArchitecture: "X86_64" | "ARM64";
-  readonly cpuTargetPercent: number;
-  readonly requestsPerTarget: number;
-  readonly healthCheckGracePeriodSeconds: number;
-}
+};
 
 export interface FargateServiceProps {
   readonly service: EcsServiceDefinition;
   readonly cluster: FargateClusterSettings;
+  /** Owner of the set in error messages, e.g. `EcsServices blueprint-dev`. */
+  readonly owner: string;
 }
 
 /**
  * One Fargate service: its log group, an execution role limited to its own image, logs and
  * secrets, a non-root task with a read-only root filesystem, the ECS service behind its target
  * group with a circuit breaker, and target-tracking autoscaling on CPU and ALB requests per task.
- * Its construct id is the PascalCase service name, so resource addresses follow the service.
  */
-export class FargateService extends Construct {
+export class FargateService extends ServiceConstruct {
   readonly service: EcsService;
   /** Terraform's task definition revision; the pipeline registers later ones. */
   readonly taskDefinition: EcsTaskDefinition;
@@ -82,14 +65,19 @@ export class FargateService extends Construct {
 
   constructor(scope: Construct, props: FargateServiceProps) {
     const { service, cluster } = props;
-    super(scope, pascalCase(service.name));
-    const owner = `EcsServices ${cluster.clusterName} service ${service.name}`;
     const secrets = service.secrets ?? {};
-    validateWorkload(owner, service, "secrets", Object.keys(secrets));
+    super(scope, {
+      workload: service,
+      setOwner: props.owner,
+      secretsKey: "secrets",
+      secretNames: Object.keys(secrets),
+    });
     const secretArns = [
-      ...new Set(Object.entries(secrets).map(([name, valueFrom]) => secretArnOf(owner, name, valueFrom))),
+      ...new Set(
+        Object.entries(secrets).map(([name, valueFrom]) => secretArnOf(this.owner, name, valueFrom)),
+      ),
     ].sort();
-    const size = taskSize(owner, service);
+    const size = taskSize(this.owner, service);
 
     this.family = `${cluster.clusterName}-${service.name}`;
     this.logGroup = new CloudwatchLogGroup(this, "LogGroup", {
@@ -203,7 +191,7 @@ export class FargateService extends Construct {
     const secrets = service.secrets ?? {};
     return {
       name: service.name,
-      image: `${service.repositoryUrl}:${service.initialImageTag ?? INITIAL_IMAGE_TAG}`,
+      image: this.initialImage,
       essential: true,
       user: String(CONTAINER_USER),
       readonlyRootFilesystem: true,

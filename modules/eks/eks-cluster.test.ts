@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  onlyResource,
-  policyStatements,
-  resourcesOf,
-  type SynthesizedStack,
-  synthConstruct,
-} from "../testing/synth";
+import { onlyResource, policyStatements, resourcesOf, synthesizer } from "../testing/synth";
 import { EksCluster, type EksClusterProps } from "./eks-cluster";
 
 /** A Terraform interpolation as it appears in synthesized JSON, with the construct hash left open. */
@@ -33,9 +27,7 @@ function props(overrides: Partial<EksClusterProps> = {}): EksClusterProps {
   };
 }
 
-function synth(overrides: Partial<EksClusterProps> = {}): SynthesizedStack {
-  return synthConstruct((scope) => new EksCluster(scope, "Eks", props(overrides)));
-}
+const synth = synthesizer(EksCluster, "Eks", props());
 
 describe("EksCluster", () => {
   describe("with minimal props", () => {

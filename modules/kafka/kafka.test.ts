@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, synthConstruct } from "../testing/synth";
+import { onlyResource, synthesizer } from "../testing/synth";
 import { Kafka, type KafkaProps } from "./kafka";
 
 const minimal: KafkaProps = {
@@ -9,8 +9,7 @@ const minimal: KafkaProps = {
   clientSecurityGroupIds: ["sg-services"],
   kmsKeyArn: "arn:kms",
 };
-const build = (props: Partial<KafkaProps> = {}) =>
-  synthConstruct((s) => new Kafka(s, "Kafka", { ...minimal, ...props }));
+const build = synthesizer(Kafka, "Kafka", minimal);
 
 describe("Kafka", () => {
   it("When built with minimal props, then three brokers serve TLS with IAM only, encrypted with the key", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, synthConstruct } from "../testing/synth";
+import { onlyResource, synthesizer } from "../testing/synth";
 import { EncryptionKey, type EncryptionKeyProps } from "./encryption-key";
 
 const minimal: EncryptionKeyProps = {
@@ -8,8 +8,7 @@ const minimal: EncryptionKeyProps = {
   accountId: "123456789012",
   region: "eu-west-1",
 };
-const build = (props: Partial<EncryptionKeyProps> = {}) =>
-  synthConstruct((s) => new EncryptionKey(s, "Key", { ...minimal, ...props }));
+const build = synthesizer(EncryptionKey, "Key", minimal);
 
 describe("EncryptionKey", () => {
   it("When built, then the key rotates yearly, waits 30 days before deletion and has an alias", () => {

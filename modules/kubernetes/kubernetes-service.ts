@@ -9,16 +9,10 @@ import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Fn } from "cdktf";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { assertNodePort } from "../workload/limits";
-import {
-  CONTAINER_USER,
-  INITIAL_IMAGE_TAG,
-  pascalCase,
-  sortedEnvironment,
-  validateWorkload,
-  type WorkloadDefinition,
-} from "../workload/workload";
+import { ServiceConstruct } from "../workload/service-constructs";
+import { CONTAINER_USER, sortedEnvironment, type WorkloadDefinition } from "../workload/workload";
 
 /** One service in the namespace: image, size, identity, configuration and its fixed NodePort. */
 export interface KubernetesServiceDefinition extends WorkloadDefinition {
@@ -41,7 +35,7 @@ export interface KubernetesServiceProps {
   readonly vpcCidr: string;
   /** Average CPU utilisation, in percent of the CPU request, that the autoscaler keeps. */
   readonly cpuTargetPercent: number;
-  /** Prefix of the owner in error messages, e.g. `KubernetesWorkloads blueprint`. */
+  /** Owner of the set in error messages, e.g. `KubernetesWorkloads blueprint`. */
   readonly owner: string;
 }
 
@@ -49,9 +43,9 @@ export interface KubernetesServiceProps {
  * One service on Kubernetes: a ServiceAccount bound to its IAM role, a Secret, a hardened
  * Deployment with probes on `/health` and `/ready`, a NodePort Service for the ALB, a CPU
  * HorizontalPodAutoscaler, a PodDisruptionBudget and the NetworkPolicy admitting the VPC on its
- * port. Its construct id is the PascalCase service name, so resource addresses follow the service.
+ * port.
  */
-export class KubernetesService extends Construct {
+export class KubernetesService extends ServiceConstruct {
   readonly serviceAccount: ServiceAccountV1;
   readonly secret: SecretV1;
   readonly deployment: DeploymentV1;
@@ -60,10 +54,13 @@ export class KubernetesService extends Construct {
 
   constructor(scope: Construct, props: KubernetesServiceProps) {
     const { service } = props;
-    super(scope, pascalCase(service.name));
-    const owner = `${props.owner} service ${service.name}`;
-    validateWorkload(owner, service, "secretData", Object.keys(service.secretData));
-    assertNodePort(owner, service.nodePort);
+    super(scope, {
+      workload: service,
+      setOwner: props.owner,
+      secretsKey: "secretData",
+      secretNames: Object.keys(service.secretData),
+    });
+    assertNodePort(this.owner, service.nodePort);
 
     const selector = { "app.kubernetes.io/name": service.name };
     const labels = { ...selector, "app.kubernetes.io/part-of": "blueprint" };
@@ -186,7 +183,7 @@ export class KubernetesService extends Construct {
     const { sizing } = service;
     return {
       name: service.name,
-      image: `${service.repositoryUrl}:${service.initialImageTag ?? INITIAL_IMAGE_TAG}`,
+      image: this.initialImage,
       imagePullPolicy: "Always",
       port: [{ name: "http", containerPort: service.containerPort, protocol: "TCP" }],
       envFrom: [{ secretRef: { name: this.secret.metadata.name } }],

@@ -2,7 +2,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import type { ServiceSizing } from "../../environments/types";
-import { onlyResource, parse, resourcesOf, type SynthesizedStack, synthConstruct } from "../testing/synth";
+import { onlyResource, parse, resourcesOf, type SynthesizedStack, synthesizer } from "../testing/synth";
 import {
   type KubernetesServiceDefinition,
   KubernetesWorkloads,
@@ -36,9 +36,7 @@ function props(overrides: Partial<KubernetesWorkloadsProps> = {}): KubernetesWor
   return { vpcCidr: "10.30.0.0/16", services: [service()], ...overrides };
 }
 
-function synth(overrides: Partial<KubernetesWorkloadsProps> = {}): SynthesizedStack {
-  return synthConstruct((scope) => new KubernetesWorkloads(scope, "Workloads", props(overrides)));
-}
+const synth = synthesizer(KubernetesWorkloads, "Workloads", props());
 
 type PodSpec = {
   container: Record<string, unknown>[];

@@ -4,9 +4,9 @@ import {
   type NetworkPolicyV1SpecEgress,
 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { Token } from "cdktf";
-import { Construct } from "constructs";
-import { ByName } from "../workload/by-name";
+import type { Construct } from "constructs";
 import { assertCpuTarget, assertPort, IPV4_CIDR } from "../workload/limits";
+import { ServiceSet } from "../workload/service-constructs";
 import { validateWorkloadNames } from "../workload/workload";
 import { KubernetesService, type KubernetesServiceDefinition } from "./kubernetes-service";
 
@@ -52,17 +52,16 @@ export interface KubernetesWorkloadsProps {
  * SMTP out), and one `KubernetesService` per definition (see there for what each service gets).
  * The stack configures the Kubernetes provider.
  */
-export class KubernetesWorkloads extends Construct {
+export class KubernetesWorkloads extends ServiceSet<KubernetesService> {
   readonly namespace: NamespaceV1;
   /** Name of the namespace, resolved through the namespace resource so everything waits for it. */
   readonly namespaceName: string;
-  private readonly byName: ByName<KubernetesService>;
 
   constructor(scope: Construct, id: string, props: KubernetesWorkloadsProps) {
-    super(scope, id);
     const namespace = props.namespace ?? "blueprint";
-    const cpuTargetPercent = props.cpuTargetPercent ?? 60;
     const owner = `KubernetesWorkloads ${namespace}`;
+    super(scope, id, owner);
+    const cpuTargetPercent = props.cpuTargetPercent ?? 60;
     validateProps(owner, namespace, props);
 
     this.namespace = new NamespaceV1(this, "Namespace", {
@@ -79,9 +78,8 @@ export class KubernetesWorkloads extends Construct {
     this.namespaceName = this.namespace.metadata.name;
     this.networkPolicies(props);
 
-    this.byName = new ByName(owner, "service");
     for (const service of props.services) {
-      this.byName.add(
+      this.addService(
         service.name,
         () =>
           new KubernetesService(this, {
@@ -93,11 +91,6 @@ export class KubernetesWorkloads extends Construct {
           }),
       );
     }
-  }
-
-  /** The objects of the service named `name`; throws naming the known ones when there is none. */
-  service(name: string): KubernetesService {
-    return this.byName.get(name);
   }
 
   /** Deny everything in the namespace, then allow the egress every service needs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, resourcesOf, synthConstruct } from "../testing/synth";
+import { onlyResource, resourcesOf, synthesizer } from "../testing/synth";
 import { cidrSubnet, subnetPlan } from "./cidr";
 import { Network, type NetworkProps } from "./network";
 
@@ -10,8 +10,7 @@ const minimal: NetworkProps = {
   azCount: 2,
   logKmsKeyArn: "arn:kms",
 };
-const build = (props: Partial<NetworkProps> = {}) =>
-  synthConstruct((s) => new Network(s, "Network", { ...minimal, ...props }));
+const build = synthesizer(Network, "Network", minimal);
 
 describe("Network", () => {
   it("When built with minimal props, then it spreads public, private and isolated subnets over the AZs with NAT per AZ", () => {

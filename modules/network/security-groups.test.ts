@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resourcesOf, synthConstruct } from "../testing/synth";
+import { resourcesOf, synthesizer } from "../testing/synth";
 import { PlatformSecurityGroups, type PlatformSecurityGroupsProps } from "./security-groups";
 
 const minimal: PlatformSecurityGroupsProps = {
@@ -8,8 +8,7 @@ const minimal: PlatformSecurityGroupsProps = {
   vpcCidr: "10.0.0.0/16",
   targetPorts: [{ from: 8081, to: 8081 }],
 };
-const build = (props: Partial<PlatformSecurityGroupsProps> = {}) =>
-  synthConstruct((s) => new PlatformSecurityGroups(s, "Groups", { ...minimal, ...props }));
+const build = synthesizer(PlatformSecurityGroups, "Groups", minimal);
 
 describe("PlatformSecurityGroups", () => {
   it("When built, then the internet reaches only the load balancer on 80 and 443, and the services only from it", () => {

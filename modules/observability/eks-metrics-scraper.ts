@@ -6,6 +6,7 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { eksScrapeConfig } from "../../dashboards/src/cloud-scrape";
+import { assertTwoZones } from "../workload/limits";
 
 /** Kubernetes user name the scraper's access entry maps to; the RBAC below grants it discovery. */
 export const SCRAPER_USER = "aps-collector-user";
@@ -44,11 +45,7 @@ export class EksMetricsScraper extends Construct {
     super(scope, id);
     const namespace = props.namespace ?? "blueprint";
     const owner = `EksMetricsScraper ${props.clusterName}`;
-    if (props.subnetIds.length < 2) {
-      throw new Error(
-        `${owner}: subnetIds must span at least 2 AZs, got ${props.subnetIds.length} subnet(s)`,
-      );
-    }
+    assertTwoZones(owner, "subnetIds", props.subnetIds);
     if (props.securityGroupIds.length === 0) {
       throw new Error(`${owner}: securityGroupIds must name the group the pods admit the scraper from`);
     }

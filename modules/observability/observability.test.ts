@@ -1,11 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Testing } from "cdktf";
-import type { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO_ROOT, RULES_DIR } from "../../dashboards/src/paths";
 import { OBSERVED_SERVICES } from "../../dashboards/src/registry";
+import { onlyResource, policyStatements, resourcesOf, synthConstruct } from "../testing/synth";
 import { ADOT_COLLECTOR_IMAGE, EcsMetricsCollector } from "./ecs-metrics-collector";
 import { EksMetricsScraper, EksScraperRbac, SCRAPER_USER } from "./eks-metrics-scraper";
 import { ManagedGrafana } from "./managed-grafana";
@@ -13,41 +12,26 @@ import { Observability, type ObservabilityProps } from "./observability";
 import { PlatformAlarms } from "./platform-alarms";
 
 type Json = Record<string, unknown>;
-interface Synthesized {
-  resource: Record<string, Record<string, Json>>;
-  data: Record<string, Record<string, Json>>;
-}
 
-function synth(build: (scope: Construct) => void): Synthesized {
-  const parsed = JSON.parse(Testing.synthScope(build)) as Partial<Synthesized>;
-  return { resource: parsed.resource ?? {}, data: parsed.data ?? {} };
-}
-
-const all = (s: Synthesized, type: string): Json[] => Object.values(s.resource[type] ?? {});
-const only = (s: Synthesized, type: string): Json => {
-  const found = all(s, type);
-  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
-  return found[0] as Json;
-};
-const statements = (s: Synthesized): Json[] =>
-  Object.values(s.data.aws_iam_policy_document ?? {}).flatMap(
-    (d) => (d.statement as Json[] | undefined) ?? [],
-  );
-
-const BASE: ObservabilityProps = {
+/** The environment the account-wide constructs are built for. */
+const PROD = {
   environment: "prod",
   namePrefix: "blueprint-prod",
   accountId: "333333333333",
   region: "eu-west-1",
+} as const;
+
+const BASE: ObservabilityProps = {
+  ...PROD,
   logRetentionDays: 365,
   logKmsKeyArn: "arn:aws:kms:eu-west-1:333333333333:key/logs",
 };
 
 describe("Observability (AMP workspace, rules, alert manager)", () => {
-  const stack = synth((scope) => new Observability(scope, "Observability", BASE));
+  const stack = synthConstruct((scope) => new Observability(scope, "Observability", BASE));
 
   it("When synthesized, then each committed rule file becomes one rule group namespace with the same content", () => {
-    const namespaces = all(stack, "aws_prometheus_rule_group_namespace");
+    const namespaces = resourcesOf(stack, "aws_prometheus_rule_group_namespace");
     const files = fs.readdirSync(path.join(REPO_ROOT, RULES_DIR)).sort();
     expect(namespaces.map((n) => `${n.name}.rules.yml`).sort()).toEqual(files);
     for (const ns of namespaces) {
@@ -57,7 +41,9 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
   });
 
   it("When an alert fires, then critical goes to the page topic and warning to the ticket topic over SNS", () => {
-    const definition = parse(only(stack, "aws_prometheus_alert_manager_definition").definition as string) as {
+    const definition = parse(
+      onlyResource(stack, "aws_prometheus_alert_manager_definition").definition as string,
+    ) as {
       alertmanager_config: string;
     };
     const config = parse(definition.alertmanager_config) as {
@@ -78,13 +64,13 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
   });
 
   it("When alerts are published, then the topics are encrypted and only AMP and CloudWatch of this account may publish", () => {
-    const topics = all(stack, "aws_sns_topic");
+    const topics = resourcesOf(stack, "aws_sns_topic");
     expect(topics.map((t) => t.name).sort()).toEqual([
       "blueprint-prod-alerts-page",
       "blueprint-prod-alerts-ticket",
     ]);
     for (const t of topics) expect(t.kms_master_key_id).toMatch(/aws_kms_key\.\w*AlertTopicKey\w*\.arn/);
-    const publish = statements(stack).filter((s) => (s.actions as string[]).includes("sns:Publish"));
+    const publish = policyStatements(stack).filter((s) => (s.actions as string[]).includes("sns:Publish"));
     expect(publish).toHaveLength(2);
     for (const s of publish) {
       expect(s.principals).toEqual([
@@ -94,7 +80,7 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
         { test: "StringEquals", variable: "aws:SourceAccount", values: ["333333333333"] },
       ]);
     }
-    const key = only(stack, "aws_kms_key");
+    const key = onlyResource(stack, "aws_kms_key");
     expect(key.enable_key_rotation).toBe(true);
     const keyPolicy = JSON.parse(key.policy as string) as { Statement: Json[] };
     expect(keyPolicy.Statement.find((s) => s.Sid === "AlertPublishers")).toEqual({
@@ -108,13 +94,13 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
   });
 
   it("When the workspace logs, then it writes to a KMS-encrypted log group with the given retention", () => {
-    const group = only(stack, "aws_cloudwatch_log_group");
+    const group = onlyResource(stack, "aws_cloudwatch_log_group");
     expect(group).toMatchObject({
       name: "/aws/prometheus/blueprint-prod",
       retention_in_days: 365,
       kms_key_id: BASE.logKmsKeyArn,
     });
-    expect(only(stack, "aws_prometheus_workspace")).toMatchObject({
+    expect(onlyResource(stack, "aws_prometheus_workspace")).toMatchObject({
       alias: "blueprint-prod",
       logging_configuration: {
         log_group_arn: expect.stringMatching(/aws_cloudwatch_log_group\.\w+\.arn\}:\*$/),
@@ -123,7 +109,7 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
   });
 
   it("When subscriptions are given, then each topic delivers to them", () => {
-    const withSubscriptions = synth(
+    const withSubscriptions = synthConstruct(
       (scope) =>
         new Observability(scope, "Observability", {
           ...BASE,
@@ -133,7 +119,7 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
           ticketSubscriptions: [{ protocol: "email", endpoint: "sre@example.org" }],
         }),
     );
-    const subs = all(withSubscriptions, "aws_sns_topic_subscription");
+    const subs = resourcesOf(withSubscriptions, "aws_sns_topic_subscription");
     expect(subs.map((s) => [s.protocol, s.endpoint, String(s.topic_arn).includes("PageTopic")])).toEqual([
       ["https", "https://events.pagerduty.com/integration/x/enqueue", true],
       ["email", "sre@example.org", false],
@@ -141,14 +127,14 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
   });
 
   it("When props are wrong, then synthesis fails naming the value and the rule", () => {
-    expect(() => synth((s) => new Observability(s, "O", { ...BASE, logRetentionDays: 8 }))).toThrow(
+    expect(() => synthConstruct((s) => new Observability(s, "O", { ...BASE, logRetentionDays: 8 }))).toThrow(
       /logRetentionDays must be a CloudWatch Logs retention value .* got 8/,
     );
-    expect(() => synth((s) => new Observability(s, "O", { ...BASE, environment: "Prod" }))).toThrow(
+    expect(() => synthConstruct((s) => new Observability(s, "O", { ...BASE, environment: "Prod" }))).toThrow(
       /environment must be lower-case .* got "Prod"/,
     );
     expect(() =>
-      synth(
+      synthConstruct(
         (s) =>
           new Observability(s, "O", {
             ...BASE,
@@ -157,40 +143,39 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
       ),
     ).toThrow(/needs an https:\/\/ endpoint, got "http:\/\/x"/);
     expect(() =>
-      synth((s) => new Observability(s, "O", { ...BASE, ruleFiles: { "http.yaml": "groups: []" } })),
+      synthConstruct((s) => new Observability(s, "O", { ...BASE, ruleFiles: { "http.yaml": "groups: []" } })),
     ).toThrow(/must end in \.rules\.yml, got "http\.yaml"/);
   });
 });
 
 describe("ManagedGrafana", () => {
-  const stack = synth(
+  const stack = synthConstruct(
     (scope) =>
       new ManagedGrafana(scope, "Grafana", {
-        environment: "prod",
-        namePrefix: "blueprint-prod",
-        accountId: "333333333333",
-        region: "eu-west-1",
+        ...PROD,
         prometheusWorkspaceArn: "arn:aws:aps:eu-west-1:333333333333:workspace/ws-1",
       }),
   );
 
   it("When the workspace is created, then it reads AMP and CloudWatch through its own role, signing in with IAM Identity Center", () => {
-    expect(only(stack, "aws_grafana_workspace")).toMatchObject({
+    expect(onlyResource(stack, "aws_grafana_workspace")).toMatchObject({
       name: "blueprint-prod",
       account_access_type: "CURRENT_ACCOUNT",
       authentication_providers: ["AWS_SSO"],
       permission_type: "CUSTOMER_MANAGED",
       data_sources: ["PROMETHEUS", "CLOUDWATCH"],
     });
-    const query = statements(stack).find((s) => s.sid === "QueryPrometheus");
+    const query = policyStatements(stack).find((s) => s.sid === "QueryPrometheus");
     expect(query?.resources).toEqual(["arn:aws:aps:eu-west-1:333333333333:workspace/ws-1"]);
-    expect(only(stack, "aws_grafana_workspace_service_account")).toMatchObject({ grafana_role: "EDITOR" });
+    expect(onlyResource(stack, "aws_grafana_workspace_service_account")).toMatchObject({
+      grafana_role: "EDITOR",
+    });
   });
 });
 
 describe("EcsMetricsCollector", () => {
   const ports = Object.fromEntries(OBSERVED_SERVICES.map((s) => [s.name, s.port]));
-  const stack = synth(
+  const stack = synthConstruct(
     (scope) =>
       new EcsMetricsCollector(scope, "Collector", {
         environment: "dev",
@@ -209,7 +194,7 @@ describe("EcsMetricsCollector", () => {
       }),
   );
   const [container] = JSON.parse(
-    only(stack, "aws_ecs_task_definition").container_definitions as string,
+    onlyResource(stack, "aws_ecs_task_definition").container_definitions as string,
   ) as Array<{
     image: string;
     readonlyRootFilesystem: boolean;
@@ -244,12 +229,12 @@ describe("EcsMetricsCollector", () => {
   });
 
   it("When the collector acts in AWS, then it may only remote-write to its workspace and read its cluster's tasks", () => {
-    const write = statements(stack).find((s) => s.sid === "RemoteWrite");
+    const write = policyStatements(stack).find((s) => s.sid === "RemoteWrite");
     expect(write).toMatchObject({
       actions: ["aps:RemoteWrite"],
       resources: ["arn:aws:aps:eu-west-1:111111111111:workspace/ws-1"],
     });
-    const discover = statements(stack).find((s) => s.sid === "DiscoverTasks");
+    const discover = policyStatements(stack).find((s) => s.sid === "DiscoverTasks");
     expect(discover?.condition).toEqual([
       {
         test: "ArnEquals",
@@ -260,7 +245,7 @@ describe("EcsMetricsCollector", () => {
   });
 
   it("When the collector scrapes, then the services' security group admits it on each service port only", () => {
-    const ingress = all(stack, "aws_vpc_security_group_ingress_rule");
+    const ingress = resourcesOf(stack, "aws_vpc_security_group_ingress_rule");
     expect(ingress.map((r) => [r.security_group_id, r.from_port, r.to_port]).sort()).toEqual(
       OBSERVED_SERVICES.map((s) => ["sg-services", s.port, s.port]).sort(),
     );
@@ -268,7 +253,7 @@ describe("EcsMetricsCollector", () => {
 });
 
 describe("EksMetricsScraper", () => {
-  const stack = synth((scope) => {
+  const stack = synthConstruct((scope) => {
     new EksMetricsScraper(scope, "Scraper", {
       environment: "prod",
       namePrefix: "blueprint-prod",
@@ -282,7 +267,7 @@ describe("EksMetricsScraper", () => {
   });
 
   it("When the managed scraper runs, then it scrapes the service pods of the blueprint namespace into the workspace with env set", () => {
-    const scraper = only(stack, "aws_prometheus_scraper");
+    const scraper = onlyResource(stack, "aws_prometheus_scraper");
     expect(scraper.destination).toEqual([
       { amp: [{ workspace_arn: "arn:aws:aps:eu-west-1:333333333333:workspace/ws-1" }] },
     ]);
@@ -300,22 +285,27 @@ describe("EksMetricsScraper", () => {
   });
 
   it("When the scraper calls the Kubernetes API, then it is a named user allowed only to discover pods in the namespace", () => {
-    expect(only(stack, "aws_eks_access_entry")).toMatchObject({ user_name: SCRAPER_USER, type: "STANDARD" });
-    expect(only(stack, "aws_eks_access_entry").principal_arn).toContain("replace(aws_prometheus_scraper.");
-    expect(only(stack, "kubernetes_role_v1")).toMatchObject({
+    expect(onlyResource(stack, "aws_eks_access_entry")).toMatchObject({
+      user_name: SCRAPER_USER,
+      type: "STANDARD",
+    });
+    expect(onlyResource(stack, "aws_eks_access_entry").principal_arn).toContain(
+      "replace(aws_prometheus_scraper.",
+    );
+    expect(onlyResource(stack, "kubernetes_role_v1")).toMatchObject({
       metadata: { name: "aps-collector", namespace: "blueprint" },
       rule: [
         { api_groups: [""], resources: ["pods", "services", "endpoints"], verbs: ["get", "list", "watch"] },
       ],
     });
-    expect(only(stack, "kubernetes_role_binding_v1").subject).toEqual([
+    expect(onlyResource(stack, "kubernetes_role_binding_v1").subject).toEqual([
       { kind: "User", name: SCRAPER_USER, api_group: "rbac.authorization.k8s.io" },
     ]);
   });
 });
 
 describe("PlatformAlarms", () => {
-  const stack = synth(
+  const stack = synthConstruct(
     (scope) =>
       new PlatformAlarms(scope, "Alarms", {
         namePrefix: "blueprint-prod",
@@ -329,7 +319,9 @@ describe("PlatformAlarms", () => {
         kafka: { clusterName: "blueprint-prod", brokerCount: 3 },
       }),
   );
-  const alarms = Object.fromEntries(all(stack, "aws_cloudwatch_metric_alarm").map((a) => [a.alarm_name, a]));
+  const alarms = Object.fromEntries(
+    resourcesOf(stack, "aws_cloudwatch_metric_alarm").map((a) => [a.alarm_name, a]),
+  );
 
   it("When AWS-side health fails, then ALB 5xx, RDS and MSK alarms fire to the page or ticket topic", () => {
     expect(Object.keys(alarms).sort()).toEqual([
@@ -377,7 +369,7 @@ describe("PlatformAlarms", () => {
 
   it("When props are wrong, then synthesis fails naming the value", () => {
     expect(() =>
-      synth(
+      synthConstruct(
         (s) =>
           new PlatformAlarms(s, "A", {
             namePrefix: "x",

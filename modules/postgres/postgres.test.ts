@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, synthConstruct } from "../testing/synth";
+import { onlyResource, synthesizer } from "../testing/synth";
 import { Postgres, type PostgresProps } from "./postgres";
 
 const minimal: PostgresProps = {
@@ -10,8 +10,7 @@ const minimal: PostgresProps = {
   clientSecurityGroupIds: ["sg-services"],
   kmsKeyArn: "arn:kms",
 };
-const build = (props: Partial<PostgresProps> = {}) =>
-  synthConstruct((s) => new Postgres(s, "Postgres", { ...minimal, ...props }));
+const build = synthesizer(Postgres, "Postgres", minimal);
 
 describe("Postgres", () => {
   it("When built with minimal props, then the defaults are the safe ones: multi-AZ, protected, 7-day backups, final snapshot", () => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { resourcesOf, synthConstruct } from "../testing/synth";
+import { resourcesOf, synthesizer } from "../testing/synth";
 import { Registry, type RegistryProps } from "./registry";
 
 const minimal: RegistryProps = { services: ["user-service", "order-service"], kmsKeyArn: "arn:kms" };
-const build = (props: Partial<RegistryProps> = {}) =>
-  synthConstruct((s) => new Registry(s, "Registry", { ...minimal, ...props }));
+const build = synthesizer(Registry, "Registry", minimal);
 
 describe("Registry", () => {
   it("When built, then each service gets an immutable, scanned, KMS-encrypted repository", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resourcesOf, synthConstruct } from "../testing/synth";
+import { resourcesOf, synthesizer } from "../testing/synth";
 import { ServiceSecrets, type ServiceSecretsProps } from "./service-secrets";
 
 const minimal: ServiceSecretsProps = {
@@ -7,8 +7,7 @@ const minimal: ServiceSecretsProps = {
   kmsKeyArn: "arn:kms",
   secrets: [{ name: "user-service/database", description: "db" }],
 };
-const build = (props: Partial<ServiceSecretsProps> = {}) =>
-  synthConstruct((s) => new ServiceSecrets(s, "Secrets", { ...minimal, ...props }));
+const build = synthesizer(ServiceSecrets, "Secrets", minimal);
 
 describe("ServiceSecrets", () => {
   it("When built, then each secret is KMS-encrypted, recoverable for 30 days, and has no value in Terraform", () => {

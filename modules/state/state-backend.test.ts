@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, synthConstruct } from "../testing/synth";
+import { onlyResource, synthesizer } from "../testing/synth";
 import { StateBackend, type StateBackendProps } from "./state-backend";
 
 const minimal: StateBackendProps = {
@@ -7,8 +7,7 @@ const minimal: StateBackendProps = {
   lockTableName: "locks",
   kmsKeyArn: "arn:kms",
 };
-const build = (props: Partial<StateBackendProps> = {}) =>
-  synthConstruct((s) => new StateBackend(s, "State", { ...minimal, ...props }));
+const build = synthesizer(StateBackend, "State", minimal);
 
 describe("StateBackend", () => {
   it("When built, then the bucket is versioned, SSE-KMS encrypted, private and TLS-only", () => {

@@ -18,6 +18,21 @@ export function synthConstruct(build: (scope: Construct) => void): SynthesizedSt
   return parse(Testing.synth(stack));
 }
 
+/** A construct class taking a scope, an id and one props object. */
+type ConstructClass<P> = new (scope: Construct, id: string, props: P) => Construct;
+
+/**
+ * Synthesizes one construct from `defaults`, each test overriding only what it is about:
+ * `const build = synthesizer(Kafka, "Kafka", minimal)`, then `build({ brokerCount: 2 })`.
+ */
+export function synthesizer<P extends object>(
+  type: ConstructClass<P>,
+  id: string,
+  defaults: P,
+): (overrides?: Partial<P>) => SynthesizedStack {
+  return (overrides = {}) => synthConstruct((scope) => new type(scope, id, { ...defaults, ...overrides }));
+}
+
 export function parse(json: string): SynthesizedStack {
   const parsed = JSON.parse(json) as Partial<SynthesizedStack>;
   return {
