@@ -118,6 +118,8 @@ describe("a fourth service added to a copy of the catalog", () => {
     );
     const ingress = resources("dev-network", "aws_vpc_security_group_ingress_rule");
     expect(ingress).toContainEqual(expect.objectContaining({ from_port: 8084, to_port: 8084 }));
+    const collector = resources("dev-observability", "aws_ecs_task_definition");
+    expect(collector.map((t) => String(t.container_definitions)).join("\n")).toContain(`job_name: ${AUDIT}`);
   });
 
   it("When compute is EKS, then it runs as a Deployment behind its NodePort, with its IRSA role and Secret", () => {
@@ -146,6 +148,8 @@ describe("a fourth service added to a copy of the catalog", () => {
       expect.objectContaining({ from_port: 30084, description: `ALB to the ${AUDIT} NodePort` }),
     );
     expect(resources("prod-compute", "aws_autoscaling_attachment")).toHaveLength(4);
+    const [scraper] = resources("prod-observability", "aws_prometheus_scraper");
+    expect(String(scraper?.scrape_configuration)).toContain(`|${AUDIT}`);
   });
 
   it("When added, then every resource the other services had keeps its Terraform address", () => {

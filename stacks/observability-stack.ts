@@ -61,6 +61,7 @@ export class ObservabilityStack extends EnvironmentStack {
         // The cluster security group admits its own members, so the scraper reaches every pod.
         securityGroupIds: [compute.eks.nodeSecurityGroupId],
         workspaceArn: observability.workspaceArn,
+        services: wiring.services().map((s) => s.name),
       });
     }
     new PlatformAlarms(this, "Alarms", {

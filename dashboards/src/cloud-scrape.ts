@@ -1,8 +1,6 @@
-import { OBSERVED_SERVICES, SERVICE_JOB_REGEX } from "./registry";
-
 /**
- * Scrape configurations for the cloud, from the same registry as the local ones: jobs named after
- * the services, the services' own `service` label kept (`honor_labels`), and `env` attached, so
+ * Scrape configurations for the cloud, for the services the stacks deploy: jobs named after the
+ * services, the services' own `service` label kept (`honor_labels`), and `env` attached, so
  * rules and dashboards read the same series locally and in AWS.
  */
 
@@ -13,10 +11,14 @@ const CLOUD_SCRAPE_INTERVAL = "30s";
 const POD_NAME_LABEL = "__meta_kubernetes_pod_label_app_kubernetes_io_name";
 
 /**
- * Scrape configuration of the AMP managed scraper on EKS: the service pods of `namespace`, on
- * their container port named `http`.
+ * Scrape configuration of the AMP managed scraper on EKS: the pods of `services` in `namespace`,
+ * on their container port named `http`.
  */
-export function eksScrapeConfig(env: string, namespace: string): Record<string, unknown> {
+export function eksScrapeConfig(
+  env: string,
+  namespace: string,
+  services: readonly string[],
+): Record<string, unknown> {
   return {
     global: { scrape_interval: CLOUD_SCRAPE_INTERVAL },
     scrape_configs: [
@@ -25,7 +27,7 @@ export function eksScrapeConfig(env: string, namespace: string): Record<string, 
         honor_labels: true,
         kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [namespace] } }],
         relabel_configs: [
-          { source_labels: [POD_NAME_LABEL], regex: SERVICE_JOB_REGEX, action: "keep" },
+          { source_labels: [POD_NAME_LABEL], regex: services.join("|"), action: "keep" },
           { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "http", action: "keep" },
           { source_labels: [POD_NAME_LABEL], target_label: "job" },
           { source_labels: [POD_NAME_LABEL], target_label: "service" },
@@ -50,7 +52,7 @@ export interface EcsCollectorSettings {
   readonly region: string;
   /** AMP remote write URL (`<workspace endpoint>api/v1/remote_write`). */
   readonly remoteWriteUrl: string;
-  /** Container port per service, as in the ECS task definitions. */
+  /** Container port per service, as in the ECS task definitions: the services scraped. */
   readonly ports: Readonly<Record<string, number>>;
 }
 
@@ -69,10 +71,10 @@ export function ecsCollectorConfig(settings: EcsCollectorSettings): Record<strin
         refresh_interval: CLOUD_SCRAPE_INTERVAL,
         result_file: ECS_TARGETS_FILE,
         // `\z` anchors the end without `$`, which the collector treats as a variable reference.
-        services: OBSERVED_SERVICES.map((s) => ({
-          name_pattern: `^${s.name}\\z`,
-          metrics_ports: [settings.ports[s.name] ?? s.port],
-          job_name: s.name,
+        services: Object.entries(settings.ports).map(([name, port]) => ({
+          name_pattern: `^${name}\\z`,
+          metrics_ports: [port],
+          job_name: name,
         })),
       },
     },

@@ -24,6 +24,8 @@ export interface EksMetricsScraperProps {
   readonly securityGroupIds: readonly string[];
   /** AMP workspace ARN (`Observability.workspaceArn`). */
   readonly workspaceArn: string;
+  /** Names of the services to scrape: the `app.kubernetes.io/name` label of their pods. */
+  readonly services: readonly string[];
   /**
    * Namespace of the service pods.
    * @default "blueprint"
@@ -51,7 +53,9 @@ export class EksMetricsScraper extends Construct {
     }
     this.scraper = new PrometheusScraper(this, "Scraper", {
       alias: props.namePrefix,
-      scrapeConfiguration: stringify(eksScrapeConfig(props.environment, namespace), { lineWidth: 0 }),
+      scrapeConfiguration: stringify(eksScrapeConfig(props.environment, namespace, props.services), {
+        lineWidth: 0,
+      }),
       source: [
         {
           eks: [

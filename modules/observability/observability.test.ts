@@ -262,6 +262,7 @@ describe("EksMetricsScraper", () => {
       subnetIds: ["subnet-a", "subnet-b", "subnet-c"],
       securityGroupIds: ["sg-nodes"],
       workspaceArn: "arn:aws:aps:eu-west-1:333333333333:workspace/ws-1",
+      services: OBSERVED_SERVICES.map((s) => s.name),
     });
     new EksScraperRbac(scope, "ScraperRbac");
   });
