@@ -1,5 +1,4 @@
-import { postgresHome } from "./postgres-home";
-import { isRoot } from "./prerequisites";
+import { Postgres } from "./postgres";
 import { downAll, localDependencies, upAll } from "./registry";
 import { loadSettings } from "./settings";
 
@@ -16,8 +15,10 @@ async function main(argv: string[]): Promise<void> {
     case "up":
       await upAll(selected);
       if (settings.mode === "local") console.log(`data and logs under ${settings.localDir}`);
-      if (settings.mode === "local" && isRoot()) {
-        console.log(`PostgreSQL data under ${postgresHome(settings)} (run as the postgres OS user)`);
+      for (const dep of selected) {
+        if (dep instanceof Postgres && !dep.home.startsWith(settings.localDir)) {
+          console.log(`PostgreSQL data under ${dep.home} (it runs as the postgres OS user)`);
+        }
       }
       return;
     case "down":

@@ -116,7 +116,6 @@ export class KafkaBroker implements Dependency {
     const args = [
       "-B",
       "-q",
-      "-Dstyle.color=never",
       "-f",
       path.join(__dirname, "kafka-runtime", "pom.xml"),
       `-Dkafka.version=${this.settings.kafkaVersion}`,
@@ -125,18 +124,26 @@ export class KafkaBroker implements Dependency {
       `-DoutputDirectory=${this.libs}`,
       "-DincludeScope=runtime",
     ];
+    // Maven's own output (quiet, yet with stray colour codes) is kept for a failure only; our
+    // progress lines say that it is still working.
+    let output = "";
     const code = await withProgress(
       what,
       () =>
         new Promise<number | null>((resolve, reject) => {
-          const child = spawn("mvn", args, { stdio: ["ignore", "inherit", "inherit"] });
+          const child = spawn("mvn", args, { stdio: ["ignore", "pipe", "pipe"] });
+          const keep = (chunk: Buffer) => {
+            output += chunk.toString();
+          };
+          child.stdout.on("data", keep);
+          child.stderr.on("data", keep);
           child.once("error", reject);
           child.once("exit", resolve);
         }),
     );
     if (code !== 0) {
       throw new Error(
-        `Maven could not resolve org.apache.kafka:kafka_2.13:${this.settings.kafkaVersion} (exit ${code})`,
+        `Maven could not resolve org.apache.kafka:kafka_2.13:${this.settings.kafkaVersion} (exit ${code}):\n${output.trim().split("\n").slice(-20).join("\n")}`,
       );
     }
     fs.writeFileSync(complete, "");
