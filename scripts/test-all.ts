@@ -7,6 +7,7 @@ import { DependencyStartError, downAll, localDependencies, upAll } from "./deps/
 import { dependencyEnv, loadSettings } from "./deps/settings";
 import { actionlintSuite } from "./test/actionlint";
 import { checkovSuite } from "./test/checkov";
+import { composeCheckSuite } from "./test/compose-check";
 import { checkSuite, jestSuite, type Suite, vitestSuite } from "./test/suites";
 import { type SuiteOutcome, summaryLines } from "./test/summary";
 
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
   await runSuite(checkSuite("lint (biome)", "biome", ["ci", "--colors=off", "."]));
   await runSuite(checkSuite("typecheck (tsc)", "tsc", ["-p", "tsconfig.json"]));
   await runSuite(actionlintSuite);
+  await runSuite(composeCheckSuite);
   await runSuite(checkovSuite(settings.localDir));
 
   const deps = localDependencies(settings);
