@@ -1,4 +1,5 @@
 import type { ServiceName } from "@blueprint/service-kit/catalog";
+import type { WorkloadSizing } from "../modules/workload/workload";
 
 /** Names of the deployable environments; one AWS account, one set of stacks and state files each. */
 export type EnvironmentName = "dev" | "staging" | "prod";
@@ -12,18 +13,8 @@ export type Profile = "production" | "non-production";
 /** Where the services run: ECS Fargate, or EKS with a managed node group. */
 export type ComputeKind = "ecs" | "eks";
 
-/** Sizing of one service, as seed 001 sizes DEV/QAT/UAT/PROD. */
-export interface ServiceSizing {
-  /** Desired tasks or pods at deploy time. */
-  readonly replicas: number;
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
-  /** CPU request in millicores (ECS: task CPU units are derived from it). */
-  readonly cpuRequestMillicores: number;
-  readonly cpuLimitMillicores: number;
-  readonly memoryRequestMiB: number;
-  readonly memoryLimitMiB: number;
-}
+/** Replicas, autoscaling range, CPU and memory of one service in one environment. */
+export type ServiceSizing = WorkloadSizing;
 
 /**
  * Everything that differs between environments. Files in this folder hold data only;

@@ -5,16 +5,23 @@ import { EncryptionKey } from "../modules/kms/encryption-key";
 import { StateBackend } from "../modules/state/state-backend";
 import { EnvironmentStack } from "./environment-stack";
 
+export interface BootstrapStackProps {
+  readonly env: EnvironmentConfig;
+  /** `local` for the first apply, `s3` once the state has been migrated into the bucket. */
+  readonly backend: "local" | "s3";
+}
+
 /**
  * Run once per account by a person with administrator credentials: the state bucket and lock table
  * every other stack uses, and the GitHub OIDC provider with the plan and apply roles the pipelines
  * assume. First applied on local state, then migrated into the bucket it created (see README).
  */
 export class BootstrapStack extends EnvironmentStack {
-  constructor(scope: Construct, env: EnvironmentConfig, backend: "local" | "s3") {
-    super(scope, { env, layer: "bootstrap", backend });
+  constructor(scope: Construct, props: BootstrapStackProps) {
+    super(scope, { ...props, layer: "bootstrap" });
+    const { env } = props;
     const key = new EncryptionKey(this, "StateKey", {
-      alias: `blueprint-${env.name}-state`,
+      alias: `${this.namePrefix}-state`,
       description: `Terraform state of ${env.name}`,
       accountId: env.accountId,
       region: env.region,
@@ -26,6 +33,8 @@ export class BootstrapStack extends EnvironmentStack {
     });
     const roles = new GithubPipelineRoles(this, "Pipeline", {
       environment: env.name,
+      namePrefix: this.namePrefix,
+      secretPrefix: this.secretPrefix,
       accountId: env.accountId,
       region: env.region,
       repository: env.githubRepository,

@@ -1,13 +1,4 @@
-import {
-  CATALOG,
-  SECRET_KINDS,
-  type SecretKind,
-  type ServiceName,
-  secretName,
-  serviceEntries,
-  serviceEntry,
-  writableTopics,
-} from "@blueprint/service-kit/catalog";
+import { type ServiceEntry, writableTopics } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EcsServices } from "../modules/ecs/ecs-services";
@@ -16,15 +7,13 @@ import { GithubDeployRole } from "../modules/iam/github-deploy-role";
 import { ServiceRole, type ServiceRoleTrust } from "../modules/iam/service-role";
 import { EncryptionKey } from "../modules/kms/encryption-key";
 import { Registry } from "../modules/registry/registry";
+import { ByName } from "../modules/workload/by-name";
 import type { DataStack } from "./data-stack";
 import type { EdgeStack } from "./edge-stack";
 import { EnvironmentStack } from "./environment-stack";
 import type { MessagingStack } from "./messaging-stack";
 import type { NetworkStack } from "./network-stack";
-import { nodePortOf } from "./service-routing";
-
-/** Kubernetes namespace of the services on EKS. */
-export const WORKLOAD_NAMESPACE = "blueprint";
+import { nodePortOf, type ServiceEndpoints, type ServiceWiring, WORKLOAD_NAMESPACE } from "./service-wiring";
 
 export interface ComputeLayers {
   readonly network: NetworkStack;
@@ -33,188 +22,192 @@ export interface ComputeLayers {
   readonly edge: EdgeStack;
 }
 
+export interface ComputeStackProps {
+  readonly env: EnvironmentConfig;
+  readonly wiring: ServiceWiring;
+  readonly layers: ComputeLayers;
+}
+
 /**
  * Compute layer: image repositories, one least-privilege role per service, the service pipeline's
  * deploy role, and the services on ECS Fargate or an EKS cluster, as the environment chooses.
  */
 export class ComputeStack extends EnvironmentStack {
   readonly registry: Registry;
-  readonly serviceRoles: Record<ServiceName, ServiceRole>;
+  readonly wiring: ServiceWiring;
+  readonly layers: ComputeLayers;
   readonly ecs?: EcsServices;
   readonly eks?: EksCluster;
+  private readonly roles: ByName<ServiceRole>;
 
-  constructor(scope: Construct, env: EnvironmentConfig, layers: ComputeLayers) {
-    super(scope, { env, layer: "compute" });
-    const name = `blueprint-${env.name}`;
-    const key = new EncryptionKey(this, "RegistryKey", {
-      alias: `${name}-registry`,
-      description: `Container images of ${env.name}`,
-      accountId: env.accountId,
-      region: env.region,
-    });
+  constructor(scope: Construct, props: ComputeStackProps) {
+    super(scope, { env: props.env, layer: "compute" });
+    this.wiring = props.wiring;
+    this.layers = props.layers;
+    const key = this.encryptionKey("RegistryKey", "registry", `Container images of ${this.env.name}`);
     this.registry = new Registry(this, "Registry", {
-      services: serviceEntries().map((s) => s.name),
+      services: this.wiring.services().map((s) => s.name),
       kmsKeyArn: key.arn,
     });
-    const dataKey = layers.data.key.arn;
-    const secretArn = (secret: string) => layers.data.secrets.secrets[secret]?.arn as string;
-
-    let eks: EksCluster | undefined;
-    if (env.compute.kind === "eks" && env.compute.eks) {
-      const clusterKey = new EncryptionKey(this, "ClusterKey", {
-        alias: `${name}-eks`,
-        description: `Kubernetes secrets of ${env.name}`,
-        accountId: env.accountId,
-        region: env.region,
-      });
-      eks = new EksCluster(this, "Eks", {
-        clusterName: name,
-        kubernetesVersion: env.compute.eks.kubernetesVersion,
-        privateSubnetIds: layers.network.network.privateSubnetIds,
-        secretsKmsKeyArn: clusterKey.arn,
-        logRetentionDays: env.logRetentionDays,
-        logKmsKeyArn: layers.network.logKey.arn,
-        publicAccessCidrs: env.compute.eks.publicAccessCidrs,
-        nodeInstanceTypes: env.compute.eks.nodeInstanceTypes,
-        nodeMinSize: env.compute.eks.nodeMin,
-        nodeMaxSize: env.compute.eks.nodeMax,
-        nodeDesiredSize: env.compute.eks.nodeDesired,
-        nodeSecurityGroupIds: [layers.network.securityGroups.services.id],
-        access: {
-          Deploy: {
-            principalArn: `arn:aws:iam::${env.accountId}:role/${name}-github-deploy`,
-            policy: "AmazonEKSEditPolicy",
-            namespaces: [WORKLOAD_NAMESPACE],
-          },
-          Apply: {
-            principalArn: `arn:aws:iam::${env.accountId}:role/${name}-github-apply`,
-            policy: "AmazonEKSClusterAdminPolicy",
-          },
-          // Plans and drift runs read the workloads, Secrets included, to compare them.
-          Plan: {
-            principalArn: `arn:aws:iam::${env.accountId}:role/${name}-github-plan`,
-            policy: "AmazonEKSAdminViewPolicy",
-          },
-        },
-        loadBalancer: {
-          securityGroupId: layers.network.securityGroups.loadBalancer.id,
-          targets: serviceEntries().map((s) => ({
-            name: s.name,
-            targetGroupArn: layers.edge.alb.targetGroups[s.name]?.arn as string,
-            nodePort: nodePortOf(s.port),
-          })),
-        },
-        deletionProtection: env.profile === "production",
-      });
-      this.eks = eks;
-    }
-
-    const trustFor = (service: ServiceName): ServiceRoleTrust =>
-      eks
-        ? {
-            kind: "irsa",
-            oidcProviderArn: eks.oidcProviderArn,
-            oidcIssuer: eks.oidcIssuer,
-            namespace: WORKLOAD_NAMESPACE,
-            serviceAccount: service,
-          }
-        : { kind: "ecs", accountId: env.accountId, region: env.region };
-    this.serviceRoles = Object.fromEntries(
-      serviceEntries().map((s) => [
-        s.name,
-        new ServiceRole(this, `Role-${s.name}`, {
-          roleName: `${name}-${s.name}`,
-          trust: trustFor(s.name),
-          kafkaClusterArn: layers.messaging.kafka.clusterArn,
-          produces: writableTopics(s),
-          consumes: s.consumes,
-          consumerGroups: s.consumes.length > 0 ? [s.name] : [],
-          secretArns: s.secrets.map((kind) => secretArn(secretName(s.name, kind))),
-          kmsKeyArns: [dataKey],
-        }),
-      ]),
-    ) as Record<ServiceName, ServiceRole>;
-
-    if (env.compute.kind === "ecs") {
-      this.ecs = new EcsServices(this, "Ecs", {
-        clusterName: name,
-        accountId: env.accountId,
-        region: env.region,
-        privateSubnetIds: layers.network.network.privateSubnetIds,
-        securityGroupIds: [layers.network.securityGroups.services.id],
-        loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
-        logRetentionDays: env.logRetentionDays,
-        logKmsKeyArn: layers.network.logKey.arn,
-        secretKmsKeyArns: [dataKey],
-        services: serviceEntries().map((s) => ({
-          name: s.name,
-          containerPort: s.port,
-          repositoryUrl: this.registry.repositories[s.name]?.repositoryUrl as string,
-          repositoryArn: this.registry.repositories[s.name]?.arn as string,
-          sizing: env.services[s.name],
-          taskRoleArn: this.serviceRoles[s.name].roleArn,
-          secrets: serviceSecrets(s.name, secretArn),
-          environment: serviceEnvironment(s.name, s.port, layers, env.region),
-          targetGroupArn: layers.edge.alb.targetGroups[s.name]?.arn as string,
-          targetGroupArnSuffix: layers.edge.alb.targetGroups[s.name]?.arnSuffix as string,
-        })),
-      });
-    }
-
-    const deploy = new GithubDeployRole(this, "DeployRole", {
-      environment: env.name,
-      accountId: env.accountId,
-      repository: env.githubRepository,
-      repositoryArns: serviceEntries().map((s) => this.registry.repositories[s.name]?.arn as string),
-      ecs: this.ecs
-        ? {
-            clusterArn: this.ecs.cluster.arn,
-            serviceArns: Object.values(this.ecs.services).map((s) => s.id),
-            passRoleArns: [
-              ...Object.values(this.serviceRoles).map((r) => r.roleArn),
-              ...Object.values(this.ecs.executionRoles).map((r) => r.arn),
-            ],
-          }
-        : undefined,
-      eksClusterArn: eks?.cluster.arn,
+    if (this.env.compute.kind === "eks") this.eks = this.eksCluster();
+    this.roles = this.serviceRoles();
+    if (this.env.compute.kind === "ecs") this.ecs = this.ecsServices();
+    const deploy = this.deployRole();
+    this.eks?.grantAccess("Deploy", {
+      principalArn: deploy.role.arn,
+      policy: "AmazonEKSEditPolicy",
+      namespaces: [WORKLOAD_NAMESPACE],
     });
     this.output("deploy_role_arn", deploy.role.arn, "Set as AWS_DEPLOY_ROLE_ARN in the GitHub environment");
-    this.output("cluster_name", name, eks ? "EKS cluster of the services" : "ECS cluster of the services");
+    this.output(
+      "cluster_name",
+      this.eks?.cluster.name ?? this.ecs?.cluster.name,
+      this.eks ? "EKS cluster of the services" : "ECS cluster of the services",
+    );
   }
-}
 
-/** Secrets a service reads from Secrets Manager, as ECS secret references (`<arn>:<json key>::`). */
-export function serviceSecrets(
-  service: ServiceName,
-  secretArn: (name: string) => string,
-): Record<string, string> {
-  return Object.fromEntries(
-    serviceEntry(service).secrets.flatMap((kind: SecretKind) =>
-      Object.entries(SECRET_KINDS[kind].variables).map(([variable, key]) => [
-        variable,
-        `${secretArn(secretName(service, kind))}:${key}::`,
-      ]),
-    ),
-  );
-}
+  /** The runtime role of the service named `name`; throws naming the known ones when there is none. */
+  serviceRole(name: string): ServiceRole {
+    return this.roles.get(name);
+  }
 
-/** Plain settings of a service in the cloud; nothing secret. */
-export function serviceEnvironment(
-  service: ServiceName,
-  port: number,
-  layers: Pick<ComputeLayers, "data" | "messaging">,
-  region: string,
-): Record<string, string> {
-  return {
-    SERVICE_NAME: service,
-    PORT: String(port),
-    LOG_LEVEL: "info",
-    PGHOST: layers.data.postgres.endpointAddress,
-    PGPORT: "5432",
-    PGDATABASE: CATALOG.database,
-    PGSSLMODE: "require",
-    KAFKA_BROKERS: layers.messaging.kafka.bootstrapBrokersSaslIam,
-    KAFKA_AUTH: "aws-msk-iam",
-    AWS_REGION: region,
-  };
+  /** Where the services find the database and the brokers. */
+  endpoints(): ServiceEndpoints {
+    return {
+      databaseHost: this.layers.data.postgres.endpointAddress,
+      kafkaBrokers: this.layers.messaging.kafka.bootstrapBrokersSaslIam,
+    };
+  }
+
+  /** Looks a service's secret up in the data layer. */
+  readonly secret = (name: string) => this.layers.data.secrets.secret(name);
+
+  private encryptionKey(id: string, aliasSuffix: string, description: string): EncryptionKey {
+    return new EncryptionKey(this, id, {
+      alias: `${this.namePrefix}-${aliasSuffix}`,
+      description,
+      accountId: this.env.accountId,
+      region: this.env.region,
+    });
+  }
+
+  private eksCluster(): EksCluster {
+    const { env, layers } = this;
+    const eks = env.compute.eks;
+    if (!eks) throw new Error(`environment "${env.name}": compute.eks must be set when compute.kind is eks`);
+    const clusterKey = this.encryptionKey("ClusterKey", "eks", `Kubernetes secrets of ${env.name}`);
+    return new EksCluster(this, "Eks", {
+      clusterName: this.namePrefix,
+      kubernetesVersion: eks.kubernetesVersion,
+      privateSubnetIds: layers.network.network.privateSubnetIds,
+      secretsKmsKeyArn: clusterKey.arn,
+      logRetentionDays: env.logRetentionDays,
+      logKmsKeyArn: layers.network.logKey.arn,
+      publicAccessCidrs: eks.publicAccessCidrs,
+      nodeInstanceTypes: eks.nodeInstanceTypes,
+      nodeMinSize: eks.nodeMin,
+      nodeMaxSize: eks.nodeMax,
+      nodeDesiredSize: eks.nodeDesired,
+      nodeSecurityGroupIds: [layers.network.securityGroups.services.id],
+      access: {
+        Apply: { principalArn: this.githubRoleArn("apply"), policy: "AmazonEKSClusterAdminPolicy" },
+        // Plans and drift runs read the workloads, Secrets included, to compare them.
+        Plan: { principalArn: this.githubRoleArn("plan"), policy: "AmazonEKSAdminViewPolicy" },
+      },
+      loadBalancer: {
+        securityGroupId: layers.network.securityGroups.loadBalancer.id,
+        targets: this.wiring.services().map((s) => ({
+          name: s.name,
+          targetGroupArn: layers.edge.alb.targetGroup(s.name).arn,
+          nodePort: nodePortOf(s.port),
+        })),
+      },
+      deletionProtection: env.profile === "production",
+    });
+  }
+
+  /** One role per service: its topics, its consumer group, its secrets, assumed by ECS or IRSA. */
+  private serviceRoles(): ByName<ServiceRole> {
+    const roles = new ByName<ServiceRole>(`ComputeStack ${this.node.id}`, "role for service");
+    for (const s of this.wiring.services()) {
+      roles.add(
+        s.name,
+        () =>
+          new ServiceRole(this, `Role-${s.name}`, {
+            roleName: `${this.namePrefix}-${s.name}`,
+            trust: this.trustFor(s),
+            kafkaClusterArn: this.layers.messaging.kafka.clusterArn,
+            produces: writableTopics(s),
+            consumes: s.consumes,
+            consumerGroups: s.consumes.length > 0 ? [s.name] : [],
+            secretArns: this.wiring.secretArns(s, this.secret),
+            kmsKeyArns: [this.layers.data.key.arn],
+          }),
+      );
+    }
+    return roles;
+  }
+
+  private trustFor(service: ServiceEntry): ServiceRoleTrust {
+    if (!this.eks) return { kind: "ecs", accountId: this.env.accountId, region: this.env.region };
+    return {
+      kind: "irsa",
+      oidcProviderArn: this.eks.oidcProviderArn,
+      oidcIssuer: this.eks.oidcIssuer,
+      namespace: WORKLOAD_NAMESPACE,
+      serviceAccount: service.name,
+    };
+  }
+
+  private ecsServices(): EcsServices {
+    const { env, layers, wiring } = this;
+    return new EcsServices(this, "Ecs", {
+      clusterName: this.namePrefix,
+      accountId: env.accountId,
+      region: env.region,
+      privateSubnetIds: layers.network.network.privateSubnetIds,
+      securityGroupIds: [layers.network.securityGroups.services.id],
+      loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
+      logRetentionDays: env.logRetentionDays,
+      logKmsKeyArn: layers.network.logKey.arn,
+      secretKmsKeyArns: [layers.data.key.arn],
+      services: wiring.services().map((s) => {
+        const repository = this.registry.repository(s.name);
+        const targetGroup = layers.edge.alb.targetGroup(s.name);
+        return {
+          name: s.name,
+          containerPort: s.port,
+          repositoryUrl: repository.repositoryUrl,
+          repositoryArn: repository.arn,
+          sizing: wiring.sizing(s),
+          taskRoleArn: this.serviceRole(s.name).roleArn,
+          secrets: wiring.ecsSecrets(s, this.secret),
+          environment: wiring.environment(s, this.endpoints()),
+          targetGroupArn: targetGroup.arn,
+          targetGroupArnSuffix: targetGroup.arnSuffix,
+        };
+      }),
+    });
+  }
+
+  /** The service pipeline's role: push to the repositories, roll out on ECS or reach the EKS cluster. */
+  private deployRole(): GithubDeployRole {
+    const ecs = this.ecs;
+    return new GithubDeployRole(this, "DeployRole", {
+      environment: this.env.name,
+      namePrefix: this.namePrefix,
+      accountId: this.env.accountId,
+      repository: this.env.githubRepository,
+      repositoryArns: this.registry.allRepositories().map((r) => r.arn),
+      ecs: ecs && {
+        clusterArn: ecs.cluster.arn,
+        serviceArns: ecs.allServices().map((s) => s.service.id),
+        passRoleArns: [
+          ...this.roles.values().map((r) => r.roleArn),
+          ...ecs.allServices().map((s) => s.executionRole.arn),
+        ],
+      },
+      eksClusterArn: this.eks?.cluster.arn,
+    });
+  }
 }

@@ -1,4 +1,3 @@
-import { SECRET_KINDS, secretName, serviceEntries } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EncryptionKey } from "../modules/kms/encryption-key";
@@ -6,6 +5,13 @@ import { Postgres } from "../modules/postgres/postgres";
 import { ServiceSecrets } from "../modules/secrets/service-secrets";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network-stack";
+import type { ServiceWiring } from "./service-wiring";
+
+export interface DataStackProps {
+  readonly env: EnvironmentConfig;
+  readonly network: NetworkStack;
+  readonly wiring: ServiceWiring;
+}
 
 /** Data layer: RDS PostgreSQL and the Secrets Manager entries the services read, under one KMS key. */
 export class DataStack extends EnvironmentStack {
@@ -13,9 +19,10 @@ export class DataStack extends EnvironmentStack {
   readonly postgres: Postgres;
   readonly secrets: ServiceSecrets;
 
-  constructor(scope: Construct, env: EnvironmentConfig, network: NetworkStack) {
-    super(scope, { env, layer: "data" });
-    const name = `blueprint-${env.name}`;
+  constructor(scope: Construct, props: DataStackProps) {
+    super(scope, { env: props.env, layer: "data" });
+    const { env, network, wiring } = props;
+    const name = this.namePrefix;
     this.key = new EncryptionKey(this, "DataKey", {
       alias: `${name}-data`,
       description: `Database and secrets of ${env.name}`,
@@ -24,6 +31,7 @@ export class DataStack extends EnvironmentStack {
     });
     this.postgres = new Postgres(this, "Postgres", {
       name,
+      databaseName: wiring.catalog.database,
       vpcId: network.network.vpc.id,
       subnetIds: network.network.isolatedSubnetIds,
       clientSecurityGroupIds: [network.securityGroups.services.id],
@@ -38,14 +46,9 @@ export class DataStack extends EnvironmentStack {
       performanceInsightsRetentionDays: env.database.performanceInsightsRetentionDays,
     });
     this.secrets = new ServiceSecrets(this, "Secrets", {
-      prefix: `blueprint/${env.name}`,
+      prefix: this.secretPrefix,
       kmsKeyArn: this.key.arn,
-      secrets: serviceEntries().flatMap((s) =>
-        s.secrets.map((kind) => ({
-          name: secretName(s.name, kind),
-          description: `${SECRET_KINDS[kind].description}, of ${s.name}`,
-        })),
-      ),
+      secrets: wiring.secretSpecs(),
     });
     this.output("database_address", this.postgres.endpointAddress, "PostgreSQL host name (TLS required)");
     this.output(

@@ -3,22 +3,29 @@ import type { EnvironmentConfig } from "../environments";
 import { Alb } from "../modules/alb/alb";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network-stack";
-import { serviceRoutes } from "./service-routing";
+import type { ServiceWiring } from "./service-wiring";
+
+export interface EdgeStackProps {
+  readonly env: EnvironmentConfig;
+  readonly network: NetworkStack;
+  readonly wiring: ServiceWiring;
+}
 
 /** Edge layer: the public load balancer, its certificate, WAF and access logs. */
 export class EdgeStack extends EnvironmentStack {
   readonly alb: Alb;
 
-  constructor(scope: Construct, env: EnvironmentConfig, network: NetworkStack) {
-    super(scope, { env, layer: "edge" });
+  constructor(scope: Construct, props: EdgeStackProps) {
+    super(scope, { env: props.env, layer: "edge" });
+    const { env, network, wiring } = props;
     this.alb = new Alb(this, "Alb", {
-      name: `blueprint-${env.name}`,
+      name: this.namePrefix,
       vpcId: network.network.vpc.id,
       publicSubnetIds: network.network.publicSubnetIds,
       securityGroupId: network.securityGroups.loadBalancer.id,
       domainName: env.edge.domainName,
       hostedZoneId: env.edge.hostedZoneId,
-      routes: serviceRoutes(env.compute.kind),
+      routes: wiring.routes(),
       targetType: env.compute.kind === "eks" ? "instance" : "ip",
       deletionProtection: env.edge.deletionProtection,
       waf: env.edge.waf,

@@ -2,6 +2,10 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
+import { type GithubRoleKind, githubRoleName } from "../modules/iam/github-oidc";
+
+/** Name of the platform: the first part of every resource name. */
+export const PLATFORM = "blueprint";
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
@@ -22,11 +26,17 @@ export interface EnvironmentStackProps {
 export class EnvironmentStack extends TerraformStack {
   readonly env: EnvironmentConfig;
   readonly layer: string;
+  /** Prefix of the environment's resource names, e.g. `blueprint-prod`; built here only. */
+  readonly namePrefix: string;
+  /** Prefix of the environment's Secrets Manager names, e.g. `blueprint/prod`. */
+  readonly secretPrefix: string;
 
   constructor(scope: Construct, props: EnvironmentStackProps) {
     super(scope, `${props.env.name}-${props.layer}`);
     this.env = props.env;
     this.layer = props.layer;
+    this.namePrefix = `${PLATFORM}-${props.env.name}`;
+    this.secretPrefix = `${PLATFORM}/${props.env.name}`;
     new AwsProvider(this, "Aws", {
       region: props.env.region,
       allowedAccountIds: [props.env.accountId],
@@ -56,6 +66,15 @@ export class EnvironmentStack extends TerraformStack {
       // The DynamoDB table stays until every user runs a Terraform that supports the lockfile.
       this.addOverride("terraform.backend.s3.use_lockfile", true);
     }
+  }
+
+  /**
+   * ARN of one of the environment's GitHub Actions roles. The plan and apply roles live in the
+   * bootstrap stack, whose first state is local and cannot be read remotely, so the ARN is built
+   * from the same naming function the roles use.
+   */
+  githubRoleArn(kind: GithubRoleKind): string {
+    return `arn:aws:iam::${this.env.accountId}:role/${githubRoleName(this.namePrefix, kind)}`;
   }
 
   /** A stack output with a description (the only place outputs are declared). */

@@ -5,13 +5,19 @@ import { EncryptionKey } from "../modules/kms/encryption-key";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network-stack";
 
+export interface MessagingStackProps {
+  readonly env: EnvironmentConfig;
+  readonly network: NetworkStack;
+}
+
 /** Messaging layer: the MSK cluster under its own KMS key. */
 export class MessagingStack extends EnvironmentStack {
   readonly kafka: Kafka;
 
-  constructor(scope: Construct, env: EnvironmentConfig, network: NetworkStack) {
-    super(scope, { env, layer: "messaging" });
-    const name = `blueprint-${env.name}`;
+  constructor(scope: Construct, props: MessagingStackProps) {
+    super(scope, { env: props.env, layer: "messaging" });
+    const { env, network } = props;
+    const name = this.namePrefix;
     const key = new EncryptionKey(this, "MessagingKey", {
       alias: `${name}-messaging`,
       description: `MSK data of ${env.name}`,

@@ -4,7 +4,12 @@ import { EncryptionKey } from "../modules/kms/encryption-key";
 import { Network } from "../modules/network/network";
 import { PlatformSecurityGroups } from "../modules/network/security-groups";
 import { EnvironmentStack } from "./environment-stack";
-import { serviceRoutes } from "./service-routing";
+import type { ServiceWiring } from "./service-wiring";
+
+export interface NetworkStackProps {
+  readonly env: EnvironmentConfig;
+  readonly wiring: ServiceWiring;
+}
 
 /** Network layer: VPC, subnets, NAT, endpoints, flow logs, the shared security groups and the log key. */
 export class NetworkStack extends EnvironmentStack {
@@ -13,9 +18,10 @@ export class NetworkStack extends EnvironmentStack {
   /** KMS key for every CloudWatch log group of the environment. */
   readonly logKey: EncryptionKey;
 
-  constructor(scope: Construct, env: EnvironmentConfig) {
-    super(scope, { env, layer: "network" });
-    const name = `blueprint-${env.name}`;
+  constructor(scope: Construct, props: NetworkStackProps) {
+    super(scope, { env: props.env, layer: "network" });
+    const { env, wiring } = props;
+    const name = this.namePrefix;
     this.logKey = new EncryptionKey(this, "LogKey", {
       alias: `${name}-logs`,
       description: `CloudWatch Logs of ${env.name}`,
@@ -37,7 +43,7 @@ export class NetworkStack extends EnvironmentStack {
       name,
       vpcId: this.network.vpc.id,
       vpcCidr: env.network.vpcCidr,
-      targetPorts: serviceRoutes(env.compute.kind).map((r) => ({ from: r.targetPort, to: r.targetPort })),
+      targetPorts: wiring.routes().map((r) => ({ from: r.targetPort, to: r.targetPort })),
     });
     this.output("vpc_id", this.network.vpc.id, "ID of the environment's VPC");
     this.output("private_subnet_ids", this.network.privateSubnetIds, "Private subnets (services, brokers)");

@@ -1,4 +1,3 @@
-import { serviceEntries } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
 import { EcsMetricsCollector } from "../modules/observability/ecs-metrics-collector";
@@ -6,8 +5,14 @@ import { EksMetricsScraper } from "../modules/observability/eks-metrics-scraper"
 import { ManagedGrafana } from "../modules/observability/managed-grafana";
 import { Observability } from "../modules/observability/observability";
 import { PlatformAlarms } from "../modules/observability/platform-alarms";
-import type { ComputeLayers, ComputeStack } from "./compute-stack";
+import type { ComputeStack } from "./compute-stack";
 import { EnvironmentStack } from "./environment-stack";
+
+export interface ObservabilityStackProps {
+  readonly env: EnvironmentConfig;
+  /** The compute layer, with the services' wiring and the layers it was built on. */
+  readonly compute: ComputeStack;
+}
 
 /**
  * Observability layer: the same alert rules as the local stack in Amazon Managed Service for
@@ -15,11 +20,13 @@ import { EnvironmentStack } from "./environment-stack";
  * on the load balancer, database and brokers as a second line.
  */
 export class ObservabilityStack extends EnvironmentStack {
-  constructor(scope: Construct, env: EnvironmentConfig, layers: ComputeLayers, compute: ComputeStack) {
-    super(scope, { env, layer: "observability" });
-    const name = `blueprint-${env.name}`;
+  constructor(scope: Construct, props: ObservabilityStackProps) {
+    super(scope, { env: props.env, layer: "observability" });
+    const { env, compute } = props;
+    const { layers, wiring } = compute;
     const observability = new Observability(this, "Observability", {
       environment: env.name,
+      namePrefix: this.namePrefix,
       accountId: env.accountId,
       region: env.region,
       logRetentionDays: env.logRetentionDays,
@@ -29,6 +36,7 @@ export class ObservabilityStack extends EnvironmentStack {
     });
     const grafana = new ManagedGrafana(this, "Grafana", {
       environment: env.name,
+      namePrefix: this.namePrefix,
       accountId: env.accountId,
       region: env.region,
       prometheusWorkspaceArn: observability.workspaceArn,
@@ -38,12 +46,12 @@ export class ObservabilityStack extends EnvironmentStack {
         environment: env.name,
         accountId: env.accountId,
         region: env.region,
-        clusterName: name,
+        clusterName: compute.ecs.cluster.name,
         clusterArn: compute.ecs.cluster.arn,
         vpcId: layers.network.network.vpc.id,
         privateSubnetIds: layers.network.network.privateSubnetIds,
         servicesSecurityGroupId: layers.network.securityGroups.services.id,
-        servicePorts: Object.fromEntries(serviceEntries().map((s) => [s.name, s.port])),
+        servicePorts: Object.fromEntries(wiring.services().map((s) => [s.name, s.port])),
         workspaceArn: observability.workspaceArn,
         remoteWriteUrl: observability.remoteWriteUrl,
         logRetentionDays: env.logRetentionDays,
@@ -53,7 +61,8 @@ export class ObservabilityStack extends EnvironmentStack {
     if (compute.eks) {
       new EksMetricsScraper(this, "Scraper", {
         environment: env.name,
-        clusterName: name,
+        namePrefix: this.namePrefix,
+        clusterName: compute.eks.cluster.name,
         clusterArn: compute.eks.cluster.arn,
         subnetIds: layers.network.network.privateSubnetIds,
         // The cluster security group admits its own members, so the scraper reaches every pod.
@@ -62,17 +71,17 @@ export class ObservabilityStack extends EnvironmentStack {
       });
     }
     new PlatformAlarms(this, "Alarms", {
-      namePrefix: name,
+      namePrefix: this.namePrefix,
       pageTopicArn: observability.alertTopics.page.arn,
       ticketTopicArn: observability.alertTopics.ticket.arn,
       alb: {
         loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
         targetGroupArnSuffixes: Object.fromEntries(
-          serviceEntries().map((s) => [s.name, layers.edge.alb.targetGroups[s.name]?.arnSuffix as string]),
+          wiring.services().map((s) => [s.name, layers.edge.alb.targetGroup(s.name).arnSuffix]),
         ),
       },
       database: { instanceIdentifier: layers.data.postgres.instance.identifier },
-      kafka: { clusterName: name, brokerCount: env.kafka.brokerCount },
+      kafka: { clusterName: layers.messaging.kafka.cluster.clusterName, brokerCount: env.kafka.brokerCount },
     });
     this.output(
       "prometheus_endpoint",

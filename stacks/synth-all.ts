@@ -3,14 +3,17 @@ import path from "node:path";
 import { Testing } from "cdktf";
 import type { EnvironmentConfig } from "../environments";
 import { parse, type SynthesizedStack } from "../modules/testing/synth";
-import { buildStacks } from "./app";
+import { type BuildOptions, buildStacks } from "./app";
 
 /**
  * Every stack of the given environments, synthesized exactly as `cdktf synth` does (so cross-stack
  * references become remote state), into a temporary folder: stack id -> Terraform JSON.
  */
-export function synthAll(environments: readonly EnvironmentConfig[]): Map<string, SynthesizedStack> {
-  const app = buildStacks(Testing.app(), environments);
+export function synthAll(
+  environments: readonly EnvironmentConfig[],
+  options: BuildOptions = {},
+): Map<string, SynthesizedStack> {
+  const app = buildStacks(Testing.app(), environments, options);
   app.synth();
   const stacks = new Map<string, SynthesizedStack>();
   for (const stack of app.node.children) {

@@ -7,7 +7,7 @@ import type { Severity } from "./thresholds";
  */
 export type ReceiverName = "page" | "ticket";
 
-export const SEVERITY_RECEIVER: Readonly<Record<Severity, ReceiverName>> = {
+const SEVERITY_RECEIVER: Readonly<Record<Severity, ReceiverName>> = {
   critical: "page",
   warning: "ticket",
 };
@@ -55,7 +55,7 @@ export function alertmanagerConfig(
 }
 
 /** Secrets of the self-run Alertmanager: files the runtime mounts from its environment. */
-export const ALERTMANAGER_SECRET_FILES = {
+const ALERTMANAGER_SECRET_FILES = {
   pagerdutyRoutingKey: "/etc/alertmanager/secrets/pagerduty-routing-key",
   slackWebhookUrl: "/etc/alertmanager/secrets/slack-webhook-url",
 } as const;

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { HTTP_DURATION_BUCKETS, SERVICE_METRICS } from "@blueprint/service-kit/metric-names";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALERTS, AREAS, alertExpr, kebabCase, RECORDING_RULES, runbookUrl } from "./alerts";
@@ -8,8 +9,9 @@ import { REPO_ROOT } from "./generate";
 import { HISTOGRAM_SUFFIXES, METRICS } from "./metrics";
 import { seriesNames } from "./promql-names";
 import { alertSignals, dashboardQueries, recordingQueries } from "./queries";
-import { RUNBOOK_BASE_URL } from "./registry";
+import { RUNBOOK_BASE_URL, servicesExposing } from "./registry";
 import { ruleFile, ruleFileName } from "./rules";
+import { SLOS } from "./thresholds";
 
 const RUNBOOK_DIR = path.join(REPO_ROOT, "docs/runbooks");
 
@@ -117,7 +119,7 @@ describe("alert rules", () => {
     }
   });
 
-  it("When rules and dashboards are scanned, then every series they read is a contract metric or a recorded rule", () => {
+  it("When rules and dashboards are scanned, then every series they read is a metric the services or the platform expose, or a recorded rule", () => {
     const contract = new Set<string>(Object.values(METRICS));
     for (const name of Object.values(METRICS))
       for (const s of HISTOGRAM_SUFFIXES) contract.add(`${name}${s}`);
@@ -130,7 +132,44 @@ describe("alert rules", () => {
     );
     expect(unknown).toEqual([]);
   });
+
+  it("When the latency SLO counts good requests, then its threshold is a bucket bound of the kit's duration histogram", () => {
+    expect(HTTP_DURATION_BUCKETS).toContain(SLOS.latency.thresholdSeconds);
+  });
+
+  it("When rules and dashboards read a service-specific metric, then they read it only on services whose catalog entry declares it", () => {
+    const queries = [...recordingQueries(), ...alertSignals(), ...dashboardQueries()];
+    const problems = queries.flatMap((q) =>
+      serviceMetricReads(q.expr).flatMap(({ metric, services }) => {
+        if (services === undefined) return [`${q.source}: reads ${metric} without a fixed service matcher`];
+        const exposing = servicesExposing(metric);
+        return services
+          .filter((s) => !(exposing as string[]).includes(s))
+          .map((s) => `${q.source}: reads ${metric} on ${s}, whose catalog entry does not declare it`);
+      }),
+    );
+    expect(problems).toEqual([]);
+  });
 });
+
+/**
+ * Each read of a service-specific metric in `expr`, with the services its fixed `service` matchers
+ * allow (undefined when none fixes them: a Grafana variable or no matcher reads every service).
+ */
+function serviceMetricReads(expr: string): Array<{ metric: string; services?: string[] }> {
+  const serviceMetrics = new Set<string>(Object.values(SERVICE_METRICS));
+  const reads: Array<{ metric: string; services?: string[] }> = [];
+  for (const [, name = "", matchers = ""] of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?/g)) {
+    const suffix = HISTOGRAM_SUFFIXES.find(
+      (s) => name.endsWith(s) && serviceMetrics.has(name.slice(0, -s.length)),
+    );
+    const metric = suffix ? name.slice(0, -suffix.length) : name;
+    if (!serviceMetrics.has(metric)) continue;
+    const fixed = [...matchers.matchAll(/service=~?"([^"$]*)"/g)].map(([, value = ""]) => value.split("|"));
+    reads.push({ metric, services: fixed.length === 0 ? undefined : fixed.flat() });
+  }
+  return reads;
+}
 
 describe("seriesNames", () => {
   it("When an expression mixes functions, matchers, ranges and grouping, then only series names remain", () => {

@@ -7,7 +7,7 @@ import { OBSERVED_SERVICES, SERVICE_JOB_REGEX } from "./registry";
  */
 
 /** How often the cloud collectors scrape; AMP bills per sample, so less often than locally. */
-export const CLOUD_SCRAPE_INTERVAL = "30s";
+const CLOUD_SCRAPE_INTERVAL = "30s";
 
 /** Label the EKS workloads put on every pod (modules/kubernetes). */
 const POD_NAME_LABEL = "__meta_kubernetes_pod_label_app_kubernetes_io_name";

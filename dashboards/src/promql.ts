@@ -1,4 +1,4 @@
-import { PROBE_ENDPOINTS, SERVICE_JOB_REGEX } from "./registry";
+import { PROBE_ENDPOINTS, SERVICE_JOB_REGEX, servicesExposing } from "./registry";
 
 /** A label matcher list, e.g. `{a="b",c=~"d"}`; empty matchers give an empty string. */
 export function selector(...matchers: readonly string[]): string {
@@ -11,6 +11,11 @@ export const USER_TRAFFIC = `endpoint!~"${PROBE_ENDPOINTS.join("|")}"`;
 
 /** Only the services' own scrape jobs (not Prometheus itself, not the drift report). */
 export const SERVICE_JOBS = `job=~"${SERVICE_JOB_REGEX}"`;
+
+/** Matches the services that expose the service-specific `metric`; queries of it must carry this. */
+export function exposing(metric: string): string {
+  return `service=~"${servicesExposing(metric).join("|")}"`;
+}
 
 /** Labels alerts and recorded SLIs keep: one series per environment and service. */
 export const BY_SERVICE = "env, service";

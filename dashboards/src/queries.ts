@@ -1,5 +1,5 @@
 import type { Dashboard, Panel, RowPanel, VariableModel } from "@grafana/grafana-foundation-sdk/dashboard";
-import { ALERTS, alertExpr, RECORDING_RULES } from "./alerts";
+import { ALERTS, RECORDING_RULES } from "./alerts";
 import { dashboards } from "./grafana/dashboards";
 
 /** One PromQL expression the blueprint runs, and where it comes from (for messages). */
@@ -44,11 +44,6 @@ export function alertSignals(): NamedQuery[] {
 
 export function recordingQueries(): NamedQuery[] {
   return RECORDING_RULES.map((r) => ({ source: `record ${r.record}`, expr: r.expr }));
-}
-
-/** Full alert expressions, thresholds included. */
-export function alertExpressions(): NamedQuery[] {
-  return ALERTS.map((a) => ({ source: `alert ${a.name}`, expr: alertExpr(a) }));
 }
 
 /**

@@ -38,6 +38,8 @@ export interface ObservedService {
   /** Topics the service publishes through its outbox. */
   readonly publishes: readonly TopicName[];
   readonly consumes: readonly Subscription[];
+  /** Service-specific metrics it exposes beyond the kit's (the catalog entry's `metrics`). */
+  readonly metrics: readonly string[];
 }
 
 /** Liveness, readiness and metrics endpoints: not user traffic, so outside the SLOs. */
@@ -55,10 +57,18 @@ export const OBSERVED_SERVICES: readonly ObservedService[] = serviceEntries().ma
     keyRoute,
     publishes: entry.produces as readonly TopicName[],
     consumes: entry.consumes.map((topic) => ({ topic: topic as TopicName, group: entry.name })),
+    metrics: entry.metrics,
   };
 });
 
-export const SERVICE_NAMES: readonly ServiceName[] = OBSERVED_SERVICES.map((s) => s.name);
+const SERVICE_NAMES: readonly ServiceName[] = OBSERVED_SERVICES.map((s) => s.name);
+
+/** The services whose catalog entry declares the service-specific `metric`, the only ones exposing it. */
+export function servicesExposing(metric: string): ServiceName[] {
+  const names = OBSERVED_SERVICES.filter((s) => s.metrics.includes(metric)).map((s) => s.name);
+  if (names.length === 0) throw new Error(`no service declares the metric ${metric} in the catalog`);
+  return names;
+}
 
 /** `job` values of the service scrape jobs (job name = service name), as a regex alternation. */
 export const SERVICE_JOB_REGEX = SERVICE_NAMES.join("|");

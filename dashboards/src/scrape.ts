@@ -22,7 +22,7 @@ export interface PrometheusConfig {
 }
 
 /** Rule files relative to the config file: `dashboards/generated/rules/`, `/etc/prometheus/rules/` in compose. */
-export const RULE_FILES_GLOB = "rules/*.rules.yml";
+const RULE_FILES_GLOB = "rules/*.rules.yml";
 
 /**
  * The services expose `service` themselves (registry default label), and the drift report exposes

@@ -3,7 +3,7 @@
  * Change a number here, run `npm run dashboards:generate`, and update the promtool test that pins it.
  */
 
-/** Service level objectives (seed 004: availability at least 99.5 %, latency under 200 ms). */
+/** Service level objectives: availability at least 99.5 %, 99 % of requests within 200 ms, over 30 days. */
 export const SLOS = {
   availability: {
     /** Share of non-probe requests answered without a 5xx. */
@@ -14,8 +14,8 @@ export const SLOS = {
     /** Requests at or under this duration are good; it must be a histogram bucket bound. */
     thresholdSeconds: 0.2,
     /**
-     * Share of requests that must be good. Seed 004 names the 200 ms bound but no share; 99 %
-     * leaves 1 % of requests (about 7 hours of full slowness a month) as the error budget.
+     * Share of requests that must be good: 99 % leaves 1 % of requests (about 7 hours of full
+     * slowness a month) as the error budget.
      */
     objective: 0.99,
     periodDays: 30,
@@ -59,9 +59,9 @@ export const BURN_RATE_POLICY = {
 export const SLI_WINDOWS = ["5m", "30m", "1h", "6h", "3d"] as const;
 
 export const THRESHOLDS = {
-  /** Seed 001: high error rate above 5 %. */
+  /** Page when more than 5 % of user requests fail. */
   errorRatio: { ratio: 0.05, window: "5m", for: "5m" },
-  /** Seed 001: p95 latency above 1 s. */
+  /** Ticket when p95 latency stays above 1 s. */
   latencyP95: { seconds: 1, window: "5m", for: "10m" },
   /** Lag above `messages` that kept growing over `window`. */
   consumerLag: { messages: 100, window: "10m", for: "10m" },

@@ -20,6 +20,8 @@ import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-w
 import { Fn, TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument } from "../iam/policy-document";
+import { ByName } from "../workload/by-name";
+import { assertTwoZones } from "../workload/limits";
 
 /** TLS 1.3 with TLS 1.2 fallback, AWS's recommended policy for internet-facing listeners. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -78,93 +80,15 @@ export class Alb extends Construct {
   readonly loadBalancer: Lb;
   readonly httpsListener: LbListener;
   readonly certificate: AcmCertificate;
-  readonly targetGroups: Record<string, LbTargetGroup>;
   readonly accessLogBucket: S3Bucket;
   readonly webAcl?: Wafv2WebAcl;
+  private readonly targetGroups: ByName<LbTargetGroup>;
 
   constructor(scope: Construct, id: string, props: AlbProps) {
     super(scope, id);
-    const healthCheckPath = props.healthCheckPath ?? "/ready";
-    const deletionProtection = props.deletionProtection ?? true;
-    const waf = props.waf ?? true;
-    const wafRateLimit = props.wafRateLimit ?? 2000;
-    const accessLogRetentionDays = props.accessLogRetentionDays ?? 90;
-    const logRetentionDays = props.logRetentionDays ?? 90;
-    if (props.routes.length === 0) throw new Error(`Alb ${props.name}: routes must not be empty`);
-    for (const route of props.routes) {
-      if (!/^\/[a-z0-9-]+$/.test(route.pathPrefix)) {
-        throw new Error(
-          `Alb ${props.name}: pathPrefix of ${route.name} must look like "/users", got "${route.pathPrefix}"`,
-        );
-      }
-    }
-    if (props.publicSubnetIds.length < 2) {
-      throw new Error(
-        `Alb ${props.name}: publicSubnetIds must span at least 2 AZs, got ${props.publicSubnetIds.length}`,
-      );
-    }
-    if (wafRateLimit < 10)
-      throw new Error(`Alb ${props.name}: wafRateLimit must be at least 10, got ${wafRateLimit}`);
-
-    this.accessLogBucket = new S3Bucket(this, "AccessLogs", {
-      bucketPrefix: `${props.name}-alb-logs-`,
-      forceDestroy: false,
-    });
-    new S3BucketPublicAccessBlock(this, "AccessLogsPublicAccess", {
-      bucket: this.accessLogBucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, "AccessLogsOwnership", {
-      bucket: this.accessLogBucket.id,
-      rule: { objectOwnership: "BucketOwnerEnforced" },
-    });
-    new S3BucketVersioning(this, "AccessLogsVersioning", {
-      bucket: this.accessLogBucket.id,
-      versioningConfiguration: { status: "Enabled" },
-    });
-    // ALB access log delivery supports SSE-S3 only, not SSE-KMS.
-    new S3BucketServerSideEncryptionConfiguration(this, "AccessLogsEncryption", {
-      bucket: this.accessLogBucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    });
-    new S3BucketLifecycleConfiguration(this, "AccessLogsLifecycle", {
-      bucket: this.accessLogBucket.id,
-      rule: [
-        {
-          id: "expire-access-logs",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          expiration: [{ days: accessLogRetentionDays }],
-          noncurrentVersionExpiration: [{ noncurrentDays: 7 }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
-        },
-      ],
-    });
-    const elbAccount = new DataAwsElbServiceAccount(this, "ElbAccount");
-    new S3BucketPolicy(this, "AccessLogsPolicy", {
-      bucket: this.accessLogBucket.id,
-      policy: policyDocument(this, "AccessLogsPolicyDocument", [
-        {
-          sid: "AlbLogDelivery",
-          effect: "Allow",
-          principals: [{ type: "AWS", identifiers: [elbAccount.arn] }],
-          actions: ["s3:PutObject"],
-          resources: [`${this.accessLogBucket.arn}/alb/*`],
-        },
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
-          resources: [this.accessLogBucket.arn, `${this.accessLogBucket.arn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
-      ]).json,
-    });
-
+    const owner = `Alb ${props.name}`;
+    validateProps(owner, props);
+    this.accessLogBucket = this.accessLogs(props);
     this.loadBalancer = new Lb(this, "LoadBalancer", {
       name: `${props.name}-alb`.slice(0, 32),
       loadBalancerType: "application",
@@ -172,48 +96,129 @@ export class Alb extends Construct {
       subnets: [...props.publicSubnetIds],
       securityGroups: [props.securityGroupId],
       dropInvalidHeaderFields: true,
-      enableDeletionProtection: deletionProtection,
+      enableDeletionProtection: props.deletionProtection ?? true,
       desyncMitigationMode: "strictest",
       accessLogs: { bucket: this.accessLogBucket.id, prefix: "alb", enabled: true },
     });
-
     this.certificate = new AcmCertificate(this, "Certificate", {
       domainName: props.domainName,
       validationMethod: "DNS",
       lifecycle: { createBeforeDestroy: true },
     });
-    let certificateArn = this.certificate.arn;
-    if (props.hostedZoneId) {
-      const options = TerraformIterator.fromComplexList(
-        this.certificate.domainValidationOptions,
-        "domain_name",
-      );
-      const records = new Route53Record(this, "CertificateValidationRecords", {
-        forEach: options,
-        zoneId: props.hostedZoneId,
-        name: options.getString("resource_record_name"),
-        type: options.getString("resource_record_type"),
-        records: [options.getString("resource_record_value")],
-        ttl: 60,
-        allowOverwrite: true,
-      });
-      const validation = new AcmCertificateValidation(this, "CertificateValidation", {
-        certificateArn: this.certificate.arn,
-        validationRecordFqdns: Fn.tolist(Fn.lookupNested(records, ["*", "fqdn"])) as unknown as string[],
-      });
-      certificateArn = validation.certificateArn;
-      new Route53Record(this, "Alias", {
-        zoneId: props.hostedZoneId,
-        name: props.domainName,
-        type: "A",
-        alias: {
-          name: this.loadBalancer.dnsName,
-          zoneId: this.loadBalancer.zoneId,
-          evaluateTargetHealth: true,
-        },
-      });
-    }
+    this.httpsListener = this.listeners(this.validatedCertificateArn(props));
+    this.targetGroups = new ByName(owner, "target group for service");
+    props.routes.forEach((route, index) => {
+      this.targetGroups.add(route.name, () => this.route(props, route, index));
+    });
+    if (props.waf ?? true) this.webAcl = this.firewall(props);
+  }
 
+  /** The target group of the service named `name`; throws naming the known ones when there is none. */
+  targetGroup(name: string): LbTargetGroup {
+    return this.targetGroups.get(name);
+  }
+
+  /** Access logs to a private, versioned, encrypted bucket that expires them. */
+  private accessLogs(props: AlbProps): S3Bucket {
+    const bucket = new S3Bucket(this, "AccessLogs", {
+      bucketPrefix: `${props.name}-alb-logs-`,
+      forceDestroy: false,
+    });
+    new S3BucketPublicAccessBlock(this, "AccessLogsPublicAccess", {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "AccessLogsOwnership", {
+      bucket: bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketVersioning(this, "AccessLogsVersioning", {
+      bucket: bucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    // ALB access log delivery supports SSE-S3 only, not SSE-KMS.
+    new S3BucketServerSideEncryptionConfiguration(this, "AccessLogsEncryption", {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+    new S3BucketLifecycleConfiguration(this, "AccessLogsLifecycle", {
+      bucket: bucket.id,
+      rule: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          expiration: [{ days: props.accessLogRetentionDays ?? 90 }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 7 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+    const elbAccount = new DataAwsElbServiceAccount(this, "ElbAccount");
+    new S3BucketPolicy(this, "AccessLogsPolicy", {
+      bucket: bucket.id,
+      policy: policyDocument(this, "AccessLogsPolicyDocument", [
+        {
+          sid: "AlbLogDelivery",
+          effect: "Allow",
+          principals: [{ type: "AWS", identifiers: [elbAccount.arn] }],
+          actions: ["s3:PutObject"],
+          resources: [`${bucket.arn}/alb/*`],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+          resources: [bucket.arn, `${bucket.arn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+    return bucket;
+  }
+
+  /**
+   * With a hosted zone: DNS validation records, the validated certificate's ARN and the alias
+   * record. Without one, the certificate as is (someone validates it outside Terraform).
+   */
+  private validatedCertificateArn(props: AlbProps): string {
+    if (!props.hostedZoneId) return this.certificate.arn;
+    const options = TerraformIterator.fromComplexList(
+      this.certificate.domainValidationOptions,
+      "domain_name",
+    );
+    const records = new Route53Record(this, "CertificateValidationRecords", {
+      forEach: options,
+      zoneId: props.hostedZoneId,
+      name: options.getString("resource_record_name"),
+      type: options.getString("resource_record_type"),
+      records: [options.getString("resource_record_value")],
+      ttl: 60,
+      allowOverwrite: true,
+    });
+    const validation = new AcmCertificateValidation(this, "CertificateValidation", {
+      certificateArn: this.certificate.arn,
+      validationRecordFqdns: Fn.tolist(Fn.lookupNested(records, ["*", "fqdn"])) as unknown as string[],
+    });
+    new Route53Record(this, "Alias", {
+      zoneId: props.hostedZoneId,
+      name: props.domainName,
+      type: "A",
+      alias: {
+        name: this.loadBalancer.dnsName,
+        zoneId: this.loadBalancer.zoneId,
+        evaluateTargetHealth: true,
+      },
+    });
+    return validation.certificateArn;
+  }
+
+  /** HTTP redirects to HTTPS; HTTPS answers 404 unless a service's path rule matches. */
+  private listeners(certificateArn: string): LbListener {
     new LbListener(this, "HttpRedirect", {
       loadBalancerArn: this.loadBalancer.arn,
       port: 80,
@@ -222,7 +227,7 @@ export class Alb extends Construct {
         { type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } },
       ],
     });
-    this.httpsListener = new LbListener(this, "Https", {
+    return new LbListener(this, "Https", {
       loadBalancerArn: this.loadBalancer.arn,
       port: 443,
       protocol: "HTTPS",
@@ -239,83 +244,94 @@ export class Alb extends Construct {
         },
       ],
     });
+  }
 
-    this.targetGroups = {};
-    props.routes.forEach((route, index) => {
-      const targetGroup = new LbTargetGroup(this, `Target-${route.name}`, {
-        name: `${props.name}-${route.name}`.slice(0, 32),
-        port: route.targetPort,
-        protocol: "HTTP",
-        targetType: props.targetType,
-        vpcId: props.vpcId,
-        deregistrationDelay: "30",
-        healthCheck: {
-          path: healthCheckPath,
-          matcher: "200",
-          interval: 15,
-          timeout: 5,
-          healthyThreshold: 2,
-          unhealthyThreshold: 3,
-        },
-      });
-      this.targetGroups[route.name] = targetGroup;
-      new LbListenerRule(this, `Rule-${route.name}`, {
-        listenerArn: this.httpsListener.arn,
-        priority: 100 + index * 10,
-        action: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        condition: [{ pathPattern: { values: [route.pathPrefix, `${route.pathPrefix}/*`] } }],
-      });
+  /** The service's target group and the listener rule sending its path prefix there. */
+  private route(props: AlbProps, route: AlbRoute, index: number): LbTargetGroup {
+    const targetGroup = new LbTargetGroup(this, `Target-${route.name}`, {
+      name: `${props.name}-${route.name}`.slice(0, 32),
+      port: route.targetPort,
+      protocol: "HTTP",
+      targetType: props.targetType,
+      vpcId: props.vpcId,
+      deregistrationDelay: "30",
+      healthCheck: {
+        path: props.healthCheckPath ?? "/ready",
+        matcher: "200",
+        interval: 15,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
     });
+    new LbListenerRule(this, `Rule-${route.name}`, {
+      listenerArn: this.httpsListener.arn,
+      priority: 100 + index * 10,
+      action: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+      condition: [{ pathPattern: { values: [route.pathPrefix, `${route.pathPrefix}/*`] } }],
+    });
+    return targetGroup;
+  }
 
-    if (waf) {
-      this.webAcl = new Wafv2WebAcl(this, "WebAcl", {
-        name: `${props.name}-alb`,
-        scope: "REGIONAL",
-        defaultAction: { allow: {} },
-        visibilityConfig: {
-          cloudwatchMetricsEnabled: true,
-          metricName: `${props.name}-alb`,
-          sampledRequestsEnabled: true,
-        },
-        rule: [
-          ...WAF_MANAGED_RULE_GROUPS.map((group, i) => ({
-            name: group,
-            priority: i + 1,
-            overrideAction: { none: {} },
-            // The provider types `statement` as free-form (it nests recursively): keys are Terraform's.
-            statement: { managed_rule_group_statement: { name: group, vendor_name: "AWS" } },
-            visibilityConfig: {
-              cloudwatchMetricsEnabled: true,
-              metricName: group,
-              sampledRequestsEnabled: true,
-            },
-          })),
-          {
-            name: "RateLimitPerIp",
-            priority: WAF_MANAGED_RULE_GROUPS.length + 1,
-            action: { block: {} },
-            statement: { rate_based_statement: { limit: wafRateLimit, aggregate_key_type: "IP" } },
-            visibilityConfig: {
-              cloudwatchMetricsEnabled: true,
-              metricName: "RateLimitPerIp",
-              sampledRequestsEnabled: true,
-            },
+  /** AWS managed rule groups and a per-IP rate limit, logged to an encrypted log group. */
+  private firewall(props: AlbProps): Wafv2WebAcl {
+    const visibility = (metricName: string) => ({
+      cloudwatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
+    const webAcl = new Wafv2WebAcl(this, "WebAcl", {
+      name: `${props.name}-alb`,
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${props.name}-alb`),
+      rule: [
+        ...WAF_MANAGED_RULE_GROUPS.map((group, i) => ({
+          name: group,
+          priority: i + 1,
+          overrideAction: { none: {} },
+          // The provider types `statement` as free-form (it nests recursively): keys are Terraform's.
+          statement: { managed_rule_group_statement: { name: group, vendor_name: "AWS" } },
+          visibilityConfig: visibility(group),
+        })),
+        {
+          name: "RateLimitPerIp",
+          priority: WAF_MANAGED_RULE_GROUPS.length + 1,
+          action: { block: {} },
+          statement: {
+            rate_based_statement: { limit: props.wafRateLimit ?? 2000, aggregate_key_type: "IP" },
           },
-        ],
-      });
-      new Wafv2WebAclAssociation(this, "WebAclAssociation", {
-        resourceArn: this.loadBalancer.arn,
-        webAclArn: this.webAcl.arn,
-      });
-      const wafLogs = new CloudwatchLogGroup(this, "WafLogs", {
-        name: `aws-waf-logs-${props.name}`,
-        retentionInDays: logRetentionDays,
-        kmsKeyId: props.logKmsKeyArn,
-      });
-      new Wafv2WebAclLoggingConfiguration(this, "WebAclLogging", {
-        resourceArn: this.webAcl.arn,
-        logDestinationConfigs: [wafLogs.arn],
-      });
+          visibilityConfig: visibility("RateLimitPerIp"),
+        },
+      ],
+    });
+    new Wafv2WebAclAssociation(this, "WebAclAssociation", {
+      resourceArn: this.loadBalancer.arn,
+      webAclArn: webAcl.arn,
+    });
+    const wafLogs = new CloudwatchLogGroup(this, "WafLogs", {
+      name: `aws-waf-logs-${props.name}`,
+      retentionInDays: props.logRetentionDays ?? 90,
+      kmsKeyId: props.logKmsKeyArn,
+    });
+    new Wafv2WebAclLoggingConfiguration(this, "WebAclLogging", {
+      resourceArn: webAcl.arn,
+      logDestinationConfigs: [wafLogs.arn],
+    });
+    return webAcl;
+  }
+}
+
+function validateProps(owner: string, props: AlbProps): void {
+  if (props.routes.length === 0) throw new Error(`${owner}: routes must not be empty`);
+  for (const route of props.routes) {
+    if (!/^\/[a-z0-9-]+$/.test(route.pathPrefix)) {
+      throw new Error(
+        `${owner}: pathPrefix of ${route.name} must look like "/users", got "${route.pathPrefix}"`,
+      );
     }
   }
+  assertTwoZones(owner, "publicSubnetIds", props.publicSubnetIds);
+  const wafRateLimit = props.wafRateLimit ?? 2000;
+  if (wafRateLimit < 10) throw new Error(`${owner}: wafRateLimit must be at least 10, got ${wafRateLimit}`);
 }

@@ -11,10 +11,12 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Fn, Token } from "cdktf";
+import { Fn, type ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
-import { assertLogRetention, assertPort, assertServiceName, pascalCase } from "../ecs/compute-validation";
 import { policyDocument } from "../iam/policy-document";
+import { serviceAccountTrust } from "../iam/trust";
+import { assertLogRetention, assertNodePort, assertTwoZones, IPV4_CIDR } from "../workload/limits";
+import { assertServiceName, pascalCase } from "../workload/workload";
 
 /** Every control-plane log type EKS can ship to CloudWatch. */
 export const CONTROL_PLANE_LOG_TYPES = [
@@ -145,7 +147,7 @@ export interface EksClusterProps {
 const ACCESS_POLICY_ARN_PREFIX = "arn:aws:eks::aws:cluster-access-policy/";
 const MANAGED_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/";
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12]\d|3[0-2])$/;
+const DEFAULT_ADDONS: readonly EksAddonName[] = ["vpc-cni", "coredns", "kube-proxy", "metrics-server"];
 
 /** Graviton families end their generation with `g` (m7g, c7gn, r8gd, t4g) or are the first one, a1. */
 function architectureOf(instanceType: string): "ARM64" | "X86_64" {
@@ -187,116 +189,12 @@ export class EksCluster extends Construct {
   readonly logGroup: CloudwatchLogGroup;
   /** Installed add-ons by name. */
   readonly addons: Readonly<Partial<Record<EksAddonName, EksAddon>>>;
+  private readonly owner: string;
 
   constructor(scope: Construct, id: string, props: EksClusterProps) {
     super(scope, id);
-    const publicAccessCidrs = props.publicAccessCidrs ?? [];
-    const access = props.access ?? {};
-    const nodeCapacityType = props.nodeCapacityType ?? "ON_DEMAND";
-    const nodeRootVolumeGiB = props.nodeRootVolumeGiB ?? 50;
-    const nodeSecurityGroupIds = props.nodeSecurityGroupIds ?? [];
-    const imdsHopLimit = props.imdsHopLimit ?? 1;
-    const addonNames = props.addons ?? ["vpc-cni", "coredns", "kube-proxy", "metrics-server"];
-    const targets = props.loadBalancer?.targets ?? [];
-    const deletionProtection = props.deletionProtection ?? false;
-
-    const owner = `EksCluster ${props.clusterName}`;
-    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(props.clusterName)) {
-      throw new Error(
-        `${owner}: clusterName must start with a letter or digit and hold letters, digits, hyphens and underscores, got "${props.clusterName}"`,
-      );
-    }
-    if (!/^1\.\d{2}$/.test(props.kubernetesVersion)) {
-      throw new Error(
-        `${owner}: kubernetesVersion must be a minor version such as "1.33", got "${props.kubernetesVersion}"`,
-      );
-    }
-    if (props.privateSubnetIds.length < 2) {
-      throw new Error(
-        `${owner}: privateSubnetIds must span at least 2 AZs, got ${props.privateSubnetIds.length} subnet(s)`,
-      );
-    }
-    assertLogRetention(owner, props.logRetentionDays);
-    for (const cidr of publicAccessCidrs) {
-      if (cidr === "0.0.0.0/0") {
-        throw new Error(
-          `${owner}: publicAccessCidrs must not contain 0.0.0.0/0 (the API would be open to the internet); list the CIDRs that need it, or none for a private endpoint`,
-        );
-      }
-      if (!Token.isUnresolved(cidr) && !IPV4_CIDR.test(cidr)) {
-        throw new Error(
-          `${owner}: publicAccessCidrs must hold IPv4 CIDRs such as 203.0.113.0/24, got "${cidr}"`,
-        );
-      }
-    }
-    for (const [name, entry] of Object.entries(access)) {
-      if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) {
-        throw new Error(
-          `${owner}: access keys name constructs and must be PascalCase such as "GithubApply", got "${name}"`,
-        );
-      }
-      if (!Token.isUnresolved(entry.principalArn) && !ROLE_ARN.test(entry.principalArn)) {
-        throw new Error(
-          `${owner}: access ${name} principalArn must be an IAM role ARN, got "${entry.principalArn}"`,
-        );
-      }
-      if (entry.namespaces !== undefined && entry.namespaces.length === 0) {
-        throw new Error(
-          `${owner}: access ${name} namespaces must name at least one namespace, or be left out for the whole cluster`,
-        );
-      }
-    }
-    if (props.nodeInstanceTypes.length === 0)
-      throw new Error(`${owner}: nodeInstanceTypes must name at least one instance type`);
-    const invalidType = props.nodeInstanceTypes.find((t) => !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t));
-    if (invalidType !== undefined)
-      throw new Error(
-        `${owner}: nodeInstanceTypes must be EC2 instance types such as m7g.large, got "${invalidType}"`,
-      );
-    const architectures = [...new Set(props.nodeInstanceTypes.map(architectureOf))];
-    if (architectures.length > 1) {
-      throw new Error(
-        `${owner}: nodeInstanceTypes mix ARM64 and X86_64 (${props.nodeInstanceTypes.join(", ")}); one node group runs one architecture`,
-      );
-    }
-    if (!Number.isInteger(props.nodeMinSize) || props.nodeMinSize < 1) {
-      throw new Error(`${owner}: nodeMinSize must be an integer of at least 1, got ${props.nodeMinSize}`);
-    }
-    if (!Number.isInteger(props.nodeMaxSize) || props.nodeMaxSize < props.nodeMinSize) {
-      throw new Error(
-        `${owner}: nodeMaxSize must be an integer of at least nodeMinSize (${props.nodeMinSize}), got ${props.nodeMaxSize}`,
-      );
-    }
-    if (
-      !Number.isInteger(props.nodeDesiredSize) ||
-      props.nodeDesiredSize < props.nodeMinSize ||
-      props.nodeDesiredSize > props.nodeMaxSize
-    ) {
-      throw new Error(
-        `${owner}: nodeDesiredSize must be between nodeMinSize and nodeMaxSize (${props.nodeMinSize}..${props.nodeMaxSize}), got ${props.nodeDesiredSize}`,
-      );
-    }
-    if (!Number.isInteger(nodeRootVolumeGiB) || nodeRootVolumeGiB < 20 || nodeRootVolumeGiB > 16384) {
-      throw new Error(
-        `${owner}: nodeRootVolumeGiB must be an integer from 20 to 16384, got ${nodeRootVolumeGiB}`,
-      );
-    }
-    if (imdsHopLimit !== 1 && imdsHopLimit !== 2)
-      throw new Error(`${owner}: imdsHopLimit must be 1 or 2, got ${imdsHopLimit}`);
-    if (new Set(addonNames).size !== addonNames.length)
-      throw new Error(`${owner}: addons must not repeat an add-on, got ${addonNames.join(", ")}`);
-    const targetNames = new Set<string>();
-    const nodePorts = new Set<number>();
-    for (const target of targets) {
-      assertServiceName(owner, target.name);
-      assertPort(`${owner} target ${target.name}`, "nodePort", target.nodePort, 30000, 32767);
-      if (targetNames.has(target.name))
-        throw new Error(`${owner}: load balancer target "${target.name}" is defined twice`);
-      if (nodePorts.has(target.nodePort))
-        throw new Error(`${owner}: nodePort ${target.nodePort} is used by two load balancer targets`);
-      targetNames.add(target.name);
-      nodePorts.add(target.nodePort);
-    }
+    this.owner = `EksCluster ${props.clusterName}`;
+    const architecture = validateProps(this.owner, props);
 
     // Pre-created so EKS writes into an encrypted group with retention instead of creating its own.
     this.logGroup = new CloudwatchLogGroup(this, "ControlPlaneLogGroup", {
@@ -304,8 +202,86 @@ export class EksCluster extends Construct {
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.logKmsKeyArn,
     });
+    const { role: clusterRole, policies: clusterPolicies } = this.controlPlaneRole(props);
+    this.clusterRole = clusterRole;
+    this.cluster = this.controlPlane(props, clusterPolicies);
+    this.endpoint = this.cluster.endpoint;
+    this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
+    this.nodeSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
+    for (const [name, entry] of Object.entries(props.access ?? {})) this.grantAccess(name, entry);
 
-    this.clusterRole = new IamRole(this, "ClusterRole", {
+    // Thumbprints are optional since AWS provider 5.81: IAM trusts the EKS issuer through its own CA library.
+    this.oidcProvider = new IamOpenidConnectProvider(this, "OidcProvider", {
+      url: this.cluster.identity.get(0).oidc.get(0).issuer,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+    this.oidcProviderArn = this.oidcProvider.arn;
+    this.oidcIssuer = Fn.replace(this.oidcProvider.url, "https://", "");
+
+    const { role: nodeRole, policies: nodePolicies } = this.workerRole(props);
+    this.nodeRole = nodeRole;
+    this.launchTemplate = this.nodeLaunchTemplate(props);
+    const addonNames = props.addons ?? DEFAULT_ADDONS;
+    const addons: Partial<Record<EksAddonName, EksAddon>> = {};
+    // Networking add-ons are DaemonSets and go in before the nodes, so the first nodes already enforce NetworkPolicies.
+    if (addonNames.includes("vpc-cni")) {
+      addons["vpc-cni"] = this.addon("vpc-cni", {
+        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+      });
+    }
+    if (addonNames.includes("kube-proxy")) addons["kube-proxy"] = this.addon("kube-proxy");
+    this.nodeGroup = this.managedNodeGroup(props, architecture, [...nodePolicies, ...Object.values(addons)]);
+    this.autoscalingGroupName = this.nodeGroup.resources.get(0).autoscalingGroups.get(0).name;
+    // CoreDNS, metrics-server and the EBS CSI controller are Deployments: they only become healthy once nodes exist.
+    for (const name of ["coredns", "metrics-server"] as const) {
+      if (addonNames.includes(name)) addons[name] = this.addon(name, { dependsOn: [this.nodeGroup] });
+    }
+    if (addonNames.includes("aws-ebs-csi-driver")) addons["aws-ebs-csi-driver"] = this.ebsCsiAddon(props);
+    this.addons = addons;
+
+    if (props.loadBalancer) {
+      const { securityGroupId, targets } = props.loadBalancer;
+      for (const target of targets) this.attachTarget(target, securityGroupId);
+    }
+  }
+
+  /**
+   * Kubernetes access for one IAM role through an access entry; `name` (PascalCase, stable) names
+   * its constructs. Roles created after the cluster, such as the deploy role, are granted here.
+   */
+  grantAccess(name: string, entry: EksAccess): void {
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+      throw new Error(
+        `${this.owner}: access keys name constructs and must be PascalCase such as "GithubApply", got "${name}"`,
+      );
+    }
+    if (!Token.isUnresolved(entry.principalArn) && !ROLE_ARN.test(entry.principalArn)) {
+      throw new Error(
+        `${this.owner}: access ${name} principalArn must be an IAM role ARN, got "${entry.principalArn}"`,
+      );
+    }
+    if (entry.namespaces !== undefined && entry.namespaces.length === 0) {
+      throw new Error(
+        `${this.owner}: access ${name} namespaces must name at least one namespace, or be left out for the whole cluster`,
+      );
+    }
+    const accessEntry = new EksAccessEntry(this, `${name}AccessEntry`, {
+      clusterName: this.cluster.name,
+      principalArn: entry.principalArn,
+      type: "STANDARD",
+    });
+    new EksAccessPolicyAssociation(this, `${name}AccessPolicy`, {
+      clusterName: this.cluster.name,
+      principalArn: accessEntry.principalArn,
+      policyArn: `${ACCESS_POLICY_ARN_PREFIX}${entry.policy}`,
+      accessScope: entry.namespaces
+        ? { type: "namespace", namespaces: [...entry.namespaces] }
+        : { type: "cluster" },
+    });
+  }
+
+  private controlPlaneRole(props: EksClusterProps) {
+    const role = new IamRole(this, "ClusterRole", {
       name: `${props.clusterName}-cluster`,
       description: `EKS control plane of ${props.clusterName}`,
       assumeRolePolicy: policyDocument(this, "ClusterTrust", [
@@ -316,13 +292,13 @@ export class EksCluster extends Construct {
         },
       ]).json,
     });
-    const clusterPolicy = new IamRolePolicyAttachment(this, "ClusterPolicy", {
-      role: this.clusterRole.name,
+    const managed = new IamRolePolicyAttachment(this, "ClusterPolicy", {
+      role: role.name,
       policyArn: `${MANAGED_POLICY_ARN_PREFIX}AmazonEKSClusterPolicy`,
     });
-    const secretsEncryptionPolicy = new IamRolePolicy(this, "ClusterSecretsEncryption", {
+    const secretsEncryption = new IamRolePolicy(this, "ClusterSecretsEncryption", {
       name: "secrets-encryption",
-      role: this.clusterRole.id,
+      role: role.id,
       policy: policyDocument(this, "ClusterSecretsEncryptionDocument", [
         {
           sid: "EnvelopeEncryptSecrets",
@@ -332,8 +308,12 @@ export class EksCluster extends Construct {
         },
       ]).json,
     });
+    return { role, policies: [managed, secretsEncryption] };
+  }
 
-    this.cluster = new EksClusterResource(this, "Cluster", {
+  private controlPlane(props: EksClusterProps, rolePolicies: ITerraformDependable[]): EksClusterResource {
+    const publicAccessCidrs = props.publicAccessCidrs ?? [];
+    return new EksClusterResource(this, "Cluster", {
       name: props.clusterName,
       version: props.kubernetesVersion,
       roleArn: this.clusterRole.arn,
@@ -346,38 +326,13 @@ export class EksCluster extends Construct {
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: props.secretsKmsKeyArn } },
       enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
-      deletionProtection,
-      dependsOn: [this.logGroup, clusterPolicy, secretsEncryptionPolicy],
+      deletionProtection: props.deletionProtection ?? false,
+      dependsOn: [this.logGroup, ...rolePolicies],
     });
-    this.endpoint = this.cluster.endpoint;
-    this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
-    this.nodeSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
+  }
 
-    for (const [name, entry] of Object.entries(access)) {
-      const accessEntry = new EksAccessEntry(this, `${name}AccessEntry`, {
-        clusterName: this.cluster.name,
-        principalArn: entry.principalArn,
-        type: "STANDARD",
-      });
-      new EksAccessPolicyAssociation(this, `${name}AccessPolicy`, {
-        clusterName: this.cluster.name,
-        principalArn: accessEntry.principalArn,
-        policyArn: `${ACCESS_POLICY_ARN_PREFIX}${entry.policy}`,
-        accessScope: entry.namespaces
-          ? { type: "namespace", namespaces: [...entry.namespaces] }
-          : { type: "cluster" },
-      });
-    }
-
-    // Thumbprints are optional since AWS provider 5.81: IAM trusts the EKS issuer through its own CA library.
-    this.oidcProvider = new IamOpenidConnectProvider(this, "OidcProvider", {
-      url: this.cluster.identity.get(0).oidc.get(0).issuer,
-      clientIdList: ["sts.amazonaws.com"],
-    });
-    this.oidcProviderArn = this.oidcProvider.arn;
-    this.oidcIssuer = Fn.replace(this.oidcProvider.url, "https://", "");
-
-    this.nodeRole = new IamRole(this, "NodeRole", {
+  private workerRole(props: EksClusterProps) {
+    const role = new IamRole(this, "NodeRole", {
       name: `${props.clusterName}-node`,
       description: `Nodes of ${props.clusterName}: join the cluster, pull images, manage pod networking`,
       assumeRolePolicy: policyDocument(this, "NodeTrust", [
@@ -388,7 +343,7 @@ export class EksCluster extends Construct {
         },
       ]).json,
     });
-    const nodePolicies = (
+    const policies = (
       [
         ["NodeWorkerPolicy", "AmazonEKSWorkerNodePolicy"],
         ["NodeRegistryPolicy", "AmazonEC2ContainerRegistryPullOnly"],
@@ -397,29 +352,32 @@ export class EksCluster extends Construct {
     ).map(
       ([policyId, policy]) =>
         new IamRolePolicyAttachment(this, policyId, {
-          role: this.nodeRole.name,
+          role: role.name,
           policyArn: `${MANAGED_POLICY_ARN_PREFIX}${policy}`,
         }),
     );
+    return { role, policies };
+  }
 
-    this.launchTemplate = new LaunchTemplate(this, "NodeLaunchTemplate", {
+  private nodeLaunchTemplate(props: EksClusterProps): LaunchTemplate {
+    return new LaunchTemplate(this, "NodeLaunchTemplate", {
       name: `${props.clusterName}-nodes`,
       description: `Nodes of ${props.clusterName}: IMDSv2 only, encrypted gp3 root volume`,
       updateDefaultVersion: true,
       // Setting groups here replaces the ones EKS would add, so the cluster security group is named explicitly.
-      vpcSecurityGroupIds: [this.nodeSecurityGroupId, ...nodeSecurityGroupIds],
+      vpcSecurityGroupIds: [this.nodeSecurityGroupId, ...(props.nodeSecurityGroupIds ?? [])],
       // IMDSv2 only: a session token defeats metadata theft through SSRF; the hop limit is explained on imdsHopLimit.
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
-        httpPutResponseHopLimit: imdsHopLimit,
+        httpPutResponseHopLimit: props.imdsHopLimit ?? 1,
         instanceMetadataTags: "disabled",
       },
       blockDeviceMappings: [
         {
           deviceName: "/dev/xvda",
           ebs: {
-            volumeSize: nodeRootVolumeGiB,
+            volumeSize: props.nodeRootVolumeGiB ?? 50,
             volumeType: "gp3",
             encrypted: "true",
             deleteOnTermination: "true",
@@ -431,39 +389,21 @@ export class EksCluster extends Construct {
         { resourceType: "volume", tags: { Name: `${props.clusterName}-node` } },
       ],
     });
+  }
 
-    const addons: Partial<Record<EksAddonName, EksAddon>> = {};
-    const addon = (
-      name: EksAddonName,
-      extra: {
-        configurationValues?: string;
-        serviceAccountRoleArn?: string;
-        dependsOn?: EksNodeGroup[];
-      } = {},
-    ) =>
-      new EksAddon(this, `${pascalCase(name)}Addon`, {
-        clusterName: this.cluster.name,
-        addonName: name,
-        resolveConflictsOnCreate: "OVERWRITE",
-        resolveConflictsOnUpdate: "OVERWRITE",
-        ...extra,
-      });
-    // Networking add-ons are DaemonSets and go in before the nodes, so the first nodes already enforce NetworkPolicies.
-    if (addonNames.includes("vpc-cni")) {
-      addons["vpc-cni"] = addon("vpc-cni", {
-        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
-      });
-    }
-    if (addonNames.includes("kube-proxy")) addons["kube-proxy"] = addon("kube-proxy");
-
-    this.nodeGroup = new EksNodeGroup(this, "NodeGroup", {
+  private managedNodeGroup(
+    props: EksClusterProps,
+    architecture: "ARM64" | "X86_64",
+    dependsOn: ITerraformDependable[],
+  ): EksNodeGroup {
+    return new EksNodeGroup(this, "NodeGroup", {
       clusterName: this.cluster.name,
       nodeGroupNamePrefix: `${props.clusterName}-`,
       nodeRoleArn: this.nodeRole.arn,
       subnetIds: [...props.privateSubnetIds],
       instanceTypes: [...props.nodeInstanceTypes],
-      amiType: architectures[0] === "ARM64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
-      capacityType: nodeCapacityType,
+      amiType: architecture === "ARM64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+      capacityType: props.nodeCapacityType ?? "ON_DEMAND",
       launchTemplate: {
         id: this.launchTemplate.id,
         version: Token.asString(this.launchTemplate.latestVersion),
@@ -474,63 +414,148 @@ export class EksCluster extends Construct {
         desiredSize: props.nodeDesiredSize,
       },
       updateConfig: { maxUnavailable: 1 },
-      dependsOn: [...nodePolicies, ...Object.values(addons)],
+      dependsOn,
       // A replaced node group (new instance types) comes up before the old one drains.
       lifecycle: { createBeforeDestroy: true },
     });
-    this.autoscalingGroupName = this.nodeGroup.resources.get(0).autoscalingGroups.get(0).name;
+  }
 
-    // CoreDNS, metrics-server and the EBS CSI controller are Deployments: they only become healthy once nodes exist.
-    for (const name of ["coredns", "metrics-server"] as const) {
-      if (addonNames.includes(name)) addons[name] = addon(name, { dependsOn: [this.nodeGroup] });
-    }
-    if (addonNames.includes("aws-ebs-csi-driver")) {
-      const ebsCsiRole = new IamRole(this, "EbsCsiRole", {
-        name: `${props.clusterName}-ebs-csi`,
-        description: `EBS CSI controller of ${props.clusterName}, through IRSA`,
-        assumeRolePolicy: policyDocument(this, "EbsCsiTrust", [
-          {
-            effect: "Allow",
-            actions: ["sts:AssumeRoleWithWebIdentity"],
-            principals: [{ type: "Federated", identifiers: [this.oidcProviderArn] }],
-            condition: [
-              {
-                test: "StringEquals",
-                variable: `${this.oidcIssuer}:sub`,
-                values: ["system:serviceaccount:kube-system:ebs-csi-controller-sa"],
-              },
-              { test: "StringEquals", variable: `${this.oidcIssuer}:aud`, values: ["sts.amazonaws.com"] },
-            ],
-          },
-        ]).json,
-      });
-      new IamRolePolicyAttachment(this, "EbsCsiPolicy", {
-        role: ebsCsiRole.name,
-        policyArn: `${MANAGED_POLICY_ARN_PREFIX}service-role/AmazonEBSCSIDriverPolicy`,
-      });
-      addons["aws-ebs-csi-driver"] = addon("aws-ebs-csi-driver", {
-        serviceAccountRoleArn: ebsCsiRole.arn,
-        dependsOn: [this.nodeGroup],
-      });
-    }
-    this.addons = addons;
+  private addon(
+    name: EksAddonName,
+    extra: { configurationValues?: string; serviceAccountRoleArn?: string; dependsOn?: EksNodeGroup[] } = {},
+  ): EksAddon {
+    return new EksAddon(this, `${pascalCase(name)}Addon`, {
+      clusterName: this.cluster.name,
+      addonName: name,
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      ...extra,
+    });
+  }
 
-    if (props.loadBalancer) {
-      for (const target of targets) {
-        const targetId = pascalCase(target.name);
-        new AutoscalingAttachment(this, `${targetId}TargetGroupAttachment`, {
-          autoscalingGroupName: this.autoscalingGroupName,
-          lbTargetGroupArn: target.targetGroupArn,
-        });
-        new VpcSecurityGroupIngressRule(this, `${targetId}NodePortFromAlb`, {
-          securityGroupId: this.nodeSecurityGroupId,
-          referencedSecurityGroupId: props.loadBalancer.securityGroupId,
-          ipProtocol: "tcp",
-          fromPort: target.nodePort,
-          toPort: target.nodePort,
-          description: `ALB to the ${target.name} NodePort`,
-        });
-      }
+  private ebsCsiAddon(props: EksClusterProps): EksAddon {
+    const role = new IamRole(this, "EbsCsiRole", {
+      name: `${props.clusterName}-ebs-csi`,
+      description: `EBS CSI controller of ${props.clusterName}, through IRSA`,
+      assumeRolePolicy: policyDocument(this, "EbsCsiTrust", [
+        serviceAccountTrust({
+          oidcProviderArn: this.oidcProviderArn,
+          oidcIssuer: this.oidcIssuer,
+          namespace: "kube-system",
+          serviceAccount: "ebs-csi-controller-sa",
+        }),
+      ]).json,
+    });
+    new IamRolePolicyAttachment(this, "EbsCsiPolicy", {
+      role: role.name,
+      policyArn: `${MANAGED_POLICY_ARN_PREFIX}service-role/AmazonEBSCSIDriverPolicy`,
+    });
+    return this.addon("aws-ebs-csi-driver", { serviceAccountRoleArn: role.arn, dependsOn: [this.nodeGroup] });
+  }
+
+  /** Every node registers in the target group on the service's NodePort, admitted from the ALB. */
+  private attachTarget(target: EksLoadBalancerTarget, loadBalancerSecurityGroupId: string): void {
+    const targetId = pascalCase(target.name);
+    new AutoscalingAttachment(this, `${targetId}TargetGroupAttachment`, {
+      autoscalingGroupName: this.autoscalingGroupName,
+      lbTargetGroupArn: target.targetGroupArn,
+    });
+    new VpcSecurityGroupIngressRule(this, `${targetId}NodePortFromAlb`, {
+      securityGroupId: this.nodeSecurityGroupId,
+      referencedSecurityGroupId: loadBalancerSecurityGroupId,
+      ipProtocol: "tcp",
+      fromPort: target.nodePort,
+      toPort: target.nodePort,
+      description: `ALB to the ${target.name} NodePort`,
+    });
+  }
+}
+
+/** Checks every prop that needs no resource; returns the node group's one architecture. */
+function validateProps(owner: string, props: EksClusterProps): "ARM64" | "X86_64" {
+  if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(props.clusterName)) {
+    throw new Error(
+      `${owner}: clusterName must start with a letter or digit and hold letters, digits, hyphens and underscores, got "${props.clusterName}"`,
+    );
+  }
+  if (!/^1\.\d{2}$/.test(props.kubernetesVersion)) {
+    throw new Error(
+      `${owner}: kubernetesVersion must be a minor version such as "1.33", got "${props.kubernetesVersion}"`,
+    );
+  }
+  assertTwoZones(owner, "privateSubnetIds", props.privateSubnetIds);
+  assertLogRetention(owner, props.logRetentionDays);
+  validatePublicAccess(owner, props.publicAccessCidrs ?? []);
+  const architecture = validateNodes(owner, props);
+  const addonNames = props.addons ?? DEFAULT_ADDONS;
+  if (new Set(addonNames).size !== addonNames.length)
+    throw new Error(`${owner}: addons must not repeat an add-on, got ${addonNames.join(", ")}`);
+  validateTargets(owner, props.loadBalancer?.targets ?? []);
+  return architecture;
+}
+
+function validatePublicAccess(owner: string, cidrs: readonly string[]): void {
+  for (const cidr of cidrs) {
+    if (cidr === "0.0.0.0/0") {
+      throw new Error(
+        `${owner}: publicAccessCidrs must not contain 0.0.0.0/0 (the API would be open to the internet); list the CIDRs that need it, or none for a private endpoint`,
+      );
     }
+    if (!Token.isUnresolved(cidr) && !IPV4_CIDR.test(cidr)) {
+      throw new Error(
+        `${owner}: publicAccessCidrs must hold IPv4 CIDRs such as 203.0.113.0/24, got "${cidr}"`,
+      );
+    }
+  }
+}
+
+function validateNodes(owner: string, props: EksClusterProps): "ARM64" | "X86_64" {
+  const { nodeInstanceTypes, nodeMinSize: min, nodeMaxSize: max, nodeDesiredSize: desired } = props;
+  if (nodeInstanceTypes.length === 0)
+    throw new Error(`${owner}: nodeInstanceTypes must name at least one instance type`);
+  const invalidType = nodeInstanceTypes.find((t) => !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t));
+  if (invalidType !== undefined)
+    throw new Error(
+      `${owner}: nodeInstanceTypes must be EC2 instance types such as m7g.large, got "${invalidType}"`,
+    );
+  const architectures = [...new Set(nodeInstanceTypes.map(architectureOf))];
+  if (architectures.length > 1) {
+    throw new Error(
+      `${owner}: nodeInstanceTypes mix ARM64 and X86_64 (${nodeInstanceTypes.join(", ")}); one node group runs one architecture`,
+    );
+  }
+  if (!Number.isInteger(min) || min < 1) {
+    throw new Error(`${owner}: nodeMinSize must be an integer of at least 1, got ${min}`);
+  }
+  if (!Number.isInteger(max) || max < min) {
+    throw new Error(`${owner}: nodeMaxSize must be an integer of at least nodeMinSize (${min}), got ${max}`);
+  }
+  if (!Number.isInteger(desired) || desired < min || desired > max) {
+    throw new Error(
+      `${owner}: nodeDesiredSize must be between nodeMinSize and nodeMaxSize (${min}..${max}), got ${desired}`,
+    );
+  }
+  const rootVolume = props.nodeRootVolumeGiB ?? 50;
+  if (!Number.isInteger(rootVolume) || rootVolume < 20 || rootVolume > 16384) {
+    throw new Error(`${owner}: nodeRootVolumeGiB must be an integer from 20 to 16384, got ${rootVolume}`);
+  }
+  const hopLimit = props.imdsHopLimit ?? 1;
+  if (hopLimit !== 1 && hopLimit !== 2)
+    throw new Error(`${owner}: imdsHopLimit must be 1 or 2, got ${hopLimit}`);
+  return architectures[0] ?? "X86_64";
+}
+
+function validateTargets(owner: string, targets: readonly EksLoadBalancerTarget[]): void {
+  const names = new Set<string>();
+  const nodePorts = new Set<number>();
+  for (const target of targets) {
+    assertServiceName(owner, target.name);
+    assertNodePort(`${owner} target ${target.name}`, target.nodePort);
+    if (names.has(target.name))
+      throw new Error(`${owner}: load balancer target "${target.name}" is defined twice`);
+    if (nodePorts.has(target.nodePort))
+      throw new Error(`${owner}: nodePort ${target.nodePort} is used by two load balancer targets`);
+    names.add(target.name);
+    nodePorts.add(target.nodePort);
   }
 }

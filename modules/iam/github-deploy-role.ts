@@ -1,12 +1,14 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
-import { githubTrust } from "./github-oidc";
+import { githubRoleName, githubTrust } from "./github-oidc";
 import { type PolicyStatement, policyDocument } from "./policy-document";
 
 export interface GithubDeployRoleProps {
-  /** Environment name; the role is `blueprint-<env>-github-deploy`. */
+  /** Environment name: the GitHub environment that may deploy. */
   readonly environment: string;
+  /** Prefix of the role name (`<prefix>-github-deploy`), e.g. `blueprint-prod`. */
+  readonly namePrefix: string;
   readonly accountId: string;
   /** `owner/name` of the repository whose service pipeline deploys. */
   readonly repository: string;
@@ -37,7 +39,7 @@ export class GithubDeployRole extends Construct {
       );
     }
     this.role = new IamRole(this, "Role", {
-      name: `blueprint-${props.environment}-github-deploy`,
+      name: githubRoleName(props.namePrefix, "deploy"),
       description: "GitHub Actions: push service images and roll them out",
       maxSessionDuration: 3600,
       assumeRolePolicy: policyDocument(this, "Trust", [

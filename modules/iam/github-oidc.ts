@@ -7,6 +7,14 @@ import { type PolicyStatement, policyDocument } from "./policy-document";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
+/** What a GitHub Actions role is for: plan (read-only), apply (changes), deploy (service releases). */
+export type GithubRoleKind = "plan" | "apply" | "deploy";
+
+/** Name of an environment's GitHub Actions role, e.g. `blueprint-prod-github-apply`. */
+export function githubRoleName(namePrefix: string, kind: GithubRoleKind): string {
+  return `${namePrefix}-github-${kind}`;
+}
+
 /** ARN of the account's GitHub Actions OIDC provider (created once, by the bootstrap stack). */
 export function githubOidcProviderArn(accountId: string): string {
   return `arn:aws:iam::${accountId}:oidc-provider/${GITHUB_OIDC_HOST}`;
@@ -34,8 +42,12 @@ export function githubTrust(
 }
 
 export interface GithubPipelineRolesProps {
-  /** Environment name; roles are `blueprint-<env>-github-plan` and `-apply`. */
+  /** Environment name: the GitHub environment that may apply, and the state key prefix. */
   readonly environment: string;
+  /** Prefix of the role names (`<prefix>-github-plan`, `-apply`), e.g. `blueprint-prod`. */
+  readonly namePrefix: string;
+  /** Prefix of the environment's Secrets Manager names, e.g. `blueprint/prod`; plans read them. */
+  readonly secretPrefix: string;
   readonly accountId: string;
   readonly region: string;
   /** `owner/name` of the repository whose workflows may assume the roles. */
@@ -64,7 +76,6 @@ export class GithubPipelineRoles extends Construct {
       url: `https://${GITHUB_OIDC_HOST}`,
       clientIdList: ["sts.amazonaws.com"],
     });
-    const prefix = `blueprint-${props.environment}`;
     const stateAccess: PolicyStatement[] = [
       { sid: "ListState", effect: "Allow", actions: ["s3:ListBucket"], resources: [props.stateBucketArn] },
       {
@@ -88,7 +99,7 @@ export class GithubPipelineRoles extends Construct {
     ];
 
     this.planRole = new IamRole(this, "PlanRole", {
-      name: `${prefix}-github-plan`,
+      name: githubRoleName(props.namePrefix, "plan"),
       description: "GitHub Actions: terraform plan in pull requests and drift detection",
       maxSessionDuration: 3600,
       assumeRolePolicy: policyDocument(this, "PlanTrust", [
@@ -116,14 +127,14 @@ export class GithubPipelineRoles extends Construct {
           effect: "Allow",
           actions: ["secretsmanager:GetSecretValue"],
           resources: [
-            `arn:aws:secretsmanager:${props.region}:${props.accountId}:secret:blueprint/${props.environment}/*`,
+            `arn:aws:secretsmanager:${props.region}:${props.accountId}:secret:${props.secretPrefix}/*`,
           ],
         },
       ]).json,
     });
 
     this.applyRole = new IamRole(this, "ApplyRole", {
-      name: `${prefix}-github-apply`,
+      name: githubRoleName(props.namePrefix, "apply"),
       description: "GitHub Actions: terraform apply after review, from the protected environment only",
       maxSessionDuration: 7200,
       assumeRolePolicy: policyDocument(this, "ApplyTrust", [

@@ -91,6 +91,8 @@ describe("ServiceRole", () => {
 
 const pipeline: GithubPipelineRolesProps = {
   environment: "prod",
+  namePrefix: "blueprint-prod",
+  secretPrefix: "blueprint/prod",
   accountId: "123456789012",
   region: "eu-west-1",
   repository: "acme/blueprint",

@@ -3,18 +3,12 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { type PolicyStatement, policyDocument } from "./policy-document";
+import { ecsTasksTrust, type ServiceAccountIdentity, serviceAccountTrust } from "./trust";
 
 /** Who may assume the role: ECS tasks, or one Kubernetes service account through IRSA. */
 export type ServiceRoleTrust =
   | { readonly kind: "ecs"; readonly accountId: string; readonly region: string }
-  | {
-      readonly kind: "irsa";
-      readonly oidcProviderArn: string;
-      /** Issuer host and path without `https://`. */
-      readonly oidcIssuer: string;
-      readonly namespace: string;
-      readonly serviceAccount: string;
-    };
+  | ({ readonly kind: "irsa" } & ServiceAccountIdentity);
 
 export interface ServiceRoleProps {
   /** Role name, e.g. `blueprint-prod-user-service`. */
@@ -55,38 +49,10 @@ export class ServiceRole extends Construct {
     if (props.secretArns.length === 0)
       throw new Error(`ServiceRole ${props.roleName}: secretArns must name the service's own secret`);
 
-    const trust: PolicyStatement =
+    const trust =
       props.trust.kind === "ecs"
-        ? {
-            effect: "Allow",
-            actions: ["sts:AssumeRole"],
-            principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
-            condition: [
-              { test: "StringEquals", variable: "aws:SourceAccount", values: [props.trust.accountId] },
-              {
-                test: "ArnLike",
-                variable: "aws:SourceArn",
-                values: [`arn:aws:ecs:${props.trust.region}:${props.trust.accountId}:*`],
-              },
-            ],
-          }
-        : {
-            effect: "Allow",
-            actions: ["sts:AssumeRoleWithWebIdentity"],
-            principals: [{ type: "Federated", identifiers: [props.trust.oidcProviderArn] }],
-            condition: [
-              {
-                test: "StringEquals",
-                variable: `${props.trust.oidcIssuer}:sub`,
-                values: [`system:serviceaccount:${props.trust.namespace}:${props.trust.serviceAccount}`],
-              },
-              {
-                test: "StringEquals",
-                variable: `${props.trust.oidcIssuer}:aud`,
-                values: ["sts.amazonaws.com"],
-              },
-            ],
-          };
+        ? ecsTasksTrust(props.trust.accountId, props.trust.region)
+        : serviceAccountTrust(props.trust);
     this.role = new IamRole(this, "Role", {
       name: props.roleName,
       assumeRolePolicy: policyDocument(this, "Trust", [trust]).json,

@@ -397,7 +397,7 @@ describe("KubernetesWorkloads", () => {
       [
         "a name both secret and plain",
         { services: [service({ secretData: { DATABASE_USER: "x" }, environment: { DATABASE_USER: "y" } })] },
-        `${svc}: DATABASE_USER is both secret data and a plain environment variable; keep it in secretData only`,
+        `${svc}: DATABASE_USER is both a secret and a plain environment variable; keep it in secretData only`,
       ],
       [
         "an invalid image tag",

@@ -67,35 +67,16 @@ export interface NetworkProps {
 export class Network extends Construct {
   readonly vpc: Vpc;
   readonly vpcCidr: string;
-  readonly publicSubnetIds: string[];
-  readonly privateSubnetIds: string[];
-  readonly isolatedSubnetIds: string[];
+  readonly publicSubnetIds: string[] = [];
+  readonly privateSubnetIds: string[] = [];
+  readonly isolatedSubnetIds: string[] = [];
   readonly flowLogGroup: CloudwatchLogGroup;
+  private readonly name: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const natGateways = props.natGateways ?? "perAz";
-    const flowLogRetentionDays = props.flowLogRetentionDays ?? 90;
-    const interfaceEndpoints = props.interfaceEndpoints ?? false;
-    const availabilityZones =
-      props.availabilityZones ?? ["a", "b", "c"].slice(0, props.azCount).map((z) => `${props.region}${z}`);
-    if (!Number.isInteger(props.azCount) || props.azCount < 2 || props.azCount > 3) {
-      throw new Error(`Network ${props.name}: azCount must be 2 or 3, got ${props.azCount}`);
-    }
-    if (availabilityZones.length !== props.azCount) {
-      throw new Error(
-        `Network ${props.name}: availabilityZones must list azCount (${props.azCount}) zones, got ${availabilityZones.length}`,
-      );
-    }
-    if (!Token.isUnresolved(props.vpcCidr)) {
-      const prefix = Number(props.vpcCidr.split("/")[1]);
-      if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(props.vpcCidr) || prefix < 16 || prefix > 20) {
-        throw new Error(
-          `Network ${props.name}: vpcCidr must be an IPv4 CIDR from /16 to /20, got "${props.vpcCidr}"`,
-        );
-      }
-    }
-
+    this.name = props.name;
+    const availabilityZones = validatedZones(props);
     this.vpcCidr = props.vpcCidr;
     this.vpc = new Vpc(this, "Vpc", {
       cidrBlock: props.vpcCidr,
@@ -113,96 +94,48 @@ export class Network extends Construct {
       vpcId: this.vpc.id,
       tags: { Name: props.name },
     });
-    const publicRoutes = new RouteTable(this, "PublicRoutes", {
-      vpcId: this.vpc.id,
-      tags: { Name: `${props.name}-public` },
-    });
+    const publicRoutes = this.routeTable("PublicRoutes", "public");
     new Route(this, "PublicDefaultRoute", {
       routeTableId: publicRoutes.id,
       destinationCidrBlock: "0.0.0.0/0",
       gatewayId: igw.id,
     });
-    const isolatedRoutes = new RouteTable(this, "IsolatedRoutes", {
-      vpcId: this.vpc.id,
-      tags: { Name: `${props.name}-isolated` },
-    });
-
-    this.publicSubnetIds = [];
-    this.privateSubnetIds = [];
-    this.isolatedSubnetIds = [];
+    const isolatedRoutes = this.routeTable("IsolatedRoutes", "isolated");
     const privateRouteTableIds: string[] = [];
     const nats: NatGateway[] = [];
-    for (let az = 0; az < props.azCount; az++) {
-      const zone = availabilityZones[az] as string;
+    availabilityZones.forEach((zone, az) => {
       const plan = subnetPlan(props.vpcCidr, az);
       const suffix = String.fromCharCode(97 + az);
-      const publicSubnet = new Subnet(this, `Public${az}`, {
-        vpcId: this.vpc.id,
-        availabilityZone: zone,
-        cidrBlock: plan.public,
-        mapPublicIpOnLaunch: false,
-        tags: { Name: `${props.name}-public-${suffix}`, Tier: "public", "kubernetes.io/role/elb": "1" },
-      });
-      new RouteTableAssociation(this, `Public${az}Routes`, {
-        subnetId: publicSubnet.id,
-        routeTableId: publicRoutes.id,
+      const publicSubnet = this.subnet(`Public${az}`, zone, plan.public, publicRoutes, {
+        Name: `${props.name}-public-${suffix}`,
+        Tier: "public",
+        "kubernetes.io/role/elb": "1",
       });
       this.publicSubnetIds.push(publicSubnet.id);
+      if (az === 0 || props.natGateways !== "single")
+        nats.push(this.natGateway(az, suffix, publicSubnet, igw));
+      const nat = nats[props.natGateways === "single" ? 0 : az] as NatGateway;
 
-      if (az === 0 || natGateways === "perAz") {
-        const eip = new Eip(this, `NatIp${az}`, {
-          domain: "vpc",
-          tags: { Name: `${props.name}-nat-${suffix}` },
-        });
-        nats.push(
-          new NatGateway(this, `Nat${az}`, {
-            allocationId: eip.id,
-            subnetId: publicSubnet.id,
-            tags: { Name: `${props.name}-${suffix}` },
-            dependsOn: [igw],
-          }),
-        );
-      }
-      const nat = nats[natGateways === "perAz" ? az : 0] as NatGateway;
-
-      const privateSubnet = new Subnet(this, `Private${az}`, {
-        vpcId: this.vpc.id,
-        availabilityZone: zone,
-        cidrBlock: plan.private,
-        tags: {
-          Name: `${props.name}-private-${suffix}`,
-          Tier: "private",
-          "kubernetes.io/role/internal-elb": "1",
-        },
-      });
-      const privateRoutes = new RouteTable(this, `PrivateRoutes${az}`, {
-        vpcId: this.vpc.id,
-        tags: { Name: `${props.name}-private-${suffix}` },
-      });
+      const privateRoutes = this.routeTable(`PrivateRoutes${az}`, `private-${suffix}`);
       new Route(this, `PrivateDefaultRoute${az}`, {
         routeTableId: privateRoutes.id,
         destinationCidrBlock: "0.0.0.0/0",
         natGatewayId: nat.id,
       });
-      new RouteTableAssociation(this, `Private${az}Routes`, {
-        subnetId: privateSubnet.id,
-        routeTableId: privateRoutes.id,
+      const privateSubnet = this.subnet(`Private${az}`, zone, plan.private, privateRoutes, {
+        Name: `${props.name}-private-${suffix}`,
+        Tier: "private",
+        "kubernetes.io/role/internal-elb": "1",
       });
       this.privateSubnetIds.push(privateSubnet.id);
       privateRouteTableIds.push(privateRoutes.id);
 
-      const isolatedSubnet = new Subnet(this, `Isolated${az}`, {
-        vpcId: this.vpc.id,
-        availabilityZone: zone,
-        cidrBlock: plan.isolated,
-        tags: { Name: `${props.name}-isolated-${suffix}`, Tier: "isolated" },
-      });
-      new RouteTableAssociation(this, `Isolated${az}Routes`, {
-        subnetId: isolatedSubnet.id,
-        routeTableId: isolatedRoutes.id,
+      const isolatedSubnet = this.subnet(`Isolated${az}`, zone, plan.isolated, isolatedRoutes, {
+        Name: `${props.name}-isolated-${suffix}`,
+        Tier: "isolated",
       });
       this.isolatedSubnetIds.push(isolatedSubnet.id);
-    }
+    });
 
     new VpcEndpoint(this, "S3Endpoint", {
       vpcId: this.vpc.id,
@@ -211,41 +144,80 @@ export class Network extends Construct {
       routeTableIds: [...privateRouteTableIds, isolatedRoutes.id],
       tags: { Name: `${props.name}-s3` },
     });
+    if (props.interfaceEndpoints ?? false) this.interfaceEndpoints(props);
+    this.flowLogGroup = this.flowLogs(props);
+  }
 
-    if (interfaceEndpoints) {
-      const endpointSg = new SecurityGroup(this, "EndpointSecurityGroup", {
-        name: `${props.name}-endpoints`,
-        description: "HTTPS from inside the VPC to AWS interface endpoints",
+  private routeTable(id: string, nameSuffix: string): RouteTable {
+    return new RouteTable(this, id, { vpcId: this.vpc.id, tags: { Name: `${this.name}-${nameSuffix}` } });
+  }
+
+  /** A subnet and its route table association (`<id>Routes`). */
+  private subnet(
+    id: string,
+    zone: string,
+    cidrBlock: string,
+    routes: RouteTable,
+    tags: Record<string, string>,
+  ): Subnet {
+    const subnet = new Subnet(this, id, {
+      vpcId: this.vpc.id,
+      availabilityZone: zone,
+      cidrBlock,
+      // Nothing launched here gets a public IP, not even in the public tier: only the ALB and NAT face out.
+      mapPublicIpOnLaunch: false,
+      tags,
+    });
+    new RouteTableAssociation(this, `${id}Routes`, { subnetId: subnet.id, routeTableId: routes.id });
+    return subnet;
+  }
+
+  private natGateway(az: number, suffix: string, subnet: Subnet, igw: InternetGateway): NatGateway {
+    const eip = new Eip(this, `NatIp${az}`, { domain: "vpc", tags: { Name: `${this.name}-nat-${suffix}` } });
+    return new NatGateway(this, `Nat${az}`, {
+      allocationId: eip.id,
+      subnetId: subnet.id,
+      tags: { Name: `${this.name}-${suffix}` },
+      dependsOn: [igw],
+    });
+  }
+
+  private interfaceEndpoints(props: NetworkProps): void {
+    const endpointSg = new SecurityGroup(this, "EndpointSecurityGroup", {
+      name: `${props.name}-endpoints`,
+      description: "HTTPS from inside the VPC to AWS interface endpoints",
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-endpoints` },
+    });
+    new VpcSecurityGroupIngressRule(this, "EndpointHttpsFromVpc", {
+      securityGroupId: endpointSg.id,
+      description: "HTTPS from the VPC",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: props.vpcCidr,
+    });
+    for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      new VpcEndpoint(this, `Endpoint-${service}`, {
         vpcId: this.vpc.id,
-        tags: { Name: `${props.name}-endpoints` },
+        serviceName: `com.amazonaws.${props.region}.${service}`,
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: this.privateSubnetIds,
+        securityGroupIds: [endpointSg.id],
+        tags: { Name: `${props.name}-${service}` },
       });
-      new VpcSecurityGroupIngressRule(this, "EndpointHttpsFromVpc", {
-        securityGroupId: endpointSg.id,
-        description: "HTTPS from the VPC",
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        cidrIpv4: props.vpcCidr,
-      });
-      for (const service of INTERFACE_ENDPOINT_SERVICES) {
-        new VpcEndpoint(this, `Endpoint-${service}`, {
-          vpcId: this.vpc.id,
-          serviceName: `com.amazonaws.${props.region}.${service}`,
-          vpcEndpointType: "Interface",
-          privateDnsEnabled: true,
-          subnetIds: this.privateSubnetIds,
-          securityGroupIds: [endpointSg.id],
-          tags: { Name: `${props.name}-${service}` },
-        });
-      }
     }
+  }
 
-    this.flowLogGroup = new CloudwatchLogGroup(this, "FlowLogGroup", {
+  /** Flow logs of all traffic into an encrypted log group, written through a role scoped to it. */
+  private flowLogs(props: NetworkProps): CloudwatchLogGroup {
+    const group = new CloudwatchLogGroup(this, "FlowLogGroup", {
       name: `/vpc/${props.name}/flow-logs`,
-      retentionInDays: flowLogRetentionDays,
+      retentionInDays: props.flowLogRetentionDays ?? 90,
       kmsKeyId: props.logKmsKeyArn,
     });
-    const flowLogRole = new IamRole(this, "FlowLogRole", {
+    const role = new IamRole(this, "FlowLogRole", {
       name: `${props.name}-flow-logs`,
       assumeRolePolicy: policyDocument(this, "FlowLogTrust", [
         {
@@ -256,13 +228,13 @@ export class Network extends Construct {
       ]).json,
     });
     new IamRolePolicy(this, "FlowLogRolePolicy", {
-      role: flowLogRole.name,
+      role: role.name,
       name: "write-flow-logs",
       policy: policyDocument(this, "FlowLogWrite", [
         {
           effect: "Allow",
           actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-          resources: [this.flowLogGroup.arn, `${this.flowLogGroup.arn}:*`],
+          resources: [group.arn, `${group.arn}:*`],
         },
       ]).json,
     });
@@ -270,9 +242,32 @@ export class Network extends Construct {
       vpcId: this.vpc.id,
       trafficType: "ALL",
       logDestinationType: "cloud-watch-logs",
-      logDestination: this.flowLogGroup.arn,
-      iamRoleArn: flowLogRole.arn,
+      logDestination: group.arn,
+      iamRoleArn: role.arn,
       maxAggregationInterval: 60,
     });
+    return group;
   }
+}
+
+/** The zones to use, after checking the AZ count and the VPC CIDR. */
+function validatedZones(props: NetworkProps): readonly string[] {
+  const owner = `Network ${props.name}`;
+  const zones =
+    props.availabilityZones ?? ["a", "b", "c"].slice(0, props.azCount).map((z) => `${props.region}${z}`);
+  if (!Number.isInteger(props.azCount) || props.azCount < 2 || props.azCount > 3) {
+    throw new Error(`${owner}: azCount must be 2 or 3, got ${props.azCount}`);
+  }
+  if (zones.length !== props.azCount) {
+    throw new Error(
+      `${owner}: availabilityZones must list azCount (${props.azCount}) zones, got ${zones.length}`,
+    );
+  }
+  if (!Token.isUnresolved(props.vpcCidr)) {
+    const prefix = Number(props.vpcCidr.split("/")[1]);
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(props.vpcCidr) || prefix < 16 || prefix > 20) {
+      throw new Error(`${owner}: vpcCidr must be an IPv4 CIDR from /16 to /20, got "${props.vpcCidr}"`);
+    }
+  }
+  return zones;
 }

@@ -9,8 +9,10 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { ECS_TARGETS_DIR, ecsCollectorConfig } from "../../dashboards/src/cloud-scrape";
-import { assertLogRetention, assertPort, pascalCase } from "../ecs/compute-validation";
 import { policyDocument } from "../iam/policy-document";
+import { ecsTasksTrust } from "../iam/trust";
+import { assertLogRetention, assertPort } from "../workload/limits";
+import { pascalCase } from "../workload/workload";
 
 /** AWS Distro for OpenTelemetry collector image, pinned. */
 export const ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.47.0";
@@ -77,21 +79,7 @@ export class EcsMetricsCollector extends Construct {
     });
 
     const ecsTrust = (scopeId: string) =>
-      policyDocument(this, scopeId, [
-        {
-          effect: "Allow",
-          actions: ["sts:AssumeRole"],
-          principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
-          condition: [
-            { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
-            {
-              test: "ArnLike",
-              variable: "aws:SourceArn",
-              values: [`arn:aws:ecs:${props.region}:${props.accountId}:*`],
-            },
-          ],
-        },
-      ]).json;
+      policyDocument(this, scopeId, [ecsTasksTrust(props.accountId, props.region)]).json;
 
     const executionRole = new IamRole(this, "ExecutionRole", {
       name: `${family}-execution`,

@@ -13,6 +13,8 @@ export const SCRAPER_USER = "aps-collector-user";
 export interface EksMetricsScraperProps {
   /** Environment name: the `env` label of every scraped series. */
   readonly environment: string;
+  /** Prefix of resource names, e.g. `blueprint-prod`; the scraper's alias. */
+  readonly namePrefix: string;
   readonly clusterName: string;
   readonly clusterArn: string;
   /** Subnets the scraper's network interfaces live in (the nodes' private subnets, two AZs or more). */
@@ -51,7 +53,7 @@ export class EksMetricsScraper extends Construct {
       throw new Error(`${owner}: securityGroupIds must name the group the pods admit the scraper from`);
     }
     this.scraper = new PrometheusScraper(this, "Scraper", {
-      alias: `blueprint-${props.environment}`,
+      alias: props.namePrefix,
       scrapeConfiguration: stringify(eksScrapeConfig(props.environment, namespace), { lineWidth: 0 }),
       source: [
         {

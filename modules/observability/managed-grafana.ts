@@ -6,8 +6,10 @@ import { Construct } from "constructs";
 import { policyDocument } from "../iam/policy-document";
 
 export interface ManagedGrafanaProps {
-  /** Environment name; names the workspace `blueprint-<environment>`. */
+  /** Environment name, in the workspace description. */
   readonly environment: string;
+  /** Prefix of resource names, e.g. `blueprint-prod`; names the workspace. */
+  readonly namePrefix: string;
   readonly accountId: string;
   readonly region: string;
   /** ARN of the AMP workspace the Grafana role may query. */
@@ -51,7 +53,7 @@ export class ManagedGrafana extends Construct {
         `ManagedGrafana ${props.environment}: authenticationProviders must name at least one provider`,
       );
     }
-    const name = `blueprint-${props.environment}`;
+    const name = props.namePrefix;
 
     this.role = new IamRole(this, "Role", {
       name: `${name}-grafana`,

@@ -36,6 +36,7 @@ const statements = (s: Synthesized): Json[] =>
 
 const BASE: ObservabilityProps = {
   environment: "prod",
+  namePrefix: "blueprint-prod",
   accountId: "333333333333",
   region: "eu-west-1",
   logRetentionDays: 365,
@@ -166,6 +167,7 @@ describe("ManagedGrafana", () => {
     (scope) =>
       new ManagedGrafana(scope, "Grafana", {
         environment: "prod",
+        namePrefix: "blueprint-prod",
         accountId: "333333333333",
         region: "eu-west-1",
         prometheusWorkspaceArn: "arn:aws:aps:eu-west-1:333333333333:workspace/ws-1",
@@ -269,6 +271,7 @@ describe("EksMetricsScraper", () => {
   const stack = synth((scope) => {
     new EksMetricsScraper(scope, "Scraper", {
       environment: "prod",
+      namePrefix: "blueprint-prod",
       clusterName: "blueprint-prod",
       clusterArn: "arn:aws:eks:eu-west-1:333333333333:cluster/blueprint-prod",
       subnetIds: ["subnet-a", "subnet-b", "subnet-c"],

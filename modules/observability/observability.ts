@@ -10,9 +10,10 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { alertmanagerConfig, type ReceiverName, snsReceivers } from "../../dashboards/src/alertmanager";
 import { ruleFiles } from "../../dashboards/src/rules";
-import { assertLogRetention, pascalCase } from "../ecs/compute-validation";
 import { policyDocument } from "../iam/policy-document";
 import { EncryptionKey } from "../kms/encryption-key";
+import { assertLogRetention } from "../workload/limits";
+import { pascalCase } from "../workload/workload";
 
 /** Where an alert topic delivers: an e-mail address, an HTTPS endpoint (PagerDuty, Opsgenie, chat). */
 export interface AlertSubscription {
@@ -23,6 +24,8 @@ export interface AlertSubscription {
 export interface ObservabilityProps {
   /** Environment name; prefixes resource names and is the `env` label the collectors attach. */
   readonly environment: string;
+  /** Prefix of resource names, e.g. `blueprint-prod`. */
+  readonly namePrefix: string;
   readonly accountId: string;
   readonly region: string;
   /** Retention of the workspace's log group (rule evaluation and alert manager errors). */
@@ -108,7 +111,7 @@ export class Observability extends Construct {
       }
     }
 
-    const prefix = `blueprint-${props.environment}`;
+    const prefix = props.namePrefix;
     this.logGroup = new CloudwatchLogGroup(this, "LogGroup", {
       name: `/aws/prometheus/${prefix}`,
       retentionInDays: props.logRetentionDays,

@@ -3,7 +3,7 @@ import {
   type CloudwatchMetricAlarmConfig,
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
-import { pascalCase } from "../ecs/compute-validation";
+import { pascalCase } from "../workload/workload";
 
 export interface AlbAlarmsProps {
   /** ARN suffix of the load balancer (`app/<name>/<id>`). */

@@ -4,6 +4,7 @@ import { Postgres, type PostgresProps } from "./postgres";
 
 const minimal: PostgresProps = {
   name: "t",
+  databaseName: "blueprint",
   vpcId: "vpc-1",
   subnetIds: ["subnet-a", "subnet-b"],
   clientSecurityGroupIds: ["sg-services"],

@@ -38,8 +38,8 @@ export interface PostgresProps {
   readonly performanceInsightsRetentionDays?: number;
   /** Major version; minor versions are upgraded in the maintenance window. @default "16" */
   readonly engineVersion?: string;
-  /** @default "blueprint" */
-  readonly databaseName?: string;
+  /** Name of the database the instance creates, shared by the services (one schema and role each). */
+  readonly databaseName: string;
 }
 
 /**
@@ -67,7 +67,7 @@ export class Postgres extends Construct {
     const finalSnapshot = props.finalSnapshot ?? true;
     const piRetention = props.performanceInsightsRetentionDays ?? 7;
     const engineVersion = props.engineVersion ?? "16";
-    const databaseName = props.databaseName ?? "blueprint";
+    const databaseName = props.databaseName;
 
     const fail = (message: string) => {
       throw new Error(`Postgres ${props.name}: ${message}`);

@@ -1,6 +1,7 @@
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Construct } from "constructs";
+import { ByName } from "../workload/by-name";
 
 export interface RegistryProps {
   /** Repository names are `<prefix>/<service>`. @default "blueprint" */
@@ -16,7 +17,7 @@ export interface RegistryProps {
 
 /** One ECR repository per service: scan on push, immutable tags, KMS encryption, a lifecycle policy. */
 export class Registry extends Construct {
-  readonly repositories: Record<string, EcrRepository>;
+  private readonly byName = new ByName<EcrRepository>("Registry", "repository for service");
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
@@ -29,8 +30,7 @@ export class Registry extends Construct {
       throw new Error(`Registry: untaggedExpiryDays must be at least 1, got ${untaggedExpiryDays}`);
     if (props.services.length === 0) throw new Error("Registry: services must not be empty");
 
-    this.repositories = {};
-    for (const service of props.services) {
+    const addRepository = (service: string) => {
       const repository = new EcrRepository(this, `Repository-${service}`, {
         name: `${prefix}/${service}`,
         imageTagMutability: "IMMUTABLE",
@@ -62,7 +62,18 @@ export class Registry extends Construct {
           ],
         }),
       });
-      this.repositories[service] = repository;
-    }
+      return repository;
+    };
+    for (const service of props.services) this.byName.add(service, () => addRepository(service));
+  }
+
+  /** The repository of the service named `name`; throws naming the known ones when there is none. */
+  repository(name: string): EcrRepository {
+    return this.byName.get(name);
+  }
+
+  /** Every repository, in service order. */
+  allRepositories(): EcrRepository[] {
+    return this.byName.values();
   }
 }

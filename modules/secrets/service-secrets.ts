@@ -1,5 +1,6 @@
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { Construct } from "constructs";
+import { ByName } from "../workload/by-name";
 
 export interface ServiceSecretSpec {
   /** Secret name suffix, e.g. `user-service/database`. */
@@ -24,7 +25,7 @@ export interface ServiceSecretsProps {
  * reads them into Kubernetes Secrets, so its encrypted state holds them; see the README.)
  */
 export class ServiceSecrets extends Construct {
-  readonly secrets: Record<string, SecretsmanagerSecret>;
+  private readonly byName = new ByName<SecretsmanagerSecret>("ServiceSecrets", "secret");
 
   constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
     super(scope, id);
@@ -32,15 +33,22 @@ export class ServiceSecrets extends Construct {
     if (recoveryWindowDays !== 0 && (recoveryWindowDays < 7 || recoveryWindowDays > 30)) {
       throw new Error(`ServiceSecrets: recoveryWindowDays must be 0 or 7 to 30, got ${recoveryWindowDays}`);
     }
-    this.secrets = {};
     for (const spec of props.secrets) {
-      if (this.secrets[spec.name]) throw new Error(`ServiceSecrets: secret "${spec.name}" is declared twice`);
-      this.secrets[spec.name] = new SecretsmanagerSecret(this, `Secret-${spec.name.replace(/\//g, "-")}`, {
-        name: `${props.prefix}/${spec.name}`,
-        description: spec.description,
-        kmsKeyId: props.kmsKeyArn,
-        recoveryWindowInDays: recoveryWindowDays,
-      });
+      this.byName.add(
+        spec.name,
+        () =>
+          new SecretsmanagerSecret(this, `Secret-${spec.name.replace(/\//g, "-")}`, {
+            name: `${props.prefix}/${spec.name}`,
+            description: spec.description,
+            kmsKeyId: props.kmsKeyArn,
+            recoveryWindowInDays: recoveryWindowDays,
+          }),
+      );
     }
+  }
+
+  /** The secret named `name` (relative to the prefix); throws naming the known ones when there is none. */
+  secret(name: string): SecretsmanagerSecret {
+    return this.byName.get(name);
   }
 }

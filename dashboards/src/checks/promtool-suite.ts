@@ -37,7 +37,7 @@ const listYaml = (dir: string, suffix: string): string[] =>
     .map((f) => `${dir}/${f}`);
 
 /** Names of the test groups in a promtool test file. */
-export function testGroupNames(file: string): string[] {
+function testGroupNames(file: string): string[] {
   const parsed = parse(fs.readFileSync(path.join(REPO_ROOT, file), "utf8")) as {
     tests?: Array<{ name?: string }>;
   };

@@ -19,7 +19,7 @@ const exprsOf = (uid: string, title: string) =>
     .map((t) => t.expr);
 
 describe("Grafana dashboards", () => {
-  it("When the user-service dashboard opens, then it shows seed 004's HTTP Requests panel for POST /users", () => {
+  it("When the user-service dashboard opens, then its HTTP Requests panel shows its key route POST /users", () => {
     const [expr] = exprsOf("blueprint-user-service", "HTTP Requests");
     expect(expr?.startsWith('http_requests_total{method="POST",endpoint="/users"')).toBe(true);
   });

@@ -1,7 +1,7 @@
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { ALERTS, type AlertRule } from "../alerts";
 import { METRICS, RECORDED } from "../metrics";
-import { errorBudget, num, percent, selector, USER_TRAFFIC } from "../promql";
+import { errorBudget, exposing, num, percent, selector, USER_TRAFFIC } from "../promql";
 import { DRIFT_JOB, OBSERVED_SERVICES, type ObservedService } from "../registry";
 import { BURN_RATE_POLICY, SLOS, THRESHOLDS } from "../thresholds";
 import { dashboard, stat, timeseries } from "./kit";
@@ -63,7 +63,7 @@ function burnPanel(slo: "availability" | "latency") {
 }
 
 /** One service: its traffic, errors, latency by endpoint, SLOs and connection pool. */
-export function serviceDashboard(service: ObservedService): Dashboard {
+function serviceDashboard(service: ObservedService): Dashboard {
   const requests = (...m: string[]) => `${METRICS.httpRequests}${selector(...m, ENV, ONE_SERVICE)}`;
   const byEndpoint = "sum by (method, endpoint)";
   const key = service.keyRoute;
@@ -79,8 +79,8 @@ export function serviceDashboard(service: ObservedService): Dashboard {
           timeseries({
             title: "HTTP Requests",
             description:
-              `Cumulative ${key.method} ${key.endpoint} requests per status (the panel of seed 004's sample dashboard); ` +
-              "slopes are traffic, steps in a 5xx line are failures.",
+              `Cumulative ${key.method} ${key.endpoint} requests per status (the service's key route, the first ` +
+              "in its catalog entry); slopes are traffic, steps in a 5xx line are failures.",
             unit: "short",
             queries: [
               {
@@ -198,9 +198,9 @@ export function serviceDashboard(service: ObservedService): Dashboard {
 }
 
 /** The event flow: user created, published, consumed, processed, notified; backlog and failures. */
-export function eventFlowDashboard(): Dashboard {
+function eventFlowDashboard(): Dashboard {
   const m = (metric: string, ...matchers: string[]) => `${metric}${selector(...matchers, ENV, SERVICES)}`;
-  const e2e = `${METRICS.endToEndLatency}_bucket${selector(ENV)}`;
+  const e2e = `${METRICS.endToEndLatency}_bucket${selector(ENV, exposing(METRICS.endToEndLatency))}`;
   return dashboard({
     uid: "blueprint-event-flow",
     title: "Blueprint / Event flow",
@@ -239,7 +239,7 @@ export function eventFlowDashboard(): Dashboard {
             unit: "short",
             queries: [
               {
-                expr: `sum by (type, status) (rate(${METRICS.notifications}${selector(ENV)}${RATE}))`,
+                expr: `sum by (type, status) (rate(${METRICS.notifications}${selector(ENV, exposing(METRICS.notifications))}${RATE}))`,
                 legend: "{{type}} {{status}}",
               },
             ],
@@ -330,7 +330,7 @@ export function eventFlowDashboard(): Dashboard {
 }
 
 /** The platform: are targets up, how much they use, do they restart, has infrastructure drifted. */
-export function platformDashboard(): Dashboard {
+function platformDashboard(): Dashboard {
   const m = (metric: string, ...matchers: string[]) => `${metric}${selector(...matchers, ENV, SERVICES)}`;
   return dashboard({
     uid: "blueprint-platform",

@@ -36,9 +36,9 @@ import { REPOSITORY_URL } from "../registry";
 export const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 
 /** Tag shared by the blueprint's dashboards; dashboard links list dashboards by it. */
-export const DASHBOARD_TAG = "blueprint";
+const DASHBOARD_TAG = "blueprint";
 
-export const RUNBOOKS_INDEX_URL = `${REPOSITORY_URL}/tree/main/docs/runbooks`;
+const RUNBOOKS_INDEX_URL = `${REPOSITORY_URL}/tree/main/docs/runbooks`;
 
 export interface Query {
   readonly expr: string;
@@ -86,8 +86,9 @@ function thresholds(threshold: number | undefined): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps);
 }
 
-export function timeseries(spec: PanelSpec): TimeseriesPanelBuilder {
-  const panel = new TimeseriesPanelBuilder()
+/** What every panel has: title, description, queries, size, runbook links and thresholds. */
+function common<P extends TimeseriesPanelBuilder | StatPanelBuilder>(panel: P, spec: PanelSpec): P {
+  panel
     .title(spec.title)
     .description(spec.description)
     .datasource(DATASOURCE)
@@ -96,13 +97,17 @@ export function timeseries(spec: PanelSpec): TimeseriesPanelBuilder {
     .span(spec.width ?? 12)
     .targets(targets(spec.queries))
     .links(runbookLinks(spec.alerts ?? []))
-    .thresholds(thresholds(spec.threshold))
-    .legend(
-      new VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(LegendDisplayMode.List)
-        .placement(LegendPlacement.Bottom),
-    );
+    .thresholds(thresholds(spec.threshold));
+  return panel;
+}
+
+export function timeseries(spec: PanelSpec): TimeseriesPanelBuilder {
+  const panel = common(new TimeseriesPanelBuilder(), spec).legend(
+    new VizLegendOptionsBuilder()
+      .showLegend(true)
+      .displayMode(LegendDisplayMode.List)
+      .placement(LegendPlacement.Bottom),
+  );
   if (spec.threshold !== undefined) {
     panel.thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line));
   }
@@ -111,17 +116,9 @@ export function timeseries(spec: PanelSpec): TimeseriesPanelBuilder {
 
 /** A single-value panel; `upDown` maps 1/0 to UP/DOWN as for `up`. */
 export function stat(spec: PanelSpec & { readonly upDown?: boolean }): StatPanelBuilder {
-  const panel = new StatPanelBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .datasource(DATASOURCE)
-    .unit(spec.unit)
-    .height(PANEL_HEIGHT)
-    .span(spec.width ?? 12)
-    .targets(targets(spec.queries))
-    .links(runbookLinks(spec.alerts ?? []))
-    .thresholds(thresholds(spec.threshold))
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false));
+  const panel = common(new StatPanelBuilder(), spec).reduceOptions(
+    new ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false),
+  );
   if (spec.upDown) {
     panel
       .thresholds(
@@ -140,7 +137,7 @@ export function stat(spec: PanelSpec & { readonly upDown?: boolean }): StatPanel
   return panel;
 }
 
-export function row(title: string): RowBuilder {
+function row(title: string): RowBuilder {
   return new RowBuilder(title);
 }
 

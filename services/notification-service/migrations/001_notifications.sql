@@ -1,4 +1,7 @@
 -- Up Migration
+-- The outbox and processed_events tables come from the kit's migrations (service-kit/migrations),
+-- which run first; databases migrated when this file still created them keep theirs.
+
 -- One row per notification, created once per event; the delivery worker moves it through
 -- pending -> sent, or pending -> retrying -> ... -> sent | failed.
 CREATE TABLE notifications (
@@ -22,15 +25,5 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_by_user ON notifications (user_id, created_at);
 CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status IN ('pending', 'retrying');
 
-CREATE TABLE processed_events (
-  event_id uuid PRIMARY KEY,
-  event_type text NOT NULL,
-  topic text NOT NULL,
-  kafka_partition integer NOT NULL,
-  kafka_offset bigint NOT NULL,
-  processed_at timestamptz NOT NULL DEFAULT now()
-);
-
 -- Down Migration
-DROP TABLE processed_events;
 DROP TABLE notifications;

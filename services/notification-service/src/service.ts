@@ -4,6 +4,7 @@ import {
   type Component,
   defineHandler,
   eventConsumer,
+  SERVICE_METRICS,
   type ServiceContext,
   type ServiceDefinition,
   serviceConfigSchema,
@@ -13,7 +14,7 @@ import { z } from "zod";
 import { notificationRoutes } from "./api/routes";
 import { NotificationRepository } from "./data-access/notification-repository";
 import { smtpMailer } from "./data-access/smtp-mailer";
-import { DeliveryWorker, type Mailer } from "./domain/delivery";
+import { DeliveryWorker } from "./domain/delivery";
 import { confirmationFor, Notifications, welcomeFor } from "./domain/notifications";
 
 const entry = serviceEntry("notification-service");
@@ -32,25 +33,23 @@ export const configSchema = serviceConfigSchema(entry).extend({
   DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(500),
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(50),
 });
-export type NotificationServiceContext = ServiceContext<z.output<typeof configSchema>>;
+type NotificationServiceContext = ServiceContext<z.output<typeof configSchema>>;
 
-/** Parts of notification-service, exposed so tests can run them with their own mailer. */
-export function notificationParts(context: NotificationServiceContext, mailer?: Mailer) {
+/** Parts of notification-service: the use cases, the SMTP delivery worker and the event consumer. */
+function notificationParts(context: NotificationServiceContext) {
   const { config, db, metrics, logger } = context;
   const repository = new NotificationRepository(db);
   const notifications = new Notifications(repository);
   const worker = new DeliveryWorker({
     repository,
-    mailer:
-      mailer ??
-      smtpMailer({
-        host: config.SMTP_HOST,
-        port: config.SMTP_PORT,
-        secure: config.SMTP_SECURE,
-        user: config.SMTP_USER,
-        password: config.SMTP_PASSWORD,
-        from: config.MAIL_FROM,
-      }),
+    mailer: smtpMailer({
+      host: config.SMTP_HOST,
+      port: config.SMTP_PORT,
+      secure: config.SMTP_SECURE,
+      user: config.SMTP_USER,
+      password: config.SMTP_PASSWORD,
+      from: config.MAIL_FROM,
+    }),
     metrics,
     logger: logger.child({ component: "delivery" }),
     batchSize: config.DELIVERY_BATCH_SIZE,
@@ -60,8 +59,9 @@ export function notificationParts(context: NotificationServiceContext, mailer?: 
     backoffMaxMs: config.DELIVERY_BACKOFF_MAX_MS,
     leaseSeconds: 60,
   });
+  const endToEnd = metrics.serviceMetric(SERVICE_METRICS.endToEndLatency);
   const recorded = (occurredAt: string, eventType: string) => {
-    metrics.endToEndLatency.observe({ event_type: eventType }, (Date.now() - Date.parse(occurredAt)) / 1000);
+    endToEnd.observe({ event_type: eventType }, (Date.now() - Date.parse(occurredAt)) / 1000);
     worker.wake();
   };
   const consumer = eventConsumer(context, entry.name, [
@@ -84,22 +84,16 @@ export function notificationParts(context: NotificationServiceContext, mailer?: 
 /** notification-service: welcome and order emails from events, recorded once per event. */
 export const notificationService: ServiceDefinition<typeof configSchema> = {
   entry,
+  description: "Emails for user.created and order.processed, recorded once per event with status.",
   configSchema,
   migrationsDir: path.resolve(__dirname, "../migrations"),
   create(context) {
     const { notifications, worker, consumer } = notificationParts(context);
-    const components: Component[] = [
-      { name: "delivery", start: async () => worker.start(), stop: () => worker.stop() },
-      { name: "event consumer", start: () => consumer.start(), stop: () => consumer.stop() },
-    ];
-    return {
-      routes: notificationRoutes(notifications),
-      openapi: {
-        title: "notification-service",
-        version: "1.0.0",
-        description: "Emails for user.created and order.processed, recorded once per event with status.",
-      },
-      components,
+    const delivery: Component = {
+      name: "delivery",
+      start: async () => worker.start(),
+      stop: () => worker.stop(),
     };
+    return { routes: notificationRoutes(notifications), components: [delivery, consumer] };
   },
 };

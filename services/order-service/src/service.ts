@@ -1,6 +1,5 @@
 import path from "node:path";
 import {
-  type Component,
   defineHandler,
   type EventConsumer,
   eventConsumer,
@@ -16,10 +15,10 @@ import { Orders } from "./domain/orders";
 
 const entry = serviceEntry("order-service");
 export const configSchema = serviceConfigSchema(entry);
-export type OrderServiceContext = ServiceContext<ReturnType<typeof configSchema.parse>>;
+type OrderServiceContext = ServiceContext<ReturnType<typeof configSchema.parse>>;
 
-/** The user.created consumer of order-service, on its own so tests can run it alone. */
-export function userProjectionConsumer(context: OrderServiceContext, orders: Orders): EventConsumer {
+/** The user.created consumer of order-service: it keeps the users projection orders are checked against. */
+function userProjectionConsumer(context: OrderServiceContext, orders: Orders): EventConsumer {
   return eventConsumer(context, entry.name, [
     defineHandler({
       topic: "user.created",
@@ -32,24 +31,12 @@ export function userProjectionConsumer(context: OrderServiceContext, orders: Ord
 /** order-service: a users projection from user.created, orders, `order.processed` through the outbox. */
 export const orderService: ServiceDefinition<typeof configSchema> = {
   entry,
+  description: "Takes orders for users it learned of from user.created; publishes order.processed.",
   configSchema,
   migrationsDir: path.resolve(__dirname, "../migrations"),
   create(context) {
     const { relay, component } = outboxRelay(context, entry);
     const orders = new Orders(new OrderRepository(context.db), () => relay.written());
-    const consumer = userProjectionConsumer(context, orders);
-    const components: Component[] = [
-      component,
-      { name: "user.created consumer", start: () => consumer.start(), stop: () => consumer.stop() },
-    ];
-    return {
-      routes: orderRoutes(orders),
-      openapi: {
-        title: "order-service",
-        version: "1.0.0",
-        description: "Takes orders for users it learned of from user.created; publishes order.processed.",
-      },
-      components,
-    };
+    return { routes: orderRoutes(orders), components: [component, userProjectionConsumer(context, orders)] };
   },
 };

@@ -4,6 +4,8 @@
  * derive from it; adding a service means one entry here plus the service's own code.
  */
 
+import { SERVICE_METRICS } from "./metric-names";
+
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface RouteEntry {
@@ -47,7 +49,10 @@ export interface ServiceSpec {
   readonly consumes: readonly string[];
   /** Secrets the service reads at start; `database` is always one of them. */
   readonly secrets: readonly SecretKind[];
-  /** Metrics the service exposes beyond those every service has (the kit's). */
+  /**
+   * Service-specific metrics (`SERVICE_METRICS` in metric-names.ts) the service exposes beyond those
+   * every service has; the kit registers only these, and dashboards query them only on these services.
+   */
   readonly metrics: readonly string[];
 }
 
@@ -101,7 +106,7 @@ export const CATALOG = {
       produces: [],
       consumes: ["user.created", "order.processed"],
       secrets: ["database", "smtp"],
-      metrics: ["notifications_total"],
+      metrics: ["notifications_total", "event_end_to_end_latency_seconds"],
     },
   },
   // Brokers run with auto.create.topics.enable=false: topics are created from this list.
@@ -173,9 +178,12 @@ export function secretName(service: string, kind: SecretKind): string {
   return `${service}/${kind}`;
 }
 
+const SERVICE_METRIC_NAMES: ReadonlySet<string> = new Set(Object.values(SERVICE_METRICS));
+
 /**
  * Checks what the type system cannot: unique ports, roles and schemas, routes under the service's
- * prefix, declared topics only, a database secret for every service. Throws listing every problem.
+ * prefix, declared topics and service metrics only, a database secret for every service. Throws
+ * listing every problem.
  */
 export function validateCatalog(catalog: Catalog): void {
   const problems: string[] = [];
@@ -210,6 +218,10 @@ export function validateCatalog(catalog: Catalog): void {
     }
     for (const topic of [...e.produces, ...e.consumes]) {
       if (!catalog.topics[topic]) problems.push(`${e.name}: topic "${topic}" is not in the catalog's topics`);
+    }
+    for (const metric of e.metrics) {
+      if (!SERVICE_METRIC_NAMES.has(metric))
+        problems.push(`${e.name}: metric "${metric}" is not a kit service metric`);
     }
     if (!e.secrets.includes("database"))
       problems.push(`${e.name}: every service needs the "database" secret`);

@@ -11,6 +11,7 @@ import type {
   MessagingAdmin,
 } from "./messaging";
 import type { ServiceMetrics } from "./metrics";
+import type { Component } from "./service";
 import { backoffDelay, Waker, withTimeout } from "./timing";
 
 /** Handles one event type inside the transaction that also records the event id. */
@@ -62,7 +63,8 @@ class Stopping extends Error {
  * original headers and the error. While PostgreSQL is unreachable it waits instead of failing
  * events: consumption pauses and resumes where it stopped.
  */
-export class EventConsumer {
+export class EventConsumer implements Component {
+  readonly name: string;
   private readonly handlers = new Map<string, EventHandler>();
   private readonly waker = new Waker();
   private consumer: MessageConsumer | undefined;
@@ -75,6 +77,7 @@ export class EventConsumer {
     handlers: readonly EventHandler[],
   ) {
     for (const handler of handlers) this.handlers.set(handler.topic, handler);
+    this.name = `${options.group} consumer`;
     this.log = options.logger.child({ component: "consumer", group: options.group });
     options.metrics.onCollect(async () => {
       const lags = await withTimeout(

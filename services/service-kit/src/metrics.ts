@@ -1,13 +1,38 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from "prom-client";
+import { HTTP_DURATION_BUCKETS, KIT_METRICS, SERVICE_METRICS, type ServiceMetricName } from "./metric-names";
 
-/** Buckets shared with the dashboards and alerts (CONTRACTS.md). */
-export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5];
 const E2E_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 1, 2.5, 5, 10, 30];
 
+/** How each service-specific metric is created, for the services whose catalog entry lists it. */
+const SERVICE_METRIC_FACTORIES = {
+  notifications_total: (registers: Registry[]) =>
+    new Counter({
+      name: SERVICE_METRICS.notifications,
+      help: "Notification delivery outcomes.",
+      labelNames: ["type", "status"] as const,
+      registers,
+    }),
+  event_end_to_end_latency_seconds: (registers: Registry[]) =>
+    new Histogram({
+      name: SERVICE_METRICS.endToEndLatency,
+      help: "From the originating event's occurred_at to the notification recorded.",
+      labelNames: ["event_type"] as const,
+      buckets: E2E_BUCKETS,
+      registers,
+    }),
+} satisfies Record<ServiceMetricName, (registers: Registry[]) => Metric>;
+
+type ServiceMetricOf<N extends ServiceMetricName> = ReturnType<(typeof SERVICE_METRIC_FACTORIES)[N]>;
+
+function isServiceMetricName(name: string): name is ServiceMetricName {
+  return Object.hasOwn(SERVICE_METRIC_FACTORIES, name);
+}
+
 /**
- * One Prometheus registry per service instance, with `service` as a default label on every series,
- * and every metric the platform contract names. Gauges that need I/O (backlog, lag) are computed at
- * scrape time by the collectors their owners register with `onCollect`.
+ * One Prometheus registry per service instance, with `service` as a default label on every series:
+ * the kit's metrics (KIT_METRICS), prom-client's defaults, and the service-specific metrics its
+ * catalog entry declares. Gauges that need I/O (backlog, lag) are computed at scrape time by the
+ * collectors their owners register with `onCollect`.
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -21,98 +46,107 @@ export class ServiceMetrics {
   readonly consumerLag: Gauge<"group" | "topic" | "partition">;
   readonly outboxBacklog: Gauge;
   readonly outboxOldestAge: Gauge;
-  readonly endToEndLatency: Histogram<"event_type">;
-  readonly notifications: Counter<"type" | "status">;
   readonly dbPoolConnections: Gauge<"state">;
   readonly dbConnectionErrors: Counter;
+  private readonly declared = new Map<ServiceMetricName, Metric>();
   private readonly collectors: Array<() => Promise<void>> = [];
 
-  constructor(readonly service: string) {
+  /** `declared`: the catalog entry's `metrics`; each must be a known service-specific metric. */
+  constructor(
+    readonly service: string,
+    declared: readonly string[] = [],
+  ) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
     this.httpRequests = new Counter({
-      name: "http_requests_total",
+      name: KIT_METRICS.httpRequests,
       help: "HTTP requests by route template and status.",
       labelNames: ["method", "endpoint", "status"],
       registers,
     });
     this.httpDuration = new Histogram({
-      name: "http_request_duration_seconds",
+      name: KIT_METRICS.httpDuration,
       help: "HTTP request duration by route template and status.",
       labelNames: ["method", "endpoint", "status"],
-      buckets: HTTP_DURATION_BUCKETS,
+      buckets: [...HTTP_DURATION_BUCKETS],
       registers,
     });
     this.serviceErrors = new Counter({
-      name: "service_errors_total",
+      name: KIT_METRICS.serviceErrors,
       help: "5xx responses and unhandled errors.",
       registers,
     });
     this.eventsPublished = new Counter({
-      name: "events_published_total",
+      name: KIT_METRICS.eventsPublished,
       help: "Events the outbox relay published to Kafka.",
       labelNames: ["topic"],
       registers,
     });
     this.eventsConsumed = new Counter({
-      name: "events_consumed_total",
+      name: KIT_METRICS.eventsConsumed,
       help: "Events processed successfully (duplicates included, as they succeed without effect).",
       labelNames: ["topic", "group"],
       registers,
     });
     this.eventsRetried = new Counter({
-      name: "events_retried_total",
+      name: KIT_METRICS.eventsRetried,
       help: "Processing attempts that failed and were retried.",
       labelNames: ["topic", "group"],
       registers,
     });
     this.eventsDeadLettered = new Counter({
-      name: "events_dead_lettered_total",
+      name: KIT_METRICS.eventsDeadLettered,
       help: "Events sent to the dead-letter topic.",
       labelNames: ["topic", "group"],
       registers,
     });
     this.consumerLag = new Gauge({
-      name: "kafka_consumer_lag",
+      name: KIT_METRICS.consumerLag,
       help: "High watermark minus committed offset, per partition.",
       labelNames: ["group", "topic", "partition"],
       registers,
     });
     this.outboxBacklog = new Gauge({
-      name: "outbox_backlog",
+      name: KIT_METRICS.outboxBacklog,
       help: "Outbox rows not yet published.",
       registers,
     });
     this.outboxOldestAge = new Gauge({
-      name: "outbox_oldest_age_seconds",
+      name: KIT_METRICS.outboxOldestAge,
       help: "Age of the oldest unpublished outbox row; 0 when empty.",
       registers,
     });
-    this.endToEndLatency = new Histogram({
-      name: "event_end_to_end_latency_seconds",
-      help: "From the originating event's occurred_at to the notification recorded.",
-      labelNames: ["event_type"],
-      buckets: E2E_BUCKETS,
-      registers,
-    });
-    this.notifications = new Counter({
-      name: "notifications_total",
-      help: "Notification delivery outcomes.",
-      labelNames: ["type", "status"],
-      registers,
-    });
     this.dbPoolConnections = new Gauge({
-      name: "db_pool_connections",
+      name: KIT_METRICS.dbPool,
       help: "PostgreSQL pool connections by state.",
       labelNames: ["state"],
       registers,
     });
     this.dbConnectionErrors = new Counter({
-      name: "db_connection_errors_total",
+      name: KIT_METRICS.dbConnectionErrors,
       help: "Failures to reach PostgreSQL (connect errors, lost connections).",
       registers,
     });
+    for (const name of declared) {
+      if (!isServiceMetricName(name)) {
+        const known = Object.keys(SERVICE_METRIC_FACTORIES).join(", ");
+        throw new Error(`${service}: catalog metric "${name}" is not one the kit knows (known: ${known})`);
+      }
+      this.declared.set(name, SERVICE_METRIC_FACTORIES[name](registers));
+    }
+  }
+
+  /**
+   * A service-specific metric; throws when the service's catalog entry does not declare it, so a
+   * service cannot expose a metric the dashboards do not know it has.
+   */
+  serviceMetric<N extends ServiceMetricName>(name: N): ServiceMetricOf<N> {
+    const metric = this.declared.get(name);
+    if (!metric) {
+      throw new Error(`${this.service}: metric "${name}" is not in its catalog entry's metrics`);
+    }
+    return metric as ServiceMetricOf<N>;
   }
 
   /**

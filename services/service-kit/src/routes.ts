@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { expressPath } from "./catalog";
+import { expressPath, type HttpMethod, type RouteEntry } from "./catalog";
 import { AppError, fieldErrors } from "./errors";
 
 /** What a handler returns: the status and the JSON body to send. */
@@ -25,16 +25,14 @@ type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 /**
  * One HTTP operation, declared once: the zod schemas here validate requests at run time and
- * generate the OpenAPI document, so the two cannot drift apart.
+ * generate the OpenAPI document, so the two cannot drift apart. Method and path are one of the
+ * service's catalog routes; the service does not start otherwise.
  */
 export interface RouteSpec<
   B extends z.ZodType | undefined = z.ZodType | undefined,
   P extends z.ZodObject | undefined = z.ZodObject | undefined,
   Q extends z.ZodObject | undefined = z.ZodObject | undefined,
-> {
-  readonly method: "get" | "post" | "put" | "patch" | "delete";
-  /** OpenAPI path template, e.g. `/users/{id}`. */
-  readonly path: string;
+> extends RouteEntry {
   readonly operationId: string;
   readonly summary: string;
   readonly tags?: readonly string[];
@@ -66,6 +64,14 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string, pr
 function hasBody(req: Request): boolean {
   return req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0";
 }
+
+const ROUTER_METHODS = {
+  GET: "get",
+  POST: "post",
+  PUT: "put",
+  PATCH: "patch",
+  DELETE: "delete",
+} as const satisfies Record<HttpMethod, keyof Router>;
 
 /**
  * Mounts routes on a router. Routes with a body get their own JSON parser so that body errors
@@ -100,7 +106,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], bodyLi
       res.status(result.status).json(result.body);
     };
     const chain = route.body ? [requireJson, json, handler] : [handler];
-    router[route.method](expressPath(route.path), ...chain);
+    router[ROUTER_METHODS[route.method]](expressPath(route.path), ...chain);
   }
 }
 
@@ -206,7 +212,7 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
       };
     }
     paths[route.path] ??= {};
-    (paths[route.path] as Record<string, JsonSchema>)[route.method] = {
+    (paths[route.path] as Record<string, JsonSchema>)[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,
       ...(route.tags ? { tags: route.tags } : {}),

@@ -11,7 +11,11 @@ import { createHttpApp, type Lifecycle } from "./http-app";
 import { createLogger } from "./logger";
 import { Messaging, type MessagingAdmin } from "./messaging";
 import { ServiceMetrics } from "./metrics";
-import type { OpenApiInfo, RouteSpec } from "./routes";
+import { checkRoutesMatchCatalog } from "./route-catalog";
+import type { RouteSpec } from "./routes";
+
+/** Version of the services' HTTP APIs in their OpenAPI documents. */
+const API_VERSION = "1.0.0";
 
 /** The config schema of a catalog service: base settings with its name, port and role as defaults. */
 export function serviceConfigSchema(entry: ServiceEntry) {
@@ -42,13 +46,14 @@ export interface Component {
 
 export interface ServiceParts {
   readonly routes: readonly RouteSpec[];
-  readonly openapi: OpenApiInfo;
   /** Started in order, stopped in reverse: list publishers before the consumers that feed them. */
   readonly components: readonly Component[];
 }
 
 export interface ServiceDefinition<S extends z.ZodType<BaseConfig>> {
   readonly entry: ServiceEntry;
+  /** What the service does, in one sentence: the description of its OpenAPI document. */
+  readonly description: string;
   readonly configSchema: S;
   readonly migrationsDir: string;
   create(context: ServiceContext<z.output<S>>): ServiceParts;
@@ -78,10 +83,11 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts a service: config (a bad value stops start-up naming the variable), logger, metrics,
- * pool, migrations when MIGRATE_ON_START, messaging, the HTTP app, then its components. Stopping
- * drains in the order the platform promises: /ready turns 503, the listener closes and in-flight
- * requests finish, components stop in reverse (consumers commit their offsets, the outbox relay
- * publishes what is pending), the Kafka clients and the pool close; all within SHUTDOWN_TIMEOUT_MS.
+ * pool, migrations when MIGRATE_ON_START, messaging, the HTTP app (its routes must be its catalog
+ * entry's), then its components. Stopping drains in the order the platform promises: /ready turns
+ * 503, the listener closes and in-flight requests finish, components stop in reverse (consumers
+ * commit their offsets, the outbox relay publishes what is pending), the Kafka clients and the
+ * pool close; all within SHUTDOWN_TIMEOUT_MS.
  */
 export async function startService<S extends z.ZodType<BaseConfig>>(
   definition: ServiceDefinition<S>,
@@ -90,16 +96,11 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const config = loadConfig(definition.configSchema, options.env ?? process.env) as z.output<S>;
   const authentication = kafkaAuthentication(config);
   const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
-  const metrics = new ServiceMetrics(config.SERVICE_NAME);
+  const metrics = new ServiceMetrics(config.SERVICE_NAME, definition.entry.metrics);
   const db = new Database(createPool(config), metrics);
   if (config.MIGRATE_ON_START) {
     const { runMigrations } = await import("./migrations.js");
-    await runMigrations({
-      config,
-      dir: definition.migrationsDir,
-      schema: definition.entry.database.schema,
-      logger,
-    });
+    await runMigrations({ config, entry: definition.entry, dir: definition.migrationsDir, logger });
   }
   const messaging = new Messaging({
     brokers: config.KAFKA_BROKERS,
@@ -110,6 +111,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const admin = messaging.admin();
   const context: ServiceContext<z.output<S>> = { config, logger, metrics, db, messaging, admin };
   const parts = definition.create(context);
+  checkRoutesMatchCatalog(definition.entry, parts.routes);
   const lifecycle: Lifecycle = { draining: false };
   const app = createHttpApp({
     service: config.SERVICE_NAME,
@@ -117,7 +119,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
     metrics,
     readiness: [postgresCheck(db), kafkaCheck(admin)],
     routes: parts.routes,
-    openapi: parts.openapi,
+    openapi: { title: definition.entry.name, version: API_VERSION, description: definition.description },
     bodyLimit: config.BODY_LIMIT,
     lifecycle,
   });
@@ -193,8 +195,8 @@ export function runMigrateProcess<S extends z.ZodType<BaseConfig>>(definition: S
     const { runMigrations } = await import("./migrations.js");
     const applied = await runMigrations({
       config,
+      entry: definition.entry,
       dir: definition.migrationsDir,
-      schema: definition.entry.database.schema,
       logger,
     });
     console.log(`${name}: ${applied.length === 0 ? "up to date" : `applied ${applied.join(", ")}`}`);

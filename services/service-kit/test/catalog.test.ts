@@ -35,12 +35,13 @@ describe("service catalog", () => {
     expect(writableTopics(serviceEntry("order-service"))).toEqual(["order.processed", "user.created.dlt"]);
   });
 
-  it("When a new entry repeats a port, leaves its prefix, names an unknown topic and lacks a database, then every problem is listed", () => {
+  it("When a new entry repeats a port, leaves its prefix, names an unknown topic and metric and lacks a database, then every problem is listed", () => {
     const broken = withService("billing-service", {
       port: 8081,
       pathPrefix: "/billing",
       routes: [{ method: "GET", path: "/invoices" }],
       produces: ["invoice.issued"],
+      metrics: ["invoices_total"],
       secrets: [],
     });
     expect(() => validateCatalog(broken)).toThrow(
@@ -51,6 +52,7 @@ describe("service catalog", () => {
         "- billing-service and user-service share database schema users",
         "- billing-service: route GET /invoices is outside its prefix /billing",
         '- billing-service: topic "invoice.issued" is not in the catalog\'s topics',
+        '- billing-service: metric "invoices_total" is not a kit service metric',
         '- billing-service: every service needs the "database" secret',
       ].join("\n"),
     );

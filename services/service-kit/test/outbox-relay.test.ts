@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   createTestDatabase,
   createTestNamespace,
+  KAFKA_BROKERS,
   quietLogger,
   serviceEnv,
 } from "../../system-tests/support/environment";
@@ -26,7 +27,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
   let db: Database;
   const metrics = new ServiceMetrics("user-service");
   const messaging = new Messaging({
-    brokers: ["127.0.0.1:9092"],
+    brokers: KAFKA_BROKERS.split(","),
     clientId: "relay-test",
     logger: quietLogger,
   });
@@ -37,10 +38,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       serviceConfigSchema(serviceEntry("user-service")),
       serviceEnv("user", dbInfo.name, ns.namespace),
     );
-    db = new Database(
-      createPool({ ...config, KAFKA_BROKERS: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",") }),
-      metrics,
-    );
+    db = new Database(createPool(config), metrics);
   }, 60_000);
 
   afterAll(async () => {

@@ -3,7 +3,15 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, type Logger, Messaging, serviceEntry, topicEntries } from "@blueprint/service-kit";
+import {
+  createLogger,
+  type Logger,
+  Messaging,
+  type ServiceEntry,
+  type ServiceName,
+  serviceEntries,
+  topicEntries,
+} from "@blueprint/service-kit";
 import { Client } from "pg";
 import { localServicePassword, provisioningSql } from "../../../scripts/deps/provisioning";
 
@@ -14,12 +22,18 @@ export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
 const SUPERUSER = process.env.PGSUPERUSER ?? "postgres";
 const SUPERUSER_PASSWORD = process.env.PGSUPERPASSWORD ?? "postgres";
 
-export type ServiceKey = "user" | "order" | "notification";
-export const ENTRIES = {
-  user: serviceEntry("user-service"),
-  order: serviceEntry("order-service"),
-  notification: serviceEntry("notification-service"),
-} as const;
+/** A catalog service by its short name: `user` for user-service. */
+export type ServiceKey = ServiceName extends `${infer K}-service` ? K : never;
+
+/** The short name of a catalog service. */
+export function serviceKey(name: ServiceName): ServiceKey {
+  return name.replace(/-service$/, "") as ServiceKey;
+}
+
+/** Every catalog service's entry by short name; the harness reads roles, schemas and names here. */
+export const ENTRIES = Object.fromEntries(serviceEntries().map((e) => [serviceKey(e.name), e])) as {
+  readonly [K in ServiceKey]: ServiceEntry<`${K}-service`>;
+};
 
 export const quietLogger: Logger = createLogger("test", process.env.TEST_LOG_LEVEL ?? "silent");
 
@@ -37,13 +51,18 @@ async function withClient<T>(database: string, work: (client: Client) => Promise
   }
 }
 
-/** Hash of every migration file: a template database is reused while migrations are unchanged. */
+/** Hash of every migration file, the kit's and the services': a template database is reused while they are unchanged. */
 function migrationsHash(): string {
   const hash = createHash("sha256");
-  for (const key of Object.keys(ENTRIES) as ServiceKey[]) {
-    const dir = path.join(REPO_ROOT, "services", `${key}-service`, "migrations");
-    for (const file of fs.readdirSync(dir).sort())
-      hash.update(file).update(fs.readFileSync(path.join(dir, file)));
+  const dirs = [
+    path.join(REPO_ROOT, "services", "service-kit", "migrations"),
+    ...serviceEntries().map((e) => path.join(REPO_ROOT, "services", e.name, "migrations")),
+  ];
+  for (const dir of dirs) {
+    for (const file of fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort()) {
+      const full = path.join(dir, file);
+      if (fs.statSync(full).isFile()) hash.update(file).update(fs.readFileSync(full));
+    }
   }
   return hash.digest("hex").slice(0, 12);
 }
@@ -74,7 +93,7 @@ export function tsEntry(service: ServiceKey, file: "main" | "migrate"): string[]
     "--conditions=development",
     "--import",
     "tsx",
-    path.join(REPO_ROOT, `services/${service}-service/src/${file}.ts`),
+    path.join(REPO_ROOT, "services", ENTRIES[service].name, "src", `${file}.ts`),
   ];
 }
 
@@ -130,8 +149,12 @@ async function ensureTemplate(): Promise<string> {
         await admin.query(`CREATE DATABASE ${building}`);
         await withClient(building, (db) => db.query(provisioningSql(building)));
         await Promise.all(
-          (Object.keys(ENTRIES) as ServiceKey[]).map((key) =>
-            run(process.execPath, tsEntry(key, "migrate"), serviceEnv(key, building, "")),
+          serviceEntries().map((e) =>
+            run(
+              process.execPath,
+              tsEntry(serviceKey(e.name), "migrate"),
+              serviceEnv(serviceKey(e.name), building, ""),
+            ),
           ),
         );
         await admin.query(`ALTER DATABASE ${building} RENAME TO ${template}`);
@@ -143,9 +166,22 @@ async function ensureTemplate(): Promise<string> {
   });
 }
 
+export interface TestDatabase {
+  readonly name: string;
+  drop(): Promise<void>;
+}
+
 /** A fresh, migrated database of its own, so suites never see each other's rows. */
-export async function createTestDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
-  const template = await ensureTemplate();
+export async function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase(await ensureTemplate());
+}
+
+/** A database with the services' roles and schemas but no migrations applied (migration tests). */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase("template1");
+}
+
+async function createDatabase(template: string): Promise<TestDatabase> {
   const name = `bp_test_${randomBytes(5).toString("hex")}`;
   await withClient("postgres", async (admin) => {
     for (let attempt = 1; ; attempt++) {

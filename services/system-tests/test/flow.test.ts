@@ -103,7 +103,7 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     console.log(`flow trail:\n${trail.join("\n")}`);
   });
 
-  it("When each service is scraped, then /metrics carries the contract's event metrics", async () => {
+  it("When each service is scraped, then /metrics carries the kit's event metrics", async () => {
     const scrape = async (key: ServiceKey) => (await fetch(`${services[key].url}/metrics`)).text();
     const [user, order, notification] = await Promise.all([
       scrape("user"),

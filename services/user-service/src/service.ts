@@ -15,6 +15,7 @@ export const configSchema = serviceConfigSchema(entry);
 /** user-service: users in its own schema, `user.created` published through the outbox. */
 export const userService: ServiceDefinition<typeof configSchema> = {
   entry,
+  description: "Creates and reads users; publishes user.created.",
   configSchema,
   migrationsDir: path.resolve(__dirname, "../migrations"),
   create(context) {
@@ -22,11 +23,6 @@ export const userService: ServiceDefinition<typeof configSchema> = {
     const users = new Users(new UserRepository(context.db), () => relay.written());
     return {
       routes: userRoutes(users),
-      openapi: {
-        title: "user-service",
-        version: "1.0.0",
-        description: "Creates and reads users; publishes user.created.",
-      },
       components: [component],
     };
   },

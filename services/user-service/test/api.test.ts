@@ -51,7 +51,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
     expect(byEmail.body).toEqual({ items: [created.body] });
   });
 
-  it("When a user is created, then one user.created event with the contract shape is published, keyed by the user id", async () => {
+  it("When a user is created, then one user.created event matching its JSON Schema is published, keyed by the user id", async () => {
     const address = email();
     const created = await request(svc.server)
       .post("/users")
@@ -167,7 +167,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
     expect(ajv.validate({ ...doc.components.schemas.Problem }, conflict.body)).toBe(true);
   });
 
-  it("When requests were served, then /metrics has the contract's metrics labelled by route template", async () => {
+  it("When requests were served, then /metrics has the kit's metrics labelled by route template", async () => {
     await request(svc.server).get(`/users/${randomUUID()}`);
     const text = (await request(svc.server).get("/metrics")).text;
     expect(text).toMatch(

@@ -2,7 +2,7 @@ import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Notifications } from "../domain/notifications";
 
-export const Notification = z.object({
+const Notification = z.object({
   id: z.uuid(),
   event_id: z.uuid().describe("The event this notification was made for; one notification per event."),
   user_id: z.uuid(),
@@ -24,7 +24,7 @@ const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose notif
 export function notificationRoutes(notifications: Notifications): RouteSpec[] {
   return [
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/notifications",
       operationId: "listNotifications",
       summary: "List a user's notifications with delivery status and attempts, oldest first",

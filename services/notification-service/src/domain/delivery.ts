@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@blueprint/service-kit";
-import { backoffDelay, type ServiceMetrics, Waker } from "@blueprint/service-kit";
+import { backoffDelay, SERVICE_METRICS, type ServiceMetrics, Waker } from "@blueprint/service-kit";
 import type { DueNotification, NotificationRepository } from "../data-access/notification-repository";
 
 const LINGER_MS = 10;
@@ -39,8 +39,11 @@ export class DeliveryWorker {
   private readonly waker = new Waker();
   private running: Promise<void> | undefined;
   private stopping = false;
+  private readonly outcomes;
 
-  constructor(private readonly options: DeliveryOptions) {}
+  constructor(private readonly options: DeliveryOptions) {
+    this.outcomes = options.metrics.serviceMetric(SERVICE_METRICS.notifications);
+  }
 
   start(): void {
     this.stopping = false;
@@ -69,7 +72,7 @@ export class DeliveryWorker {
   }
 
   private async attempt(n: DueNotification): Promise<void> {
-    const { repository, mailer, metrics, logger, maxAttempts, backoffBaseMs, backoffMaxMs } = this.options;
+    const { repository, mailer, logger, maxAttempts, backoffBaseMs, backoffMaxMs } = this.options;
     try {
       await mailer.send({
         to: n.recipient,
@@ -78,12 +81,12 @@ export class DeliveryWorker {
         headers: { "X-Notification-Id": n.id, "X-Event-Id": n.event_id },
       });
       await repository.markSent(n.id);
-      metrics.notifications.inc({ type: n.type, status: "sent" });
+      this.outcomes.inc({ type: n.type, status: "sent" });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const delay = backoffDelay(n.attempts + 1, backoffBaseMs, backoffMaxMs);
       const status = await repository.markFailed(n.id, message, maxAttempts, delay);
-      metrics.notifications.inc({ type: n.type, status });
+      this.outcomes.inc({ type: n.type, status });
       logger.warn(
         { notification_id: n.id, attempts: n.attempts + 1, status, err: error },
         "email not delivered",

@@ -16,12 +16,12 @@ const OrderItem = z.strictObject({
 });
 
 /** Unknown fields are rejected (400 naming them), as in every service. */
-export const PlaceOrderRequest = z.strictObject({
+const PlaceOrderRequest = z.strictObject({
   user_id: z.uuid().describe("A user order-service has learned of through user.created."),
   items: z.array(OrderItem).min(1).max(100),
 });
 
-export const Order = z.object({
+const Order = z.object({
   id: z.uuid(),
   user_id: z.uuid(),
   status: z.enum(["processed"]),
@@ -37,7 +37,7 @@ const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose order
 export function orderRoutes(orders: Orders): RouteSpec[] {
   return [
     defineRoute({
-      method: "post",
+      method: "POST",
       path: "/orders",
       operationId: "placeOrder",
       summary: "Place an order; it is processed at once and order.processed goes through the outbox",
@@ -53,7 +53,7 @@ export function orderRoutes(orders: Orders): RouteSpec[] {
       }),
     }),
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/orders/{id}",
       operationId: "getOrder",
       summary: "Get an order by id",
@@ -63,7 +63,7 @@ export function orderRoutes(orders: Orders): RouteSpec[] {
       handler: async ({ params }) => ({ status: 200, body: await orders.get(params.id) }),
     }),
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/orders",
       operationId: "listOrders",
       summary: "List a user's orders, oldest first",

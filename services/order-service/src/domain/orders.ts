@@ -23,7 +23,7 @@ export interface NewOrder {
 }
 
 /** Sum of quantity x unit price, computed in integer cents so that 0.1 + 0.2 is 0.30. */
-export function totalCents(items: readonly OrderItem[]): number {
+function totalCents(items: readonly OrderItem[]): number {
   return items.reduce((sum, item) => sum + item.quantity * Math.round(item.unit_price * 100), 0);
 }
 

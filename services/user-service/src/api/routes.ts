@@ -5,12 +5,12 @@ import type { Users } from "../domain/users";
 const email = z.email().max(254).toLowerCase().describe("Email address; stored and compared lower-cased.");
 
 /** Unknown fields are rejected (400 naming them) so that a typo never passes silently. */
-export const CreateUserRequest = z.strictObject({
+const CreateUserRequest = z.strictObject({
   email,
   name: z.string().trim().min(1).max(200).describe("Display name."),
 });
 
-export const User = z.object({
+const User = z.object({
   id: z.uuid(),
   email: z.string(),
   name: z.string(),
@@ -24,7 +24,7 @@ const ByEmail = z.strictObject({ email: email.describe("Exact email to look up."
 export function userRoutes(users: Users): RouteSpec[] {
   return [
     defineRoute({
-      method: "post",
+      method: "POST",
       path: "/users",
       operationId: "createUser",
       summary: "Create a user; publishes user.created through the outbox",
@@ -40,7 +40,7 @@ export function userRoutes(users: Users): RouteSpec[] {
       }),
     }),
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/users/{id}",
       operationId: "getUser",
       summary: "Get a user by id",
@@ -50,7 +50,7 @@ export function userRoutes(users: Users): RouteSpec[] {
       handler: async ({ params }) => ({ status: 200, body: await users.get(params.id) }),
     }),
     defineRoute({
-      method: "get",
+      method: "GET",
       path: "/users",
       operationId: "findUsers",
       summary: "Find users by email (zero or one)",

@@ -1,0 +1,58 @@
+import path from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import { z } from "zod";
+import { checkRoutesMatchCatalog, defineRoute, type RouteSpec, serviceEntry, startService } from "../src";
+import { serviceConfigSchema } from "../src/service";
+
+const entry = serviceEntry("notification-service");
+
+const route = (method: RouteSpec["method"], routePath: string): RouteSpec =>
+  defineRoute({
+    method,
+    path: routePath,
+    operationId: `${method}${routePath}`,
+    summary: "test route",
+    responses: { 200: { description: "ok", schema: z.object({}) } },
+    handler: async () => ({ status: 200, body: {} }),
+  });
+
+describe("routes and the catalog", () => {
+  it("When a service serves exactly its catalog routes, then the check passes", () => {
+    expect(() => checkRoutesMatchCatalog(entry, entry.routes)).not.toThrow();
+  });
+
+  it("When a service serves a route its catalog entry lacks and misses one it lists, then the error names both and the catalog", () => {
+    expect(() => checkRoutesMatchCatalog(entry, [{ method: "DELETE", path: "/notifications/{id}" }])).toThrow(
+      [
+        'notification-service: routes differ from the catalog (services/service-kit/src/catalog.ts, services["notification-service"].routes):',
+        "- serves DELETE /notifications/{id}, which its catalog entry lacks",
+        "- its catalog entry lists GET /notifications, which it does not serve",
+      ].join("\n"),
+    );
+  });
+
+  it("When the same path is served with another method, then it counts as a different route", () => {
+    expect(() => checkRoutesMatchCatalog(entry, [{ method: "POST", path: "/notifications" }])).toThrow(
+      /serves POST \/notifications, which its catalog entry lacks/,
+    );
+  });
+
+  it("When a service whose routes differ from the catalog starts, then start-up fails with that message before listening", async () => {
+    const started = startService(
+      {
+        entry,
+        description: "test",
+        configSchema: serviceConfigSchema(entry),
+        migrationsDir: path.join(__dirname, "unused"),
+        create: () => ({
+          routes: [route("GET", "/notifications"), route("GET", "/notifications/{id}")],
+          components: [],
+        }),
+      },
+      { env: { PGPASSWORD: "unused", MIGRATE_ON_START: "false", LOG_LEVEL: "silent", PORT: "0" } },
+    );
+    await expect(started).rejects.toThrow(
+      /serves GET \/notifications\/\{id\}, which its catalog entry lacks/,
+    );
+  });
+});

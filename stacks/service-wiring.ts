@@ -1,0 +1,147 @@
+import {
+  type Catalog,
+  SECRET_KINDS,
+  type ServiceEntry,
+  secretName,
+  serviceEntries,
+} from "@blueprint/service-kit/catalog";
+import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
+import { Fn } from "cdktf";
+import type { Construct } from "constructs";
+import type { ComputeKind, EnvironmentConfig, ServiceSizing } from "../environments";
+import type { ServiceSecretSpec } from "../modules/secrets/service-secrets";
+
+/** Kubernetes namespace of the services on EKS. */
+export const WORKLOAD_NAMESPACE = "blueprint";
+
+/** Where the services find PostgreSQL and the brokers; tokens from the data and messaging layers. */
+export interface ServiceEndpoints {
+  readonly databaseHost: string;
+  readonly kafkaBrokers: string;
+}
+
+/** One environment variable a service reads from one key of one of its Secrets Manager secrets. */
+export interface SecretBinding {
+  readonly variable: string;
+  /** Secret name relative to the environment's secret prefix, e.g. `user-service/database`. */
+  readonly secret: string;
+  /** Key in the secret's JSON object. */
+  readonly key: string;
+}
+
+/** Looks up a Secrets Manager secret by its name relative to the environment's prefix. */
+export type SecretLookup = (name: string) => { readonly arn: string };
+
+/** NodePort of a service on EKS: its container port moved into the Kubernetes NodePort range. */
+export function nodePortOf(containerPort: number): number {
+  return containerPort + 22_000;
+}
+
+/**
+ * How each catalog service is wired in one environment, the same for ECS and EKS: its plain
+ * settings, the secret variables it reads, its sizing and the port the load balancer targets.
+ * Stacks read services from here, never by name, so a new catalog entry is wired everywhere.
+ */
+export class ServiceWiring {
+  constructor(
+    readonly catalog: Catalog,
+    private readonly env: EnvironmentConfig,
+  ) {}
+
+  /** The catalog's services, in catalog order. */
+  services(): ServiceEntry[] {
+    return serviceEntries(this.catalog);
+  }
+
+  /** The port the load balancer targets: the container port on ECS (awsvpc), the NodePort on EKS. */
+  targetPort(entry: ServiceEntry, kind: ComputeKind = this.env.compute.kind): number {
+    return kind === "eks" ? nodePortOf(entry.port) : entry.port;
+  }
+
+  /** Load balancer routes, one per service. */
+  routes(): { name: string; pathPrefix: string; targetPort: number }[] {
+    return this.services().map((s) => ({
+      name: s.name,
+      pathPrefix: s.pathPrefix,
+      targetPort: this.targetPort(s),
+    }));
+  }
+
+  /** The Secrets Manager entries every service reads, with what each must hold. */
+  secretSpecs(): ServiceSecretSpec[] {
+    return this.services().flatMap((s) =>
+      s.secrets.map((kind) => ({
+        name: secretName(s.name, kind),
+        description: `${SECRET_KINDS[kind].description}, of ${s.name}`,
+      })),
+    );
+  }
+
+  /** Replicas and resources of the service in this environment; throws naming what is missing. */
+  sizing(entry: ServiceEntry): ServiceSizing {
+    const sizing = (this.env.services as Readonly<Record<string, ServiceSizing | undefined>>)[entry.name];
+    if (!sizing) {
+      throw new Error(
+        `environment "${this.env.name}": services must give the sizing of "${entry.name}" (every catalog service needs one)`,
+      );
+    }
+    return sizing;
+  }
+
+  /** Plain settings of a service in the cloud; nothing secret. */
+  environment(entry: ServiceEntry, endpoints: ServiceEndpoints): Record<string, string> {
+    return {
+      SERVICE_NAME: entry.name,
+      PORT: String(entry.port),
+      LOG_LEVEL: "info",
+      PGHOST: endpoints.databaseHost,
+      PGPORT: "5432",
+      PGDATABASE: this.catalog.database,
+      PGSSLMODE: "require",
+      KAFKA_BROKERS: endpoints.kafkaBrokers,
+      KAFKA_AUTH: "aws-msk-iam",
+      AWS_REGION: this.env.region,
+    };
+  }
+
+  /** Every secret variable of the service, from the kinds of secret its catalog entry lists. */
+  secretBindings(entry: ServiceEntry): SecretBinding[] {
+    return entry.secrets.flatMap((kind) =>
+      Object.entries(SECRET_KINDS[kind].variables).map(([variable, key]) => ({
+        variable,
+        secret: secretName(entry.name, kind),
+        key,
+      })),
+    );
+  }
+
+  /** ARNs of the service's own secrets, for its least-privilege role. */
+  secretArns(entry: ServiceEntry, secrets: SecretLookup): string[] {
+    return entry.secrets.map((kind) => secrets(secretName(entry.name, kind)).arn);
+  }
+
+  /** ECS secret references (`<arn>:<json key>::`) by variable; ECS resolves them at task start. */
+  ecsSecrets(entry: ServiceEntry, secrets: SecretLookup): Record<string, string> {
+    return Object.fromEntries(
+      this.secretBindings(entry).map((b) => [b.variable, `${secrets(b.secret).arn}:${b.key}::`]),
+    );
+  }
+
+  /**
+   * Kubernetes Secret data by variable, read from Secrets Manager at plan time (one data source per
+   * secret, `Secret-<service>-<kind>`), so values never appear in code.
+   */
+  kubernetesSecretData(scope: Construct, entry: ServiceEntry, secrets: SecretLookup): Record<string, string> {
+    const json = new Map(
+      entry.secrets.map((kind) => {
+        const version = new DataAwsSecretsmanagerSecretVersion(scope, `Secret-${entry.name}-${kind}`, {
+          secretId: secrets(secretName(entry.name, kind)).arn,
+        });
+        return [secretName(entry.name, kind), Fn.jsondecode(version.secretString)];
+      }),
+    );
+    return Object.fromEntries(
+      this.secretBindings(entry).map((b) => [b.variable, Fn.lookup(json.get(b.secret), b.key, "")]),
+    );
+  }
+}
