@@ -210,12 +210,15 @@ describe("dependency settings", () => {
     );
   });
 
-  it("When BLUEPRINT_DEPS or KAFKA_BROKERS is malformed, then settings fail naming it and the value", () => {
+  it("When BLUEPRINT_DEPS, KAFKA_BROKERS or PROMETHEUS_URL is malformed, then settings fail naming it and the value", () => {
     expect(() => loadSettings({ BLUEPRINT_DEPS: "docker" })).toThrow(
       'BLUEPRINT_DEPS must be "local" or "external", got "docker"',
     );
     expect(() => loadSettings({ BLUEPRINT_DEPS: "external", KAFKA_BROKERS: "kafka" })).toThrow(
       'KAFKA_BROKERS must be host:port[,host:port...], got "kafka"',
+    );
+    expect(() => loadSettings({ BLUEPRINT_DEPS: "external", PROMETHEUS_URL: "127.0.0.1:9090" })).toThrow(
+      'PROMETHEUS_URL must be an http(s) URL such as http://127.0.0.1:9090, got "127.0.0.1:9090"',
     );
   });
 

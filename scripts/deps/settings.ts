@@ -53,7 +53,7 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number): number {
+function integerAtLeast(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -81,6 +81,17 @@ function brokers(raw: string): string[] {
   return list;
 }
 
+/** An http(s) base URL without a trailing slash, so paths such as `/-/ready` append cleanly. */
+function httpUrl(raw: string): string {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new SettingsError(
+      `PROMETHEUS_URL must be an http(s) URL such as http://127.0.0.1:9090, got "${raw}"`,
+    );
+  }
+  return raw.replace(/\/+$/, "");
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const repoRoot = path.resolve(__dirname, "../..");
   const localDir = path.resolve(env.BLUEPRINT_LOCAL_DIR ?? path.join(repoRoot, ".local"));
@@ -105,7 +116,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     kafkaControllerPort: port(env, "KAFKA_CONTROLLER_PORT", 9093),
     // Kafka 3.9 is the newest line whose protocol versions kafkajs 2.2 still speaks (4.x removed old ones).
     kafkaVersion: env.KAFKA_VERSION ?? "3.9.2",
-    kafkaHeapMb: positiveInteger(env, "KAFKA_HEAP_MB", 512, 256),
+    kafkaHeapMb: integerAtLeast(env, "KAFKA_HEAP_MB", 512, 256),
     prometheusPort,
     postgres: {
       host: (external && env.PGHOST) || host,
@@ -114,11 +125,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
       superuserPassword: (external && env.PGSUPERPASSWORD) || LOCAL_SUPERUSER_PASSWORD,
     },
     kafkaBrokers: external && env.KAFKA_BROKERS ? brokers(env.KAFKA_BROKERS) : [`${host}:${kafkaPort}`],
-    prometheusUrl: ((external && env.PROMETHEUS_URL) || `http://${host}:${prometheusPort}`).replace(
-      /\/+$/,
-      "",
-    ),
-    externalWaitSeconds: positiveInteger(env, "BLUEPRINT_EXTERNAL_WAIT_SECONDS", 30, 1),
+    prometheusUrl:
+      external && env.PROMETHEUS_URL ? httpUrl(env.PROMETHEUS_URL) : `http://${host}:${prometheusPort}`,
+    externalWaitSeconds: integerAtLeast(env, "BLUEPRINT_EXTERNAL_WAIT_SECONDS", 30, 1),
   };
 }
 
