@@ -2,36 +2,45 @@ import fs from "node:fs";
 import path from "node:path";
 import { promtoolSuite } from "../dashboards/src/checks/promtool-suite";
 import type { Dependency } from "./deps/dependency";
+import { secondsSince } from "./deps/progress";
 import { DependencyStartError, downAll, localDependencies, upAll } from "./deps/registry";
-import { loadSettings } from "./deps/settings";
+import { dependencyEnv, loadSettings } from "./deps/settings";
 import { actionlintSuite } from "./test/actionlint";
 import { checkovSuite } from "./test/checkov";
 import { composeCheckSuite } from "./test/compose-check";
-import { checkSuite, jestSuite, type Suite, type SuiteResult, vitestSuite } from "./test/suites";
+import { checkSuite, jestSuite, type Suite, vitestSuite } from "./test/suites";
+import { type SuiteOutcome, summaryLines } from "./test/summary";
 
 /**
- * The one test command: static checks, then local dependencies up, every suite against them,
- * dependencies this run started stopped again, and one summary line.
+ * The one test command: static checks, then the dependencies up (our own, or external ones with
+ * BLUEPRINT_DEPS=external), every suite against them, dependencies this run started stopped
+ * again, and a summary with each suite's duration.
  */
 async function main(): Promise<number> {
+  const began = Date.now();
   const settings = loadSettings();
   const reportDir = path.join(settings.localDir, "reports");
   fs.mkdirSync(reportDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CHECKPOINT_DISABLE: "1",
-    PGHOST: settings.host,
-    PGPORT: String(settings.postgresPort),
-    KAFKA_BROKERS: `${settings.host}:${settings.kafkaPort}`,
-    PROMETHEUS_URL: `http://${settings.host}:${settings.prometheusPort}`,
+    ...dependencyEnv(settings),
+    // The system tests create and drop their own databases as the superuser.
+    PGSUPERUSER: settings.postgres.superuser,
+    PGSUPERPASSWORD: settings.postgres.superuserPassword,
   };
 
-  const results: Array<[string, SuiteResult]> = [];
-  const runSuite = async (suite: Suite) => {
+  const outcomes: SuiteOutcome[] = [];
+  const timed = async (name: string, run: () => Promise<SuiteOutcome["result"]>) => {
+    const start = Date.now();
+    const result = await run();
+    outcomes.push({ name, result, seconds: secondsSince(start) });
+    return result;
+  };
+  const runSuite = (suite: Suite) => {
     console.log(`\n=== ${suite.name} ===`);
-    results.push([suite.name, await suite.run(env, reportDir)]);
+    return timed(suite.name, () => suite.run(env, reportDir));
   };
-
   await runSuite(checkSuite("lint (biome)", "biome", ["ci", "--colors=off", "."]));
   await runSuite(checkSuite("typecheck (tsc)", "tsc", ["-p", "tsconfig.json"]));
   await runSuite(actionlintSuite);
@@ -51,46 +60,31 @@ async function main(): Promise<number> {
   process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
 
   try {
-    console.log("\n=== local dependencies ===");
-    try {
-      started = await upAll(deps, (line) => console.log(line));
-    } catch (error) {
-      // upAll stops at the first failure; what it had started is still ours to stop.
-      if (error instanceof DependencyStartError) started = [...error.started];
-      console.error(
-        `dependencies failed to start: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      results.push(["local dependencies", { passed: 0, failed: 1, skipped: 0 }]);
-      return summarize(results);
+    const depsStep = `dependencies (${settings.mode})`;
+    console.log(`\n=== ${depsStep} ===`);
+    const ready = await timed(depsStep, async () => {
+      try {
+        started = await upAll(deps, (line) => console.log(line));
+        return { passed: 1, failed: 0, skipped: 0 };
+      } catch (error) {
+        // upAll stops at the first failure; what it had started is still ours to stop.
+        if (error instanceof DependencyStartError) started = [...error.started];
+        console.error(`dependencies not ready: ${error instanceof Error ? error.message : String(error)}`);
+        return { passed: 0, failed: 1, skipped: 0 };
+      }
+    });
+    if (ready.failed === 0) {
+      await runSuite(promtoolSuite);
+      await runSuite(vitestSuite);
+      await runSuite(jestSuite);
     }
-    await runSuite(promtoolSuite);
-    await runSuite(vitestSuite);
-    await runSuite(jestSuite);
   } finally {
     await stop();
   }
-  return summarize(results);
-}
-
-function summarize(results: ReadonlyArray<[string, SuiteResult]>): number {
+  // After stopping, so the count line CI reads stays the last one printed.
   console.log("\n=== summary ===");
-  for (const [name, r] of results) {
-    console.log(
-      `${name.padEnd(28)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}`,
-    );
-  }
-  const total = results.reduce(
-    (sum, [, r]) => ({
-      passed: sum.passed + r.passed,
-      failed: sum.failed + r.failed,
-      skipped: sum.skipped + r.skipped,
-    }),
-    { passed: 0, failed: 0, skipped: 0 },
-  );
-  console.log(
-    `${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}`,
-  );
-  return total.failed === 0 ? 0 : 1;
+  for (const line of summaryLines(outcomes, secondsSince(began))) console.log(line);
+  return outcomes.every((o) => o.result.failed === 0) ? 0 : 1;
 }
 
 main().then(

@@ -1,3 +1,4 @@
+import { Postgres } from "./postgres";
 import { downAll, localDependencies, upAll } from "./registry";
 import { loadSettings } from "./settings";
 
@@ -13,7 +14,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "up":
       await upAll(selected);
-      console.log(`data and logs under ${settings.localDir}`);
+      if (settings.mode === "local") console.log(`data and logs under ${settings.localDir}`);
+      for (const dep of selected) {
+        if (dep instanceof Postgres && !dep.home.startsWith(settings.localDir)) {
+          console.log(`PostgreSQL data under ${dep.home} (it runs as the postgres OS user)`);
+        }
+      }
       return;
     case "down":
       await downAll(selected);
@@ -21,9 +27,8 @@ async function main(argv: string[]): Promise<void> {
     case "status":
       for (const dep of selected) {
         const pid = dep.runningPid();
-        console.log(
-          `${dep.name.padEnd(11)} ${pid === undefined ? "stopped" : `running   pid ${pid}`.padEnd(19)} ${dep.address}`,
-        );
+        const state = !dep.managed ? "external" : pid === undefined ? "stopped" : `running   pid ${pid}`;
+        console.log(`${dep.name.padEnd(11)} ${state.padEnd(19)} ${dep.address}`);
       }
       return;
     default:

@@ -1,17 +1,41 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { topicEntries } from "@blueprint/service-kit/catalog";
-import { Kafka, logLevel } from "kafkajs";
 import type { Dependency } from "./dependency";
-import { javaMajorVersion, PrerequisiteError, which } from "./prerequisites";
+import { clusterReady } from "./kafka-admin";
+import { ensure, javaMajorVersion, type Prerequisite, which } from "./prerequisites";
 import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
+import { secondsSince, withProgress } from "./progress";
+import { provisionTopics } from "./provisioning";
 import type { LocalSettings } from "./settings";
+
+const EXTERNAL_KAFKA = "KAFKA_BROKERS";
+
+export const JAVA: Prerequisite = {
+  what: "Java 17 or newer (Kafka runs on it)",
+  aptPackage: "default-jre-headless",
+  brewFormula: "openjdk@17",
+  externalVariables: EXTERNAL_KAFKA,
+  isPresent: () => (javaMajorVersion() ?? 0) >= 17,
+  state: () => {
+    const major = javaMajorVersion();
+    return major === undefined ? "missing" : `too old (java -version reports ${major})`;
+  },
+};
+
+export const MAVEN: Prerequisite = {
+  what: "Maven (fetches Kafka from Maven Central once)",
+  aptPackage: "maven",
+  brewFormula: "maven",
+  externalVariables: EXTERNAL_KAFKA,
+  isPresent: () => which("mvn") !== undefined,
+};
 
 /** One Kafka broker in KRaft mode (combined broker and controller), from Maven Central artifacts. */
 export class KafkaBroker implements Dependency {
   readonly name = "kafka";
+  readonly managed = true;
   readonly address: string;
   private readonly home: string;
   private readonly libs: string;
@@ -34,7 +58,7 @@ export class KafkaBroker implements Dependency {
 
   async up(): Promise<boolean> {
     if (this.runningPid() !== undefined) {
-      await this.createTopics();
+      await provisionTopics([this.address]);
       return false;
     }
     await assertPortFree("Kafka", this.settings.host, this.settings.kafkaPort, "KAFKA_PORT");
@@ -44,8 +68,8 @@ export class KafkaBroker implements Dependency {
       this.settings.kafkaControllerPort,
       "KAFKA_CONTROLLER_PORT",
     );
-    this.checkJava();
-    this.resolveArtifacts();
+    ensure(JAVA);
+    await this.resolveArtifacts();
     this.writeConfig();
     this.formatStorage();
     const pid = spawnDetached(
@@ -63,13 +87,13 @@ export class KafkaBroker implements Dependency {
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
-    await waitUntil("Kafka", () => this.answersMetadata(), {
+    await waitUntil("Kafka", () => clusterReady([this.address]), {
       timeoutMs: 90_000,
       intervalMs: 500,
       stillRunning: () => this.runningPid() === pid,
       describe: () => tail(this.logFile),
     });
-    await this.createTopics();
+    await provisionTopics([this.address]);
     return true;
   }
 
@@ -80,86 +104,50 @@ export class KafkaBroker implements Dependency {
     fs.rmSync(this.pidFile, { force: true });
   }
 
-  private client(): Kafka {
-    return new Kafka({
-      clientId: "blueprint-deps",
-      brokers: [this.address],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-      connectionTimeout: 2_000,
-    });
-  }
-
-  private async answersMetadata(): Promise<boolean> {
-    const admin = this.client().admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  /** Creates the catalog's topics with their partition counts; existing topics are left as they are. */
-  private async createTopics(): Promise<void> {
-    const admin = this.client().admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topicEntries().filter((t) => !existing.has(t.name));
-      if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
-        });
-      }
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  private checkJava(): void {
-    const major = javaMajorVersion();
-    if (major === undefined || major < 17) {
-      throw new PrerequisiteError(
-        `Kafka needs Java 17 or newer (found ${major ?? "no java"}). Install it with: apt-get install -y openjdk-17-jre-headless`,
-      );
-    }
-  }
-
   /** Resolves the broker's classpath with Maven, once per version, into the cache folder. */
-  private resolveArtifacts(): void {
+  private async resolveArtifacts(): Promise<void> {
     const complete = path.join(this.libs, ".complete");
     if (fs.existsSync(complete)) return;
-    if (!which("mvn")) {
-      throw new PrerequisiteError(
-        "Maven is needed once to fetch Kafka from Maven Central. Install it with: apt-get install -y maven",
-      );
-    }
-    console.log(`resolving Apache Kafka ${this.settings.kafkaVersion} from Maven Central into ${this.libs}`);
+    ensure(MAVEN);
+    const what = `resolving Apache Kafka ${this.settings.kafkaVersion} from Maven Central`;
+    const began = Date.now();
+    console.log(`${what} into ${this.libs}`);
     fs.rmSync(this.libs, { recursive: true, force: true });
-    const result = spawnSync(
-      "mvn",
-      [
-        "-B",
-        "-q",
-        "-f",
-        path.join(__dirname, "kafka-runtime", "pom.xml"),
-        `-Dkafka.version=${this.settings.kafkaVersion}`,
-        `-Dmaven.repo.local=${path.join(this.settings.cacheDir, "m2")}`,
-        "dependency:copy-dependencies",
-        `-DoutputDirectory=${this.libs}`,
-        "-DincludeScope=runtime",
-      ],
-      { stdio: ["ignore", "inherit", "inherit"] },
+    const args = [
+      "-B",
+      "-q",
+      "-f",
+      path.join(__dirname, "kafka-runtime", "pom.xml"),
+      `-Dkafka.version=${this.settings.kafkaVersion}`,
+      `-Dmaven.repo.local=${path.join(this.settings.cacheDir, "m2")}`,
+      "dependency:copy-dependencies",
+      `-DoutputDirectory=${this.libs}`,
+      "-DincludeScope=runtime",
+    ];
+    // Maven's own output (quiet, yet with stray colour codes) is kept for a failure only; our
+    // progress lines say that it is still working.
+    let output = "";
+    const code = await withProgress(
+      what,
+      () =>
+        new Promise<number | null>((resolve, reject) => {
+          const child = spawn("mvn", args, { stdio: ["ignore", "pipe", "pipe"] });
+          const keep = (chunk: Buffer) => {
+            output += chunk.toString();
+          };
+          child.stdout.on("data", keep);
+          child.stderr.on("data", keep);
+          child.once("error", reject);
+          child.once("exit", resolve);
+        }),
     );
-    if (result.status !== 0) {
+    if (code !== 0) {
       throw new Error(
-        `Maven could not resolve org.apache.kafka:kafka_2.13:${this.settings.kafkaVersion} (exit ${result.status})`,
+        `Maven could not resolve org.apache.kafka:kafka_2.13:${this.settings.kafkaVersion} (exit ${code}):\n${output.trim().split("\n").slice(-20).join("\n")}`,
       );
     }
     fs.writeFileSync(complete, "");
+    console.log(`resolved Apache Kafka ${this.settings.kafkaVersion} in ${secondsSince(began)}s`);
   }
 
   private writeConfig(): void {

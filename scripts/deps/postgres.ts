@@ -1,41 +1,54 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { CATALOG } from "@blueprint/service-kit/catalog";
-import { Client } from "pg";
 import type { Dependency } from "./dependency";
-import { aptInstall, isRoot } from "./prerequisites";
+import { createOwnedDirs, postgresHome, writeOwnedFile } from "./postgres-home";
+import { ensure, isRoot, type Prerequisite, which } from "./prerequisites";
 import { assertPortFree, isAlive, tail, waitUntil } from "./processes";
-import { provisioningSql } from "./provisioning";
+import { provisionDatabase } from "./provisioning";
 import type { LocalSettings } from "./settings";
 
-/** Local superuser password; loopback only, never used outside this folder. */
-export const LOCAL_SUPERUSER_PASSWORD = "postgres";
-
+/** Debian's packages put each major version under /usr/lib/postgresql; Homebrew puts pg_ctl on PATH. */
 function findBinDir(): string | undefined {
   const root = "/usr/lib/postgresql";
-  if (!fs.existsSync(root)) return undefined;
-  const versions = fs
-    .readdirSync(root)
-    .filter((v) => fs.existsSync(path.join(root, v, "bin", "postgres")))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] === undefined ? undefined : path.join(root, versions[0], "bin");
+  const versions = fs.existsSync(root)
+    ? fs
+        .readdirSync(root)
+        .filter((v) => fs.existsSync(path.join(root, v, "bin", "postgres")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions[0] !== undefined) return path.join(root, versions[0], "bin");
+  const pgCtl = which("pg_ctl");
+  if (pgCtl === undefined) return undefined;
+  const dir = path.dirname(fs.realpathSync(pgCtl));
+  return ["initdb", "postgres"].every((b) => fs.existsSync(path.join(dir, b))) ? dir : undefined;
 }
+
+export const POSTGRES_SERVER: Prerequisite = {
+  what: "PostgreSQL server (initdb, pg_ctl, postgres)",
+  aptPackage: "postgresql",
+  brewFormula: "postgresql@16",
+  externalVariables: "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD",
+  isPresent: () => findBinDir() !== undefined,
+};
 
 export class Postgres implements Dependency {
   readonly name = "postgres";
+  readonly managed = true;
   readonly address: string;
+  /** Holds the data and socket folders; outside the checkout when running as root. */
+  readonly home: string;
   private readonly dataDir: string;
   private readonly socketDir: string;
   private readonly logFile: string;
 
   constructor(private readonly settings: LocalSettings) {
     this.address = `${settings.host}:${settings.postgresPort}`;
-    this.dataDir = path.join(settings.localDir, "postgres", "data");
-    this.socketDir = path.join(settings.localDir, "postgres", "run");
+    this.home = postgresHome(settings);
+    this.dataDir = path.join(this.home, "data");
+    this.socketDir = path.join(this.home, "run");
     this.logFile = path.join(settings.logDir, "postgres.log");
   }
-
   runningPid(): number | undefined {
     try {
       const pid = Number.parseInt(fs.readFileSync(path.join(this.dataDir, "postmaster.pid"), "utf8"), 10);
@@ -47,20 +60,13 @@ export class Postgres implements Dependency {
 
   async up(): Promise<boolean> {
     if (this.runningPid() !== undefined) {
-      await this.provision();
+      await provisionDatabase(this.settings.postgres);
       return false;
     }
     await assertPortFree("PostgreSQL", this.settings.host, this.settings.postgresPort, "PGPORT");
-    let bin = findBinDir();
-    if (!bin) {
-      aptInstall(["postgresql"], "PostgreSQL server binaries are missing");
-      bin = findBinDir();
-      if (!bin)
-        throw new Error(
-          "postgresql was installed but no server binaries were found under /usr/lib/postgresql",
-        );
-    }
-    this.prepareDirectories();
+    ensure(POSTGRES_SERVER);
+    const bin = findBinDir() as string; // ensure() just checked it
+    createOwnedDirs(this.home, [this.dataDir, this.socketDir], this.settings.localDir);
     if (!fs.existsSync(path.join(this.dataDir, "PG_VERSION"))) this.initdb(bin);
     const options = [
       `-c listen_addresses=${this.settings.host}`,
@@ -68,21 +74,20 @@ export class Postgres implements Dependency {
       `-c unix_socket_directories=${this.socketDir}`,
       "-c max_connections=200",
     ].join(" ");
-    this.runAsOwner(path.join(bin, "pg_ctl"), [
-      "start",
-      "-D",
-      this.dataDir,
-      "-l",
-      this.logFile,
-      "-o",
-      options,
-      "-s",
-    ]);
+    // The server writes to a log we open, so the log stays in the local folder even when the
+    // postgres OS user cannot enter it.
+    fs.mkdirSync(this.settings.logDir, { recursive: true });
+    const log = fs.openSync(this.logFile, "a");
+    try {
+      this.runAsOwner(path.join(bin, "pg_ctl"), ["start", "-D", this.dataDir, "-o", options, "-s"], log);
+    } finally {
+      fs.closeSync(log);
+    }
     await waitUntil("PostgreSQL", async () => this.isReady(bin), {
       timeoutMs: 60_000,
       describe: () => tail(this.logFile),
     });
-    await this.provision();
+    await provisionDatabase(this.settings.postgres);
     return true;
   }
 
@@ -101,37 +106,15 @@ export class Postgres implements Dependency {
     return result.status === 0;
   }
 
-  private prepareDirectories(): void {
-    for (const dir of [this.dataDir, this.socketDir, this.settings.logDir])
-      fs.mkdirSync(dir, { recursive: true });
-    fs.chmodSync(this.dataDir, 0o700);
-    if (!fs.existsSync(this.logFile)) fs.writeFileSync(this.logFile, "");
-    if (isRoot()) {
-      // PostgreSQL refuses to run as root; the Debian package's `postgres` user owns our folders
-      // and must be able to traverse the local folder that holds them.
-      fs.chmodSync(this.settings.localDir, 0o755);
-      const owner = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
-      const group = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-      if (owner.status !== 0)
-        throw new Error("the postgres OS user is missing; reinstall the postgresql package");
-      const uid = Number(owner.stdout.trim());
-      const gid = Number(group.stdout.trim());
-      for (const target of [path.dirname(this.dataDir), this.dataDir, this.socketDir, this.logFile]) {
-        fs.chownSync(target, uid, gid);
-      }
-    }
-  }
-
   private initdb(bin: string): void {
-    const pwfile = path.join(path.dirname(this.dataDir), "superuser.pw");
-    fs.writeFileSync(pwfile, `${LOCAL_SUPERUSER_PASSWORD}\n`, { mode: 0o600 });
-    if (isRoot()) spawnSync("chown", ["postgres:postgres", pwfile]);
+    const pwfile = path.join(this.home, "superuser.pw");
+    writeOwnedFile(pwfile, `${this.settings.postgres.superuserPassword}\n`);
     try {
       this.runAsOwner(path.join(bin, "initdb"), [
         "-D",
         this.dataDir,
         "-U",
-        "postgres",
+        this.settings.postgres.superuser,
         `--pwfile=${pwfile}`,
         "--auth-local=trust",
         "--auth-host=scram-sha-256",
@@ -144,44 +127,17 @@ export class Postgres implements Dependency {
     }
   }
 
-  private runAsOwner(command: string, args: string[]): void {
+  /** Runs a PostgreSQL program as its OS user; output goes to `output` (a file descriptor) when given. */
+  private runAsOwner(command: string, args: string[], output?: number): void {
     const [cmd, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
     const result = spawnSync(cmd as string, argv as string[], {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", output ?? "pipe", output ?? "pipe"],
       encoding: "utf8",
     });
     if (result.status !== 0) {
       throw new Error(
-        `${path.basename(command)} ${args[0]} failed (exit ${result.status}): ${result.stderr || result.stdout}\n${tail(this.logFile)}`,
+        `${path.basename(command)} ${args[0]} failed (exit ${result.status}): ${result.stderr || result.stdout || ""}\n${tail(this.logFile)}`,
       );
-    }
-  }
-
-  /** Creates the shared database and one role and schema per service; safe to repeat. */
-  private async provision(): Promise<void> {
-    const connect = async (database: string) => {
-      const client = new Client({
-        host: this.settings.host,
-        port: this.settings.postgresPort,
-        user: "postgres",
-        password: LOCAL_SUPERUSER_PASSWORD,
-        database,
-      });
-      await client.connect();
-      return client;
-    };
-    const admin = await connect("postgres");
-    try {
-      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [CATALOG.database]);
-      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${CATALOG.database}`);
-    } finally {
-      await admin.end();
-    }
-    const db = await connect(CATALOG.database);
-    try {
-      await db.query(provisioningSql());
-    } finally {
-      await db.end();
     }
   }
 }

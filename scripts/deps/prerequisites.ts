@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { secondsSince } from "./progress";
 
 export class PrerequisiteError extends Error {}
 
@@ -19,25 +20,65 @@ export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
+/** A program a local dependency needs, and how to get it on Debian/Ubuntu and on macOS. */
+export interface Prerequisite {
+  /** What is needed, e.g. "Maven (fetches Kafka from Maven Central once)". */
+  readonly what: string;
+  readonly aptPackage: string;
+  readonly brewFormula: string;
+  /** The variables that point BLUEPRINT_DEPS=external at an instance run some other way. */
+  readonly externalVariables: string;
+  isPresent(): boolean;
+  /** How it falls short when not present, e.g. "too old (...)". @default "missing" */
+  state?(): string;
+}
+
+/** The exact install commands for a missing prerequisite, and the way around installing it. */
+export function missingMessage(prerequisite: Prerequisite): string {
+  return [
+    `${prerequisite.what} is ${prerequisite.state?.() ?? "missing"}. Install it:`,
+    `  Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y ${prerequisite.aptPackage}`,
+    `  macOS (Homebrew): brew install ${prerequisite.brewFormula}`,
+    `  or use one already running (e.g. docker compose): BLUEPRINT_DEPS=external with ${prerequisite.externalVariables}`,
+  ].join("\n");
+}
+
+/**
+ * Makes sure a prerequisite is present: as root with apt-get it is installed, otherwise this
+ * fails with the commands to install it.
+ */
+export function ensure(prerequisite: Prerequisite): void {
+  if (prerequisite.isPresent()) return;
+  if (isRoot() && which("apt-get")) {
+    aptInstall([prerequisite.aptPackage], `${prerequisite.what} is missing`);
+    if (prerequisite.isPresent()) return;
+  }
+  throw new PrerequisiteError(missingMessage(prerequisite));
+}
+
 let aptUpdated = false;
 const POLICY_RC = "/usr/sbin/policy-rc.d";
 
 /**
  * Installs Debian packages when running as root; otherwise fails with the exact command to run.
  * Package maintainer scripts are told not to start their system services (policy-rc.d exit 101),
- * because this tooling runs its own instances on its own data directories.
+ * because this tooling runs its own instances on its own data directories. apt-get prints its own
+ * progress; the closing line gives the time it took.
  */
 export function aptInstall(packages: readonly string[], reason: string): void {
-  const command = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(" ")}`;
+  const list = packages.join(" ");
   if (!which("apt-get")) {
     throw new PrerequisiteError(
       `${reason}, and apt-get is not available. Install ${packages.join(", ")} with your OS package manager.`,
     );
   }
   if (!isRoot()) {
-    throw new PrerequisiteError(`${reason}. Install it with: sudo sh -c '${command}'`);
+    throw new PrerequisiteError(
+      `${reason}. Install it with: sudo apt-get update && sudo apt-get install -y ${list}`,
+    );
   }
-  console.log(`installing ${packages.join(", ")} from Debian packages (${reason})`);
+  const began = Date.now();
+  console.log(`installing ${list} with apt-get (${reason})`);
   const addedPolicy = !fs.existsSync(POLICY_RC);
   if (addedPolicy) fs.writeFileSync(POLICY_RC, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   try {
@@ -50,6 +91,7 @@ export function aptInstall(packages: readonly string[], reason: string): void {
   } finally {
     if (addedPolicy) fs.rmSync(POLICY_RC, { force: true });
   }
+  console.log(`installed ${list} in ${secondsSince(began)}s`);
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): void {

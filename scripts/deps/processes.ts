@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { withProgress } from "./progress";
 
 /** A process this tooling started, identified by its pid file and a marker in its command line. */
 export interface OwnedProcess {
@@ -24,7 +25,8 @@ function commandLine(pid: number): string {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
   } catch {
-    return "";
+    // No /proc on macOS; ps tells the same there.
+    return spawnSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" }).stdout ?? "";
   }
 }
 
@@ -120,25 +122,53 @@ export async function stopPid(pid: number, graceMs: number): Promise<void> {
   while (isAlive(pid)) await sleep(50);
 }
 
-/** Polls `check` until it returns true, failing with `describe()` (e.g. a log tail) on timeout. */
+/** An error's message with its cause's, e.g. fetch's "fetch failed" with the ECONNREFUSED behind it. */
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : "";
+  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
+}
+
+/** Thrown by a readiness check when waiting longer cannot help, e.g. a rejected password. */
+export class GiveUpWaiting extends Error {}
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly intervalMs?: number;
+  readonly stillRunning?: () => boolean;
+  /** Appended to a failure, e.g. a log tail or the variable to change. */
+  readonly describe?: () => string;
+}
+
+/**
+ * Polls `check` until it returns true, printing progress while it waits. Fails with the last error
+ * `check` threw and `describe()` on timeout, or at once when it throws GiveUpWaiting.
+ */
 export async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
-  options: { timeoutMs: number; intervalMs?: number; stillRunning?: () => boolean; describe?: () => string },
+  options: WaitOptions,
 ): Promise<void> {
+  const details = () => (options.describe ? `\n${options.describe()}` : "");
   const deadline = Date.now() + options.timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    if (options.stillRunning && !options.stillRunning()) {
-      throw new Error(
-        `${what} exited before it was ready.${options.describe ? `\n${options.describe()}` : ""}`,
-      );
+  let lastError = "";
+  await withProgress(`waiting for ${what} to be ready`, async () => {
+    while (Date.now() < deadline) {
+      try {
+        if (await check()) return;
+      } catch (error) {
+        if (error instanceof GiveUpWaiting) throw error;
+        lastError = errorMessage(error);
+      }
+      if (options.stillRunning && !options.stillRunning()) {
+        throw new Error(`${what} exited before it was ready.${details()}`);
+      }
+      await sleep(options.intervalMs ?? 250);
     }
-    await sleep(options.intervalMs ?? 250);
-  }
-  throw new Error(
-    `${what} was not ready after ${options.timeoutMs / 1000}s.${options.describe ? `\n${options.describe()}` : ""}`,
-  );
+    throw new Error(
+      `${what} was not ready after ${options.timeoutMs / 1000}s${lastError ? ` (last error: ${lastError})` : ""}.${details()}`,
+    );
+  });
 }
 
 export function tail(file: string, lines = 20): string {

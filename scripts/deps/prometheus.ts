@@ -4,7 +4,7 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { LOCAL_PROMETHEUS_CONFIG } from "../../dashboards/src/paths";
 import type { Dependency } from "./dependency";
-import { aptInstall, which } from "./prerequisites";
+import { ensure, type Prerequisite, which } from "./prerequisites";
 import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
 import type { LocalSettings } from "./settings";
 
@@ -22,12 +22,26 @@ interface ScrapeConfigFile {
   scrape_configs?: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }> }>;
 }
 
+export const PROMETHEUS: Prerequisite = {
+  what: "Prometheus (prometheus and promtool)",
+  aptPackage: "prometheus",
+  brewFormula: "prometheus",
+  externalVariables: "PROMETHEUS_URL",
+  isPresent: () => which("prometheus") !== undefined && which("promtool") !== undefined,
+};
+
+/** True once Prometheus at `url` (e.g. http://127.0.0.1:9090) has loaded its config and storage. */
+export async function prometheusReady(url: string): Promise<boolean> {
+  return (await fetch(`${url}/-/ready`)).ok;
+}
+
 /**
  * Prometheus from Debian's `prometheus` package, scraping the locally running services with the
  * generated scrape config and alert rules (`npm run dashboards:generate`).
  */
 export class Prometheus implements Dependency {
   readonly name = "prometheus";
+  readonly managed = true;
   readonly address: string;
   private readonly home: string;
   private readonly configFile: string;
@@ -52,9 +66,7 @@ export class Prometheus implements Dependency {
   async up(): Promise<boolean> {
     if (this.runningPid() !== undefined) return false;
     await assertPortFree("Prometheus", this.settings.host, this.settings.prometheusPort, "PROMETHEUS_PORT");
-    if (!which("prometheus") || !which("promtool")) {
-      aptInstall(["prometheus"], "prometheus and promtool are missing");
-    }
+    ensure(PROMETHEUS);
     this.writeConfig();
     const check = spawnSync("promtool", ["check", "config", this.configFile], { encoding: "utf8" });
     if (check.status !== 0)
@@ -70,7 +82,7 @@ export class Prometheus implements Dependency {
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
-    await waitUntil("Prometheus", async () => (await fetch(`http://${this.address}/-/ready`)).ok, {
+    await waitUntil("Prometheus", () => prometheusReady(`http://${this.address}`), {
       timeoutMs: 60_000,
       stillRunning: () => this.runningPid() === pid,
       describe: () => tail(this.logFile),

@@ -1,11 +1,17 @@
 import type { Dependency } from "./dependency";
+import { externalDependencies } from "./external";
 import { KafkaBroker } from "./kafka";
 import { Postgres } from "./postgres";
+import { secondsSince } from "./progress";
 import { Prometheus } from "./prometheus";
 import type { LocalSettings } from "./settings";
 
-/** All local dependencies in start order; they stop in reverse. */
+/**
+ * PostgreSQL, Kafka and Prometheus in start order (they stop in reverse): our own instances, or
+ * with BLUEPRINT_DEPS=external the ones already running at the configured addresses.
+ */
 export function localDependencies(settings: LocalSettings): Dependency[] {
+  if (settings.mode === "external") return externalDependencies(settings);
   return [new Postgres(settings), new KafkaBroker(settings), new Prometheus(settings)];
 }
 
@@ -34,14 +40,17 @@ export async function upAll(
       // A process that started but never became ready is still ours to stop.
       if (!wasRunning && dep.runningPid() !== undefined) started.push(dep);
       throw new DependencyStartError(
-        `${dep.name} failed to start: ${error instanceof Error ? error.message : String(error)}`,
+        `${dep.name} ${dep.managed ? "failed to start" : "is not usable"}: ${error instanceof Error ? error.message : String(error)}`,
         started,
       );
     }
-    const seconds = ((Date.now() - began) / 1000).toFixed(1);
-    log(
-      `${dep.name.padEnd(11)} ${wasRunning ? "already running, reused" : `started in ${seconds}s`} on ${dep.address}`,
-    );
+    const seconds = secondsSince(began);
+    const outcome = !dep.managed
+      ? `external, ready and provisioned in ${seconds}s`
+      : wasRunning
+        ? "already running, reused"
+        : `started in ${seconds}s`;
+    log(`${dep.name.padEnd(11)} ${outcome} on ${dep.address}`);
   }
   return started;
 }
@@ -53,6 +62,11 @@ export async function downAll(
   for (const dep of [...deps].reverse()) {
     const pid = dep.runningPid();
     await dep.down();
-    log(`${dep.name.padEnd(11)} ${pid === undefined ? "was not running" : `stopped (pid ${pid})`}`);
+    const outcome = !dep.managed
+      ? "external, left running"
+      : pid === undefined
+        ? "was not running"
+        : `stopped (pid ${pid})`;
+    log(`${dep.name.padEnd(11)} ${outcome}`);
   }
 }

@@ -50,7 +50,7 @@ export async function demo(settings: LocalSettings, ports: StackPorts, log = con
 
   const seen: IncomingMessage[] = [];
   const messaging = new Messaging({
-    brokers: [`${host}:${settings.kafkaPort}`],
+    brokers: [...settings.kafkaBrokers],
     clientId: "demo",
     logger: createLogger("demo", "silent"),
   });

@@ -23,8 +23,8 @@ for (const service of serviceEntries()) {
       stdio: ["ignore", "inherit", "inherit"],
       env: {
         ...process.env,
-        PGHOST: process.env.PGHOST ?? settings.host,
-        PGPORT: String(settings.postgresPort),
+        PGHOST: process.env.PGHOST ?? settings.postgres.host,
+        PGPORT: String(settings.postgres.port),
         PGUSER: role,
         PGPASSWORD: process.env[`${role.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(role),
         LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",

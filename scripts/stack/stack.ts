@@ -13,7 +13,7 @@ import {
 } from "../deps/processes";
 import { localServicePassword } from "../deps/provisioning";
 import { downAll, localDependencies, upAll } from "../deps/registry";
-import type { LocalSettings } from "../deps/settings";
+import { dependencyEnv, type LocalSettings } from "../deps/settings";
 
 /** One process of the native stack that `stack:up` starts and `stack:down` stops. */
 interface StackProcess {
@@ -65,9 +65,7 @@ function processes(settings: LocalSettings, ports: StackPorts): StackProcess[] {
   const common: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    PGHOST: settings.host,
-    PGPORT: String(settings.postgresPort),
-    KAFKA_BROKERS: `${settings.host}:${settings.kafkaPort}`,
+    ...dependencyEnv(settings),
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
   };
   const catcher: StackProcess = {
@@ -181,22 +179,38 @@ export async function stackDown(
     log(`left running (not started by stack:up): ${reused.map((d) => d.name).join(", ")}`);
 }
 
+/** Whether something accepts connections at `target`: `host:port` or an http(s) URL. */
+function listening(target: string): Promise<boolean> {
+  const url = new URL(target.includes("://") ? target : `tcp://${target}`);
+  return portInUse(url.hostname, Number(url.port) || (url.protocol === "https:" ? 443 : 80));
+}
+
 /** Where everything listens, for the closing message of stack:up. */
 export async function describeStack(settings: LocalSettings, ports: StackPorts): Promise<string> {
-  const rows: Array<[string, string]> = [
-    ...Object.entries(ports.services).map(([name, port]): [string, string] => [
+  const { host, postgres } = settings;
+  // name, where it listens as shown, and the address that tells whether it is up.
+  const rows: Array<[string, string, string]> = [
+    ...Object.entries(ports.services).map(([name, port]): [string, string, string] => [
       name,
-      `http://${settings.host}:${port}  (/openapi.json, /metrics)`,
+      `http://${host}:${port}  (/openapi.json, /metrics)`,
+      `${host}:${port}`,
     ]),
-    ["mail catcher", `smtp://${settings.host}:${ports.smtp}, web http://${settings.host}:${ports.mailUi}`],
-    ["PostgreSQL", `${settings.host}:${settings.postgresPort} (database ${CATALOG.database})`],
-    ["Kafka", `${settings.host}:${settings.kafkaPort}`],
-    ["Prometheus", `http://${settings.host}:${settings.prometheusPort}`],
+    [
+      "mail catcher",
+      `smtp://${host}:${ports.smtp}, web http://${host}:${ports.mailUi}`,
+      `${host}:${ports.smtp}`,
+    ],
+    [
+      "PostgreSQL",
+      `${postgres.host}:${postgres.port} (database ${CATALOG.database})`,
+      `${postgres.host}:${postgres.port}`,
+    ],
+    ["Kafka", settings.kafkaBrokers.join(","), settings.kafkaBrokers[0] ?? ""],
+    ["Prometheus", settings.prometheusUrl, settings.prometheusUrl],
   ];
   const status = await Promise.all(
-    rows.map(async ([name, where]) => {
-      const port = Number(where.match(/:(\d+)/)?.[1]);
-      const up = Number.isInteger(port) ? await portInUse(settings.host, port) : true;
+    rows.map(async ([name, where, target]) => {
+      const up = await listening(target);
       return `  ${name.padEnd(21)} ${up ? "up  " : "down"}  ${where}`;
     }),
   );

@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { JAVA, MAVEN } from "./kafka";
+import { POSTGRES_SERVER } from "./postgres";
+import { ensure, type Prerequisite, PrerequisiteError } from "./prerequisites";
+import { PROMETHEUS } from "./prometheus";
+
+const absent = (p: Prerequisite): Prerequisite => ({ ...p, isPresent: () => false });
+
+describe("missing prerequisites", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    [POSTGRES_SERVER, "postgresql", "postgresql@16", "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD"],
+    [JAVA, "default-jre-headless", "openjdk@17", "KAFKA_BROKERS"],
+    [MAVEN, "maven", "maven", "KAFKA_BROKERS"],
+    [PROMETHEUS, "prometheus", "prometheus", "PROMETHEUS_URL"],
+  ])(
+    "When $what is missing without root, then the error names the apt and Homebrew installs and the external alternative",
+    (prerequisite, apt, brew, variables) => {
+      vi.spyOn(process, "getuid").mockReturnValue(1000);
+      const missing = absent(prerequisite);
+      expect(() => ensure(missing)).toThrow(PrerequisiteError);
+      expect(() => ensure(missing)).toThrow(
+        [
+          `${prerequisite.what} is ${missing.state?.() ?? "missing"}. Install it:`,
+          `  Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y ${apt}`,
+          `  macOS (Homebrew): brew install ${brew}`,
+          `  or use one already running (e.g. docker compose): BLUEPRINT_DEPS=external with ${variables}`,
+        ].join("\n"),
+      );
+    },
+  );
+
+  it("When a prerequisite is present, then ensure does nothing", () => {
+    expect(() => ensure({ ...MAVEN, isPresent: () => true })).not.toThrow();
+  });
+});
