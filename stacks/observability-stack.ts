@@ -39,7 +39,7 @@ export class ObservabilityStack extends EnvironmentStack {
         environment: env.name,
         accountId: env.accountId,
         region: env.region,
-        clusterName: compute.ecs.cluster.name,
+        clusterName: compute.ecs.clusterName,
         clusterArn: compute.ecs.cluster.arn,
         vpcId: layers.network.network.vpc.id,
         privateSubnetIds: layers.network.network.privateSubnetIds,
@@ -55,7 +55,7 @@ export class ObservabilityStack extends EnvironmentStack {
       new EksMetricsScraper(this, "Scraper", {
         environment: env.name,
         namePrefix: this.namePrefix,
-        clusterName: compute.eks.cluster.name,
+        clusterName: compute.eks.clusterName,
         clusterArn: compute.eks.cluster.arn,
         subnetIds: layers.network.network.privateSubnetIds,
         // The cluster security group admits its own members, so the scraper reaches every pod.
@@ -75,7 +75,7 @@ export class ObservabilityStack extends EnvironmentStack {
         ),
       },
       database: { instanceIdentifier: layers.data.postgres.instance.identifier },
-      kafka: { clusterName: layers.messaging.kafka.cluster.clusterName, brokerCount: env.kafka.brokerCount },
+      kafka: { clusterName: layers.messaging.kafka.clusterName, brokerCount: env.kafka.brokerCount },
     });
     this.output(
       "prometheus_endpoint",

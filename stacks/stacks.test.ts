@@ -88,4 +88,28 @@ describe("stacks", () => {
       "cross-stack-reference-input-prod-network",
     ]);
   });
+
+  it("When observability and workloads name the clusters of earlier layers, then the names are plain values: a new cross-stack output fails the reading stack's plan until its layer is applied again", () => {
+    const alarms = (id: string) =>
+      Object.values(stacks.get(id)?.resource.aws_cloudwatch_metric_alarm ?? {}) as Array<{
+        dimensions?: Record<string, string>;
+      }>;
+    const mskNames = alarms("prod-observability").flatMap((a) => a.dimensions?.["Cluster Name"] ?? []);
+    expect(mskNames.length).toBeGreaterThan(0);
+    expect(new Set(mskNames)).toEqual(new Set(["blueprint-prod"]));
+    const collector = Object.values(stacks.get("dev-observability")?.resource.aws_ecs_task_definition ?? {});
+    expect(collector.map((t) => t.family)).toEqual(["blueprint-dev-metrics-collector"]);
+    const scraperEntry = Object.values(stacks.get("prod-observability")?.resource.aws_eks_access_entry ?? {});
+    expect(scraperEntry.map((e) => e.cluster_name)).toEqual(["blueprint-prod"]);
+    const kubernetes = stacks.get("prod-workloads")?.provider?.kubernetes?.[0] as {
+      exec: Array<{ args: string[] }>;
+    };
+    expect(kubernetes.exec[0]?.args).toContain("blueprint-prod");
+    for (const layer of ["messaging", "compute"]) {
+      for (const env of names) {
+        const outputs = Object.keys(stacks.get(`${env}-${layer}`)?.output ?? {});
+        expect(outputs.filter((o) => /cross-stack-output-.*[Cc]luster.*name$/.test(o))).toEqual([]);
+      }
+    }
+  });
 });

@@ -52,7 +52,7 @@ export class WorkloadsStack extends EnvironmentStack {
         {
           apiVersion: "client.authentication.k8s.io/v1beta1",
           command: "aws",
-          args: ["eks", "get-token", "--cluster-name", eks.cluster.name, "--region", this.env.region],
+          args: ["eks", "get-token", "--cluster-name", eks.clusterName, "--region", this.env.region],
         },
       ],
     });

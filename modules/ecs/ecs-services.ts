@@ -61,12 +61,18 @@ export interface EcsServicesProps {
  */
 export class EcsServices extends ServiceSet<FargateService> {
   readonly cluster: EcsCluster;
+  /**
+   * Name of the ECS cluster, as given: a plain value, so a stack that reads it from another layer needs
+   * no new remote state output (one the layer's current state lacks fails that stack's plan).
+   */
+  readonly clusterName: string;
   /** Container Insights performance log group, pre-created so it is encrypted and expires. */
   readonly containerInsightsLogGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: EcsServicesProps) {
     const owner = `EcsServices ${props.clusterName}`;
     super(scope, id, owner);
+    this.clusterName = props.clusterName;
     const settings = validatedSettings(owner, props);
     this.containerInsightsLogGroup = new CloudwatchLogGroup(this, "ContainerInsightsLogGroup", {
       name: `/aws/ecs/containerinsights/${props.clusterName}/performance`,

@@ -170,6 +170,11 @@ function architectureOf(instanceType: string): "ARM64" | "X86_64" {
  */
 export class EksCluster extends Construct {
   readonly cluster: EksClusterResource;
+  /**
+   * Name of the EKS cluster, as given: a plain value, so a stack that reads it from another layer needs
+   * no new remote state output (one the layer's current state lacks fails that stack's plan).
+   */
+  readonly clusterName: string;
   /** HTTPS endpoint of the Kubernetes API. */
   readonly endpoint: string;
   /** Base64 PEM of the cluster's certificate authority, for the Kubernetes provider. */
@@ -193,6 +198,7 @@ export class EksCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: EksClusterProps) {
     super(scope, id);
+    this.clusterName = props.clusterName;
     this.owner = `EksCluster ${props.clusterName}`;
     const architecture = validateProps(this.owner, props);
 

@@ -39,6 +39,11 @@ export interface KafkaProps {
  */
 export class Kafka extends Construct {
   readonly cluster: MskCluster;
+  /**
+   * Name of the MSK cluster (the `Cluster Name` dimension of its metrics), as given: a plain value, so a stack that reads it from another layer needs
+   * no new remote state output (one the layer's current state lacks fails that stack's plan).
+   */
+  readonly clusterName: string;
   readonly securityGroup: SecurityGroup;
   readonly configuration: MskConfiguration;
   /** `host:9098,...` for SASL/IAM clients. */
@@ -49,6 +54,7 @@ export class Kafka extends Construct {
 
   constructor(scope: Construct, id: string, props: KafkaProps) {
     super(scope, id);
+    this.clusterName = props.name;
     const brokerCount = props.brokerCount ?? 3;
     const brokerInstanceType = props.brokerInstanceType ?? "kafka.m7g.large";
     const storagePerBrokerGiB = props.storagePerBrokerGiB ?? 100;
