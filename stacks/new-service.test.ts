@@ -77,6 +77,17 @@ describe("a fourth service added to a copy of the catalog", () => {
     }
   });
 
+  it("When synthesized, then its secrets say what they must hold, the database login naming the role and schema to create", () => {
+    expect(
+      named("prod-data", "aws_secretsmanager_secret", `blueprint/prod/${AUDIT}/database`).description,
+    ).toBe(
+      `PostgreSQL login of ${AUDIT} (role audit_service, schema audit): JSON with username and password`,
+    );
+    expect(
+      named("prod-data", "aws_secretsmanager_secret", "blueprint/prod/notification-service/smtp").description,
+    ).toBe("SMTP relay of notification-service: JSON with host, port, username, password");
+  });
+
   it("When synthesized, then its role writes only its topic and dead letters, reads what it consumes in its own group, and reads its own secret", () => {
     for (const env of ["dev", "prod"]) {
       const id = `${env}-compute`;

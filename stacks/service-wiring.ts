@@ -1,6 +1,7 @@
 import {
   type Catalog,
   SECRET_KINDS,
+  type SecretKind,
   type ServiceEntry,
   secretName,
   serviceEntries,
@@ -31,6 +32,19 @@ export interface SecretBinding {
 
 /** Looks up a Secrets Manager secret by its name relative to the environment's prefix. */
 export type SecretLookup = (name: string) => { readonly arn: string };
+
+/**
+ * What a service's secret must hold, e.g. `PostgreSQL login of user-service (role user_service,
+ * schema users): JSON with username and password`: the operator writing the value reads it there.
+ */
+export function secretDescription(entry: ServiceEntry, kind: SecretKind): string {
+  const [what, holds] = SECRET_KINDS[kind].description.split(": ", 2);
+  const of =
+    kind === "database"
+      ? `${entry.name} (role ${entry.database.role}, schema ${entry.database.schema})`
+      : entry.name;
+  return `${what} of ${of}: ${holds}`;
+}
 
 /** NodePort of a service on EKS: its container port moved into the Kubernetes NodePort range. */
 export function nodePortOf(containerPort: number): number {
@@ -72,7 +86,7 @@ export class ServiceWiring {
     return this.services().flatMap((s) =>
       s.secrets.map((kind) => ({
         name: secretName(s.name, kind),
-        description: `${SECRET_KINDS[kind].description}, of ${s.name}`,
+        description: secretDescription(s, kind),
       })),
     );
   }
