@@ -17,11 +17,12 @@ export interface RegistryProps {
 
 /** One ECR repository per service: scan on push, immutable tags, KMS encryption, a lifecycle policy. */
 export class Registry extends Construct {
-  private readonly byName = new ByName<EcrRepository>("Registry", "repository for service");
+  private readonly byName: ByName<EcrRepository>;
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
     const prefix = props.prefix ?? "blueprint";
+    this.byName = new ByName(`Registry ${prefix}`, "repository for service");
     const keepTaggedImages = props.keepTaggedImages ?? 30;
     const untaggedExpiryDays = props.untaggedExpiryDays ?? 7;
     if (keepTaggedImages < 1)

@@ -26,7 +26,7 @@ describe("ServiceSecrets", () => {
     [{ recoveryWindowDays: 3 }, "ServiceSecrets: recoveryWindowDays must be 0 or 7 to 30, got 3"],
     [
       { secrets: [minimal.secrets[0], minimal.secrets[0]] as ServiceSecretsProps["secrets"] },
-      'ServiceSecrets: secret "user-service/database" is defined twice',
+      'ServiceSecrets blueprint/dev: secret "user-service/database" is defined twice',
     ],
   ])("When built with %o, then it fails with %s", (props, message) => {
     expect(() => build(props)).toThrow(message);

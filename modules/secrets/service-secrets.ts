@@ -26,10 +26,11 @@ export interface ServiceSecretsProps {
  * use" in docs/infrastructure.md for the alternatives.)
  */
 export class ServiceSecrets extends Construct {
-  private readonly byName = new ByName<SecretsmanagerSecret>("ServiceSecrets", "secret");
+  private readonly byName: ByName<SecretsmanagerSecret>;
 
   constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
     super(scope, id);
+    this.byName = new ByName(`ServiceSecrets ${props.prefix}`, "secret");
     const recoveryWindowDays = props.recoveryWindowDays ?? 30;
     if (recoveryWindowDays !== 0 && (recoveryWindowDays < 7 || recoveryWindowDays > 30)) {
       throw new Error(`ServiceSecrets: recoveryWindowDays must be 0 or 7 to 30, got ${recoveryWindowDays}`);
