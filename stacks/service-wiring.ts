@@ -9,7 +9,7 @@ import {
 import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
-import type { ComputeKind, EnvironmentConfig, ServiceSizing } from "../environments";
+import type { EnvironmentConfig, ServiceSizing } from "../environments";
 import type { ServiceSecretSpec } from "../modules/secrets/service-secrets";
 
 /** Kubernetes namespace of the services on EKS. */
@@ -37,7 +37,7 @@ export type SecretLookup = (name: string) => { readonly arn: string };
  * What a service's secret must hold, e.g. `PostgreSQL login of user-service (role user_service,
  * schema users): JSON with username and password`: the operator writing the value reads it there.
  */
-export function secretDescription(entry: ServiceEntry, kind: SecretKind): string {
+function secretDescription(entry: ServiceEntry, kind: SecretKind): string {
   const [what, holds] = SECRET_KINDS[kind].description.split(": ", 2);
   const of =
     kind === "database"
@@ -68,8 +68,8 @@ export class ServiceWiring {
   }
 
   /** The port the load balancer targets: the container port on ECS (awsvpc), the NodePort on EKS. */
-  targetPort(entry: ServiceEntry, kind: ComputeKind = this.env.compute.kind): number {
-    return kind === "eks" ? nodePortOf(entry.port) : entry.port;
+  targetPort(entry: ServiceEntry): number {
+    return this.env.compute.kind === "eks" ? nodePortOf(entry.port) : entry.port;
   }
 
   /** Load balancer routes, one per service. */

@@ -27,11 +27,6 @@ export class ByName<T> {
     return item;
   }
 
-  /** Names in the order they were added. */
-  names(): string[] {
-    return [...this.items.keys()];
-  }
-
   values(): T[] {
     return [...this.items.values()];
   }
