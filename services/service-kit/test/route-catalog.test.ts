@@ -37,6 +37,12 @@ describe("routes and the catalog", () => {
     );
   });
 
+  it("When a service defines one of its catalog routes twice, then the check names it: Express would serve the first and OpenAPI document the second", () => {
+    expect(() => checkRoutesMatchCatalog(entry, [...entry.routes, ...entry.routes])).toThrow(
+      /serves GET \/notifications more than once/,
+    );
+  });
+
   it("When a service whose routes differ from the catalog starts, then start-up fails with that message before listening", async () => {
     const started = startService(
       {
