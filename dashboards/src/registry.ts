@@ -84,7 +84,7 @@ export const ENVIRONMENTS = {
   compose: { env: "local" },
 } as const;
 
-/** Port of the local drift exporter (the live check and `dashboards/live/drift-exporter.ts`). */
+/** Port of the local drift exporter (the live check and `dashboards/src/live/drift-exporter.ts`). */
 export const DRIFT_EXPORTER_PORT = 9469;
 
 /** Scrape and rule evaluation interval of the local and compose Prometheus. */

@@ -182,8 +182,8 @@ const SERVICE_METRIC_NAMES: ReadonlySet<string> = new Set(Object.values(SERVICE_
 
 /**
  * Checks what the type system cannot: unique ports, roles and schemas, routes under the service's
- * prefix, declared topics and service metrics only, a database secret for every service. Throws
- * listing every problem.
+ * prefix and each listed once, declared topics and service metrics only, a database secret for
+ * every service. Throws listing every problem.
  */
 export function validateCatalog(catalog: Catalog): void {
   const problems: string[] = [];
@@ -211,10 +211,14 @@ export function validateCatalog(catalog: Catalog): void {
       problems.push(`${e.name}: path prefix "${e.pathPrefix}" must be one path segment such as "/users"`);
     }
     if (e.routes.length === 0) problems.push(`${e.name}: declares no routes`);
+    const routeKeys = new Set<string>();
     for (const r of e.routes) {
       if (r.path !== e.pathPrefix && !r.path.startsWith(`${e.pathPrefix}/`)) {
         problems.push(`${e.name}: route ${r.method} ${r.path} is outside its prefix ${e.pathPrefix}`);
       }
+      const routeKey = `${r.method} ${r.path}`;
+      if (routeKeys.has(routeKey)) problems.push(`${e.name}: route ${routeKey} is listed more than once`);
+      routeKeys.add(routeKey);
     }
     for (const topic of [...e.produces, ...e.consumes]) {
       if (!catalog.topics[topic]) problems.push(`${e.name}: topic "${topic}" is not in the catalog's topics`);

@@ -83,8 +83,8 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts a service: config (a bad value stops start-up naming the variable), logger, metrics,
- * pool, migrations when MIGRATE_ON_START, messaging, the HTTP app (its routes must be its catalog
- * entry's), then its components. Stopping drains in the order the platform promises: /ready turns
+ * pool, messaging, its parts (its routes must be its catalog entry's), migrations when
+ * MIGRATE_ON_START, the HTTP app, then its components. Stopping drains in the order the platform promises: /ready turns
  * 503, the listener closes and in-flight requests finish, components stop in reverse (consumers
  * commit their offsets, the outbox relay publishes what is pending), the Kafka clients and the
  * pool close; all within SHUTDOWN_TIMEOUT_MS.
@@ -98,10 +98,6 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
   const metrics = new ServiceMetrics(config.SERVICE_NAME, definition.entry.metrics);
   const db = new Database(createPool(config), metrics);
-  if (config.MIGRATE_ON_START) {
-    const { runMigrations } = await import("./migrations.js");
-    await runMigrations({ config, entry: definition.entry, dir: definition.migrationsDir, logger });
-  }
   const messaging = new Messaging({
     brokers: config.KAFKA_BROKERS,
     clientId: config.SERVICE_NAME,
@@ -110,8 +106,14 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   });
   const admin = messaging.admin();
   const context: ServiceContext<z.output<S>> = { config, logger, metrics, db, messaging, admin };
+  // Building the parts does no I/O; the route check comes before migrating so that an image whose
+  // routes differ from its catalog entry stops without having changed the database.
   const parts = definition.create(context);
   checkRoutesMatchCatalog(definition.entry, parts.routes);
+  if (config.MIGRATE_ON_START) {
+    const { runMigrations } = await import("./migrations.js");
+    await runMigrations({ config, entry: definition.entry, dir: definition.migrationsDir, logger });
+  }
   const lifecycle: Lifecycle = { draining: false };
   const app = createHttpApp({
     service: config.SERVICE_NAME,

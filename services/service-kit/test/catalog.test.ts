@@ -35,6 +35,13 @@ describe("service catalog", () => {
     expect(writableTopics(serviceEntry("order-service"))).toEqual(["order.processed", "user.created.dlt"]);
   });
 
+  it("When an entry lists a route twice, then the problem names it", () => {
+    const twice = withService("user-service", {
+      routes: [...CATALOG.services["user-service"].routes, { method: "GET", path: "/users" }],
+    });
+    expect(() => validateCatalog(twice)).toThrow("- user-service: route GET /users is listed more than once");
+  });
+
   it("When a new entry repeats a port, leaves its prefix, names an unknown topic and metric and lacks a database, then every problem is listed", () => {
     const broken = withService("billing-service", {
       port: 8081,

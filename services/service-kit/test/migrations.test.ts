@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Client } from "pg";
@@ -92,43 +93,59 @@ const OUTBOX_ROW = `INSERT INTO outbox (event_id, topic, message_key, payload, h
 const PROCESSED_ROW = `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
   VALUES ($1, 'e', 't', 0, 0)`;
 
+/** The tables each service's schema has once migrated. */
+const FRESH_TABLES: Record<string, string[]> = {
+  "user-service": ["kit_outbox_migrations", "outbox", "pgmigrations", "users"],
+  "order-service": [
+    "kit_outbox_migrations",
+    "kit_processed_events_migrations",
+    "known_users",
+    "orders",
+    "outbox",
+    "pgmigrations",
+    "processed_events",
+  ],
+  "notification-service": [
+    "kit_processed_events_migrations",
+    "notifications",
+    "pgmigrations",
+    "processed_events",
+  ],
+};
+
+/** The kit migrations each service applies. */
+const KIT_APPLIED: Record<string, string[]> = {
+  "user-service": ["outbox/001_outbox"],
+  "order-service": ["outbox/001_outbox", "processed-events/001_processed_events"],
+  "notification-service": ["processed-events/001_processed_events"],
+};
+
 describe("kit migrations against the real PostgreSQL", () => {
   let fresh: TestDatabase;
   let legacy: TestDatabase;
+  let concurrent: TestDatabase;
+  let rolledBack: TestDatabase;
   const entries = serviceEntries();
 
   beforeAll(async () => {
-    [fresh, legacy] = await Promise.all([createEmptyDatabase(), createEmptyDatabase()]);
+    [fresh, legacy, concurrent, rolledBack] = await Promise.all([
+      createEmptyDatabase(),
+      createEmptyDatabase(),
+      createEmptyDatabase(),
+      createEmptyDatabase(),
+    ]);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([fresh?.drop(), legacy?.drop()]);
+    await Promise.all([fresh?.drop(), legacy?.drop(), concurrent?.drop(), rolledBack?.drop()]);
   });
 
   it("When each service migrates a fresh database, then it gets the kit tables its catalog entry needs, its own, and nothing on a second run", async () => {
-    const expected: Record<string, string[]> = {
-      "user-service": ["kit_outbox_migrations", "outbox", "pgmigrations", "users"],
-      "order-service": [
-        "kit_outbox_migrations",
-        "kit_processed_events_migrations",
-        "known_users",
-        "orders",
-        "outbox",
-        "pgmigrations",
-        "processed_events",
-      ],
-      "notification-service": [
-        "kit_processed_events_migrations",
-        "notifications",
-        "pgmigrations",
-        "processed_events",
-      ],
-    };
     await Promise.all(
       entries.map(async (entry) => {
         const applied = await migrate(entry, fresh.name, "current");
         expect(applied.length).toBeGreaterThan(0);
-        expect(await tablesOf(entry, fresh.name)).toEqual(expected[entry.name]);
+        expect(await tablesOf(entry, fresh.name)).toEqual(FRESH_TABLES[entry.name]);
         expect(await migrate(entry, fresh.name, "current")).toEqual([]);
       }),
     );
@@ -136,11 +153,6 @@ describe("kit migrations against the real PostgreSQL", () => {
 
   it("When a database migrated by the files that created the kit tables migrates with the current code, then it applies cleanly, keeps its rows and matches a fresh database", async () => {
     // The service's own first migration had already run: only the kit's tracking entries are new.
-    const kitApplied: Record<string, string[]> = {
-      "user-service": ["outbox/001_outbox"],
-      "order-service": ["outbox/001_outbox", "processed-events/001_processed_events"],
-      "notification-service": ["processed-events/001_processed_events"],
-    };
     await Promise.all(
       entries.map(async (entry) => {
         await migrate(entry, legacy.name, "pre-kit");
@@ -151,7 +163,7 @@ describe("kit migrations against the real PostgreSQL", () => {
           if (entry.consumes.length > 0) await c.query(PROCESSED_ROW, [processedEvent]);
         });
 
-        expect(await migrate(entry, legacy.name, "current")).toEqual(kitApplied[entry.name]);
+        expect(await migrate(entry, legacy.name, "current")).toEqual(KIT_APPLIED[entry.name]);
         await asService(entry, legacy.name, async (c) => {
           if (entry.produces.length > 0) {
             const kept = await c.query("SELECT id FROM outbox WHERE event_id = $1", [outboxEvent]);
@@ -170,6 +182,30 @@ describe("kit migrations against the real PostgreSQL", () => {
 
         await migrate(entry, fresh.name, "current");
         expect(await schemaOf(entry, legacy.name)).toEqual(await schemaOf(entry, fresh.name));
+      }),
+    );
+  });
+
+  it("When three replicas of each service migrate a fresh database at once, then each migration is applied by exactly one of them and none fails", async () => {
+    await Promise.all(
+      entries.map(async (entry) => {
+        const replicas = await Promise.all([1, 2, 3].map(() => migrate(entry, concurrent.name, "current")));
+        const own = fs
+          .readdirSync(path.join(SERVICES_DIR, entry.name, "migrations"))
+          .map((file) => file.replace(/\.sql$/, ""));
+        expect(replicas.flat().sort()).toEqual([...(KIT_APPLIED[entry.name] ?? []), ...own].sort());
+        expect(await tablesOf(entry, concurrent.name)).toEqual(FRESH_TABLES[entry.name]);
+      }),
+    );
+  });
+
+  it("When the previous image, from before the kit owned its tables, starts on a database the current code migrated (a rollback), then it applies nothing and does not fail", async () => {
+    await Promise.all(
+      entries.map(async (entry) => {
+        await migrate(entry, rolledBack.name, "current");
+        expect(await migrate(entry, rolledBack.name, "pre-kit")).toEqual([]);
+        // And rolling forward again finds nothing to do either.
+        expect(await migrate(entry, rolledBack.name, "current")).toEqual([]);
       }),
     );
   });

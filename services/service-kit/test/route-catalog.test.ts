@@ -37,6 +37,12 @@ describe("routes and the catalog", () => {
     );
   });
 
+  it("When a service defines one of its catalog routes twice, then the check names it: Express would serve the first and OpenAPI document the second", () => {
+    expect(() => checkRoutesMatchCatalog(entry, [...entry.routes, ...entry.routes])).toThrow(
+      /serves GET \/notifications more than once/,
+    );
+  });
+
   it("When a service whose routes differ from the catalog starts, then start-up fails with that message before listening", async () => {
     const started = startService(
       {
@@ -54,5 +60,29 @@ describe("routes and the catalog", () => {
     await expect(started).rejects.toThrow(
       /serves GET \/notifications\/\{id\}, which its catalog entry lacks/,
     );
+  });
+
+  it("When a service whose routes differ from the catalog starts with MIGRATE_ON_START, then it fails on the routes without migrating", async () => {
+    // Nothing listens on port 1: migrating first would fail on the connection instead.
+    const started = startService(
+      {
+        entry,
+        description: "test",
+        configSchema: serviceConfigSchema(entry),
+        migrationsDir: path.join(__dirname, "unused"),
+        create: () => ({ routes: [route("GET", "/notifications/{id}")], components: [] }),
+      },
+      {
+        env: {
+          PGHOST: "127.0.0.1",
+          PGPORT: "1",
+          PGPASSWORD: "unused",
+          MIGRATE_ON_START: "true",
+          LOG_LEVEL: "silent",
+          PORT: "0",
+        },
+      },
+    );
+    await expect(started).rejects.toThrow(/routes differ from the catalog/);
   });
 });

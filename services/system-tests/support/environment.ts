@@ -147,7 +147,7 @@ async function ensureTemplate(): Promise<string> {
         const building = `${template}_build`;
         await admin.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
         await admin.query(`CREATE DATABASE ${building}`);
-        await withClient(building, (db) => db.query(provisioningSql(building)));
+        await provision(building);
         await Promise.all(
           serviceEntries().map((e) =>
             run(
@@ -163,6 +163,23 @@ async function ensureTemplate(): Promise<string> {
       await admin.query("SELECT pg_advisory_unlock(4242)");
     }
     return template;
+  });
+}
+
+/** Gives `database` the services' roles and schemas, as `deps:up` does for the shared one. */
+async function provision(database: string): Promise<void> {
+  await withClient(database, async (db) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // One implicit transaction: a failed attempt leaves nothing behind.
+        await db.query(provisioningSql(database));
+        return;
+      } catch (error) {
+        // The roles' search_path is one cluster-wide row; databases provisioned at once race on it.
+        if (attempt >= 20 || !/tuple concurrently updated/.test(String(error))) throw error;
+        await sleep(20 + Math.random() * 80);
+      }
+    }
   });
 }
 
@@ -195,7 +212,7 @@ async function createDatabase(template: string): Promise<TestDatabase> {
       }
     }
   });
-  await withClient(name, (db) => db.query(provisioningSql(name)));
+  await provision(name);
   return {
     name,
     drop: () =>
