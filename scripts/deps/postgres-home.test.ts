@@ -2,8 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { Postgres } from "./postgres";
 import { createOwnedDirs, writeOwnedFile } from "./postgres-home";
 import { isRoot } from "./prerequisites";
+import { loadSettings } from "./settings";
 
 const scratch: string[] = [];
 function tempDir(): string {
@@ -56,4 +58,16 @@ describe("PostgreSQL's folders and files", () => {
       expect(fs.statSync(target).uid).toBe(0);
     },
   );
+
+  it("When postmaster.pid names a live process that is not our PostgreSQL, then it does not count as running", () => {
+    const localDir = tempDir();
+    const postgres = new Postgres(loadSettings({ BLUEPRINT_LOCAL_DIR: localDir, PGPORT: "57432" }));
+    const dataDir = path.join(postgres.home, "data");
+    fs.mkdirSync(dataDir, { recursive: true });
+    scratch.push(postgres.home);
+    // A crashed server's pid file whose pid now belongs to another program (here: this test).
+    fs.writeFileSync(path.join(dataDir, "postmaster.pid"), `${process.pid}\n${dataDir}\n`);
+
+    expect(postgres.runningPid()).toBeUndefined();
+  });
 });
