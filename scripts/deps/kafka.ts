@@ -29,6 +29,7 @@ export const JAVA: Prerequisite = {
     return javaAptPackage(depends.status === 0 ? depends.stdout : undefined);
   },
   brewFormula: "openjdk@17",
+  brewKegOnly: true,
   externalVariables: EXTERNAL_KAFKA,
   isPresent: () => (javaMajorVersion() ?? 0) >= 17,
   state: () => {

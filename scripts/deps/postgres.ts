@@ -28,6 +28,7 @@ export const POSTGRES_SERVER: Prerequisite = {
   what: "PostgreSQL server (initdb, pg_ctl, postgres)",
   aptPackage: "postgresql",
   brewFormula: "postgresql@16",
+  brewKegOnly: true,
   externalVariables: "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD",
   isPresent: () => findBinDir() !== undefined,
 };

@@ -10,8 +10,18 @@ describe("missing prerequisites", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it.each([
-    [POSTGRES_SERVER, "postgresql", "postgresql@16", "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD"],
-    [JAVA, "default-jre-headless", "openjdk@17", "KAFKA_BROKERS"],
+    [
+      POSTGRES_SERVER,
+      "postgresql",
+      'postgresql@16 && export PATH="$(brew --prefix postgresql@16)/bin:$PATH"',
+      "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD",
+    ],
+    [
+      JAVA,
+      "default-jre-headless",
+      'openjdk@17 && export PATH="$(brew --prefix openjdk@17)/bin:$PATH"',
+      "KAFKA_BROKERS",
+    ],
     [MAVEN, "maven", "maven", "KAFKA_BROKERS"],
     [PROMETHEUS, "prometheus", "prometheus", "PROMETHEUS_URL"],
   ])(
