@@ -23,7 +23,8 @@ for (const service of serviceEntries()) {
       stdio: ["ignore", "inherit", "inherit"],
       env: {
         ...process.env,
-        PGHOST: process.env.PGHOST ?? settings.postgres.host,
+        // The database deps:up runs, or with BLUEPRINT_DEPS=external the one PGHOST names.
+        PGHOST: settings.postgres.host,
         PGPORT: String(settings.postgres.port),
         PGUSER: role,
         PGPASSWORD: process.env[`${role.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(role),
