@@ -3,7 +3,7 @@ import path from "node:path";
 import { promtoolSuite } from "../dashboards/src/checks/promtool-suite";
 import type { Dependency } from "./deps/dependency";
 import { secondsSince } from "./deps/progress";
-import { DependencyStartError, downAll, localDependencies, upAll } from "./deps/registry";
+import { DependencyStartError, downAll, localDependencies, startedSince, upAll } from "./deps/registry";
 import { dependencyEnv, loadSettings } from "./deps/settings";
 import { actionlintSuite } from "./test/actionlint";
 import { checkovSuite } from "./test/checkov";
@@ -49,11 +49,15 @@ async function main(): Promise<number> {
 
   const deps = localDependencies(settings);
   let started: Dependency[] = [];
+  // Until upAll returns, `started` is not known yet: an interrupt then stops what runs now and did not before.
+  const runningBefore = new Set(deps.filter((d) => d.runningPid() !== undefined));
+  let starting = true;
   const stop = async () => {
-    if (started.length === 0) return;
-    console.log("\n=== stopping the dependencies this run started ===");
-    const toStop = started;
+    const toStop = starting ? startedSince(deps, runningBefore) : started;
+    starting = false;
     started = [];
+    if (toStop.length === 0) return;
+    console.log("\n=== stopping the dependencies this run started ===");
     await downAll(toStop);
   };
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
@@ -71,6 +75,8 @@ async function main(): Promise<number> {
         if (error instanceof DependencyStartError) started = [...error.started];
         console.error(`dependencies not ready: ${error instanceof Error ? error.message : String(error)}`);
         return { passed: 0, failed: 1, skipped: 0 };
+      } finally {
+        starting = false;
       }
     });
     if (ready.failed === 0) {

@@ -12,10 +12,24 @@ import type { LocalSettings } from "./settings";
 
 const EXTERNAL_KAFKA = "KAFKA_BROKERS";
 
+/**
+ * The Debian package that brings Java 17 or newer: `default-jre-headless` where the default Java is
+ * new enough (Debian 12+, Ubuntu 24.04+), else `openjdk-17-jre-headless` (Ubuntu 22.04's default is 11).
+ * `aptCacheDepends` is `apt-cache depends default-jre-headless`, when apt-cache ran.
+ */
+export function javaAptPackage(aptCacheDepends: string | undefined): string {
+  const major = Number(aptCacheDepends?.match(/Depends: openjdk-(\d+)-jre-headless/)?.[1]);
+  return Number.isInteger(major) && major < 17 ? "openjdk-17-jre-headless" : "default-jre-headless";
+}
+
 export const JAVA: Prerequisite = {
   what: "Java 17 or newer (Kafka runs on it)",
-  aptPackage: "default-jre-headless",
+  get aptPackage() {
+    const depends = spawnSync("apt-cache", ["depends", "default-jre-headless"], { encoding: "utf8" });
+    return javaAptPackage(depends.status === 0 ? depends.stdout : undefined);
+  },
   brewFormula: "openjdk@17",
+  brewKegOnly: true,
   externalVariables: EXTERNAL_KAFKA,
   isPresent: () => (javaMajorVersion() ?? 0) >= 17,
   state: () => {

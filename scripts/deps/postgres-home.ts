@@ -20,22 +20,47 @@ export function postgresHome(settings: LocalSettings): string {
   return path.join(ROOT_POSTGRES_PARENT, key);
 }
 
-/** Creates `dirs` (mode 700) owned by the OS user PostgreSQL runs as: ourselves, or `postgres` as root. */
+/**
+ * Creates `dirs` (mode 700) owned by the OS user PostgreSQL runs as: ourselves, or `postgres` as root.
+ * As root, every folder handed over must be a real folder: the ones under ROOT_POSTGRES_PARENT
+ * belong to the postgres OS user, who could otherwise point one at a system path for root to chown.
+ */
 export function createOwnedDirs(home: string, dirs: readonly string[], localDir: string): void {
   for (const dir of dirs) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!isRoot()) return;
-  // Says which checkout a folder under ROOT_POSTGRES_PARENT belongs to, for whoever cleans up.
-  fs.writeFileSync(path.join(home, "local-dir"), `${localDir}\n`);
+  const owned = [path.dirname(home), home, ...dirs];
+  for (const dir of owned) {
+    if (!fs.lstatSync(dir).isDirectory()) {
+      throw new Error(
+        `${dir} is a symbolic link or not a folder; refusing to hand it to the postgres OS user. Remove it and retry.`,
+      );
+    }
+  }
   const { uid, gid } = postgresOsUser();
-  for (const dir of [path.dirname(home), home, ...dirs]) fs.chownSync(dir, uid, gid);
+  for (const dir of owned) fs.lchownSync(dir, uid, gid);
+  // Says which checkout a folder under ROOT_POSTGRES_PARENT belongs to, for whoever cleans up.
+  writeFresh(path.join(home, "local-dir"), `${localDir}\n`, 0o644);
 }
 
 /** Writes a file only PostgreSQL's OS user can read, e.g. initdb's password file. */
 export function writeOwnedFile(file: string, content: string): void {
-  fs.writeFileSync(file, content, { mode: 0o600 });
-  if (!isRoot()) return;
-  const { uid, gid } = postgresOsUser();
-  fs.chownSync(file, uid, gid);
+  writeFresh(file, content, 0o600, isRoot() ? postgresOsUser() : undefined);
+}
+
+/**
+ * Replaces `file` with a new one of `mode`: whatever was there (a leftover with wider permissions, a
+ * symbolic link planted by the folder's owner) is removed, and the exclusive create fails rather
+ * than follow a link recreated in between.
+ */
+function writeFresh(file: string, content: string, mode: number, owner?: { uid: number; gid: number }): void {
+  fs.rmSync(file, { force: true });
+  const fd = fs.openSync(file, "wx", mode);
+  try {
+    if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
+    fs.writeFileSync(fd, content);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function postgresOsUser(): { uid: number; gid: number } {

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Dependency } from "./dependency";
 import { createOwnedDirs, postgresHome, writeOwnedFile } from "./postgres-home";
 import { ensure, isRoot, type Prerequisite, which } from "./prerequisites";
-import { assertPortFree, isAlive, tail, waitUntil } from "./processes";
+import { assertPortFree, commandLine, isAlive, tail, waitUntil } from "./processes";
 import { provisionDatabase } from "./provisioning";
 import type { LocalSettings } from "./settings";
 
@@ -28,6 +28,7 @@ export const POSTGRES_SERVER: Prerequisite = {
   what: "PostgreSQL server (initdb, pg_ctl, postgres)",
   aptPackage: "postgresql",
   brewFormula: "postgresql@16",
+  brewKegOnly: true,
   externalVariables: "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD",
   isPresent: () => findBinDir() !== undefined,
 };
@@ -49,13 +50,20 @@ export class Postgres implements Dependency {
     this.socketDir = path.join(this.home, "run");
     this.logFile = path.join(settings.logDir, "postgres.log");
   }
+
+  /**
+   * The postmaster's pid from postmaster.pid, when that process still runs on our data folder: after
+   * a crash the file stays behind and its pid may belong to another program by now.
+   */
   runningPid(): number | undefined {
+    let pid: number;
     try {
-      const pid = Number.parseInt(fs.readFileSync(path.join(this.dataDir, "postmaster.pid"), "utf8"), 10);
-      return isAlive(pid) ? pid : undefined;
+      pid = Number.parseInt(fs.readFileSync(path.join(this.dataDir, "postmaster.pid"), "utf8"), 10);
     } catch {
       return undefined;
     }
+    const ours = Number.isInteger(pid) && isAlive(pid) && commandLine(pid).includes(`-D ${this.dataDir} `);
+    return ours ? pid : undefined;
   }
 
   async up(): Promise<boolean> {
@@ -67,6 +75,9 @@ export class Postgres implements Dependency {
     ensure(POSTGRES_SERVER);
     const bin = findBinDir() as string; // ensure() just checked it
     createOwnedDirs(this.home, [this.dataDir, this.socketDir], this.settings.localDir);
+    // Left by a crash (runningPid said no server runs on it): PostgreSQL would refuse to start while
+    // the pid in it belongs to some other live process of its user.
+    fs.rmSync(path.join(this.dataDir, "postmaster.pid"), { force: true });
     if (!fs.existsSync(path.join(this.dataDir, "PG_VERSION"))) this.initdb(bin);
     const options = [
       `-c listen_addresses=${this.settings.host}`,

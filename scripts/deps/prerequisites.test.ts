@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { JAVA, MAVEN } from "./kafka";
+import { JAVA, javaAptPackage, MAVEN } from "./kafka";
 import { POSTGRES_SERVER } from "./postgres";
 import { ensure, type Prerequisite, PrerequisiteError } from "./prerequisites";
 import { PROMETHEUS } from "./prometheus";
@@ -10,8 +10,18 @@ describe("missing prerequisites", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it.each([
-    [POSTGRES_SERVER, "postgresql", "postgresql@16", "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD"],
-    [JAVA, "default-jre-headless", "openjdk@17", "KAFKA_BROKERS"],
+    [
+      POSTGRES_SERVER,
+      "postgresql",
+      'postgresql@16 && export PATH="$(brew --prefix postgresql@16)/bin:$PATH"',
+      "PGHOST, PGPORT, PGSUPERUSER, PGSUPERPASSWORD",
+    ],
+    [
+      JAVA,
+      "default-jre-headless",
+      'openjdk@17 && export PATH="$(brew --prefix openjdk@17)/bin:$PATH"',
+      "KAFKA_BROKERS",
+    ],
     [MAVEN, "maven", "maven", "KAFKA_BROKERS"],
     [PROMETHEUS, "prometheus", "prometheus", "PROMETHEUS_URL"],
   ])(
@@ -33,5 +43,16 @@ describe("missing prerequisites", () => {
 
   it("When a prerequisite is present, then ensure does nothing", () => {
     expect(() => ensure({ ...MAVEN, isPresent: () => true })).not.toThrow();
+  });
+
+  it("When the distribution's default Java is older than 17, then the Java to install is openjdk-17-jre-headless", () => {
+    // `apt-cache depends default-jre-headless` on Ubuntu 22.04, Debian 12 and without apt-cache.
+    expect(javaAptPackage("default-jre-headless\n  Depends: openjdk-11-jre-headless\n")).toBe(
+      "openjdk-17-jre-headless",
+    );
+    expect(javaAptPackage("default-jre-headless\n  Depends: openjdk-17-jre-headless\n")).toBe(
+      "default-jre-headless",
+    );
+    expect(javaAptPackage(undefined)).toBe("default-jre-headless");
   });
 });

@@ -26,6 +26,8 @@ export interface Prerequisite {
   readonly what: string;
   readonly aptPackage: string;
   readonly brewFormula: string;
+  /** Homebrew installs it keg-only (versioned formulae such as postgresql@16): not linked onto PATH. */
+  readonly brewKegOnly?: boolean;
   /** The variables that point BLUEPRINT_DEPS=external at an instance run some other way. */
   readonly externalVariables: string;
   isPresent(): boolean;
@@ -38,9 +40,14 @@ export function missingMessage(prerequisite: Prerequisite): string {
   return [
     `${prerequisite.what} is ${prerequisite.state?.() ?? "missing"}. Install it:`,
     `  Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y ${prerequisite.aptPackage}`,
-    `  macOS (Homebrew): brew install ${prerequisite.brewFormula}`,
+    `  macOS (Homebrew): ${brewInstall(prerequisite)}`,
     `  or use one already running (e.g. docker compose): BLUEPRINT_DEPS=external with ${prerequisite.externalVariables}`,
   ].join("\n");
+}
+
+function brewInstall({ brewFormula, brewKegOnly }: Prerequisite): string {
+  const install = `brew install ${brewFormula}`;
+  return brewKegOnly ? `${install} && export PATH="$(brew --prefix ${brewFormula})/bin:$PATH"` : install;
 }
 
 /**

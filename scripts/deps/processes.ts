@@ -21,7 +21,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function commandLine(pid: number): string {
+/** The command line of `pid`, arguments joined by spaces; empty when it cannot be read. */
+export function commandLine(pid: number): string {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
   } catch {

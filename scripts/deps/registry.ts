@@ -55,6 +55,14 @@ export async function upAll(
   return started;
 }
 
+/**
+ * The managed dependencies that run now but did not when `before` was taken: what an upAll
+ * interrupted (Ctrl-C) had started, including one started but not yet ready.
+ */
+export function startedSince(deps: readonly Dependency[], before: ReadonlySet<Dependency>): Dependency[] {
+  return deps.filter((d) => d.managed && !before.has(d) && d.runningPid() !== undefined);
+}
+
 export async function downAll(
   deps: readonly Dependency[],
   log: (line: string) => void = console.log,

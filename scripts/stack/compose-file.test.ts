@@ -76,6 +76,20 @@ describe("docker-compose-local.yml", () => {
     expect(compose.services.prometheus?.ports).toEqual(["127.0.0.1:$" + "{PROMETHEUS_PORT:-9090}:9090"]);
   });
 
+  it("When PostgreSQL initializes a new volume, then it is healthy only once it accepts TCP connections", () => {
+    // The image's entrypoint runs init.sql on a temporary server that listens on the Unix socket
+    // only, then restarts it: a pg_isready over the socket would report healthy in between.
+    expect(compose.services.postgres?.healthcheck?.test.join(" ")).toMatch(/pg_isready -h 127\.0\.0\.1 /);
+  });
+
+  it("When a client on the host bootstraps from the published Kafka port, then the broker advertises the address it is published on", () => {
+    // Published on 127.0.0.1 only; `localhost` may resolve to ::1 first, where nothing listens.
+    expect(compose.services.kafka?.ports).toEqual(["127.0.0.1:$" + "{KAFKA_PORT:-9092}:9092"]);
+    expect(compose.services.kafka?.environment?.KAFKA_ADVERTISED_LISTENERS).toContain(
+      "EXTERNAL://127.0.0.1:$" + "{KAFKA_PORT:-9092}",
+    );
+  });
+
   it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
     for (const entry of serviceEntries()) {
       const text = fs.readFileSync(path.join(root, `services/${entry.name}/Dockerfile`), "utf8");

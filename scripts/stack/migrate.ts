@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { serviceEntries } from "@blueprint/service-kit/catalog";
+import { CATALOG, serviceEntries } from "@blueprint/service-kit/catalog";
 import { localServicePassword } from "../deps/provisioning";
 import { loadSettings } from "../deps/settings";
 
@@ -23,8 +23,10 @@ for (const service of serviceEntries()) {
       stdio: ["ignore", "inherit", "inherit"],
       env: {
         ...process.env,
-        PGHOST: process.env.PGHOST ?? settings.postgres.host,
+        // The database deps:up runs, or with BLUEPRINT_DEPS=external the one PGHOST names.
+        PGHOST: settings.postgres.host,
         PGPORT: String(settings.postgres.port),
+        PGDATABASE: CATALOG.database,
         PGUSER: role,
         PGPASSWORD: process.env[`${role.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(role),
         LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",

@@ -1,16 +1,9 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { CATALOG, type ServiceName, serviceEntries } from "@blueprint/service-kit/catalog";
 import type { Dependency } from "../deps/dependency";
-import {
-  assertPortFree,
-  portInUse,
-  runningPid,
-  spawnDetached,
-  stopPid,
-  tail,
-  waitUntil,
-} from "../deps/processes";
+import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "../deps/processes";
 import { localServicePassword } from "../deps/provisioning";
 import { downAll, localDependencies, upAll } from "../deps/registry";
 import { dependencyEnv, type LocalSettings } from "../deps/settings";
@@ -179,38 +172,59 @@ export async function stackDown(
     log(`left running (not started by stack:up): ${reused.map((d) => d.name).join(", ")}`);
 }
 
-/** Whether something accepts connections at `target`: `host:port` or an http(s) URL. */
-function listening(target: string): Promise<boolean> {
-  const url = new URL(target.includes("://") ? target : `tcp://${target}`);
-  return portInUse(url.hostname, Number(url.port) || (url.protocol === "https:" ? 443 : 80));
+/** Whether something accepts connections on `host:port`, or on the socket at `path`. */
+function accepts(target: { host: string; port: number } | { path: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(target);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** `host:port`, the host possibly an IPv6 address (`::1:5432`, `[::1]:5432`). */
+function hostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  return {
+    host: address.slice(0, colon).replace(/^\[(.*)\]$/, "$1"),
+    port: Number(address.slice(colon + 1)),
+  };
+}
+
+/** An http(s) URL's host and port, the scheme's default port when it names none. */
+function urlHostPort(raw: string): { host: string; port: number } {
+  const url = new URL(raw);
+  const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 /** Where everything listens, for the closing message of stack:up. */
 export async function describeStack(settings: LocalSettings, ports: StackPorts): Promise<string> {
   const { host, postgres } = settings;
+  // PGHOST may name the folder of PostgreSQL's Unix socket, as for libpq.
+  const postgresTarget = postgres.host.startsWith("/")
+    ? { path: path.join(postgres.host, `.s.PGSQL.${postgres.port}`) }
+    : { host: postgres.host, port: postgres.port };
   // name, where it listens as shown, and the address that tells whether it is up.
-  const rows: Array<[string, string, string]> = [
-    ...Object.entries(ports.services).map(([name, port]): [string, string, string] => [
-      name,
-      `http://${host}:${port}  (/openapi.json, /metrics)`,
-      `${host}:${port}`,
-    ]),
+  type Row = [string, string, Parameters<typeof accepts>[0]];
+  const rows: Row[] = [
+    ...Object.entries(ports.services).map(
+      ([name, port]): Row => [name, `http://${host}:${port}  (/openapi.json, /metrics)`, { host, port }],
+    ),
     [
       "mail catcher",
       `smtp://${host}:${ports.smtp}, web http://${host}:${ports.mailUi}`,
-      `${host}:${ports.smtp}`,
+      { host, port: ports.smtp },
     ],
-    [
-      "PostgreSQL",
-      `${postgres.host}:${postgres.port} (database ${CATALOG.database})`,
-      `${postgres.host}:${postgres.port}`,
-    ],
-    ["Kafka", settings.kafkaBrokers.join(","), settings.kafkaBrokers[0] ?? ""],
-    ["Prometheus", settings.prometheusUrl, settings.prometheusUrl],
+    ["PostgreSQL", `${postgres.host}:${postgres.port} (database ${CATALOG.database})`, postgresTarget],
+    ["Kafka", settings.kafkaBrokers.join(","), hostPort(settings.kafkaBrokers[0] ?? "")],
+    ["Prometheus", settings.prometheusUrl, urlHostPort(settings.prometheusUrl)],
   ];
   const status = await Promise.all(
     rows.map(async ([name, where, target]) => {
-      const up = await listening(target);
+      const up = await accepts(target);
       return `  ${name.padEnd(21)} ${up ? "up  " : "down"}  ${where}`;
     }),
   );

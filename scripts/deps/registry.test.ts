@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import type { Dependency } from "./dependency";
+import { startedSince } from "./registry";
+
+function fake(name: string, pid: number | undefined, managed = true): Dependency & { pid?: number } {
+  return {
+    name,
+    address: "127.0.0.1:1",
+    managed,
+    pid,
+    runningPid() {
+      return this.pid;
+    },
+    up: async () => true,
+    down: async () => undefined,
+  };
+}
+
+describe("an interrupted start", () => {
+  it("When upAll is interrupted, then what runs now but did not before is ours to stop, reused and external ones are not", () => {
+    const reused = fake("postgres", 10);
+    const kafka = fake("kafka", undefined);
+    const prometheus = fake("prometheus", undefined);
+    const external = fake("external", undefined, false);
+    const deps = [reused, kafka, prometheus, external];
+    const before = new Set(deps.filter((d) => d.runningPid() !== undefined));
+
+    kafka.pid = 20; // started, but upAll was still waiting for it to be ready
+
+    expect(startedSince(deps, before).map((d) => d.name)).toEqual(["kafka"]);
+  });
+});
