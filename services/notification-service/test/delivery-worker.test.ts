@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createPool, Database, loadConfig, ServiceMetrics } from "@blueprint/service-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
@@ -9,6 +8,7 @@ import { smtpMailer } from "../src/data-access/smtp-mailer";
 import { DeliveryWorker } from "../src/domain/delivery";
 import type { NewNotification } from "../src/domain/notifications";
 import { configSchema } from "../src/service";
+import { welcomeNotification } from "./support/fixtures";
 import { ScriptedSmtp } from "./support/scripted-smtp";
 
 interface Row {
@@ -49,17 +49,7 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     return w;
   };
   const record = async (): Promise<NewNotification> => {
-    const userId = randomUUID();
-    const n: NewNotification = {
-      id: randomUUID(),
-      event_id: randomUUID(),
-      event_type: "user.created",
-      user_id: userId,
-      type: "welcome",
-      recipient: `${userId}@example.com`,
-      subject: "Welcome",
-      body: "Hello\n",
-    };
+    const n = welcomeNotification();
     await repository.insert(n, db);
     return n;
   };

@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { newEvent, type RunningService, startService } from "@blueprint/service-kit";
+import { type RunningService, startService, type UserCreatedEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import request from "supertest";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
@@ -12,6 +11,7 @@ import {
 import { publishRaw } from "../../system-tests/support/kafka";
 import { validateOpenApi } from "../../system-tests/support/openapi";
 import { notificationService } from "../src/service";
+import { userCreated } from "./support/fixtures";
 
 interface Listed {
   id: string;
@@ -30,22 +30,15 @@ describe("notification-service: once per event, SMTP retries visible in the stat
 
   const list = async (userId: string): Promise<Listed[]> =>
     (await request(svc.server).get("/notifications").query({ user_id: userId })).body.items;
-  const publishUser = async (event: ReturnType<typeof userCreated>) =>
+  const publishUser = async (event: UserCreatedEvent) =>
     publishRaw(`${ns.namespace}user.created`, [{ key: event.user_id, value: JSON.stringify(event) }]);
-  function userCreated(name: string) {
-    const userId = randomUUID();
-    return newEvent("user.created", {
-      user_id: userId,
-      email: `${userId}@example.com`,
-      name,
-      created_at: new Date().toISOString(),
-    });
-  }
-
   beforeAll(async () => {
     [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace(), smtp.start()]);
     svc = await startService(notificationService, {
-      env: serviceEnv("notification", db.name, ns.namespace, { SMTP_PORT: String(smtp.smtpPort) }),
+      env: serviceEnv("notification", db.name, ns.namespace, {
+        SMTP_PORT: String(smtp.smtpPort),
+        DELIVERY_BACKOFF_MAX_MS: "300",
+      }),
     });
   }, 60_000);
 
@@ -86,7 +79,8 @@ describe("notification-service: once per event, SMTP retries visible in the stat
       "nine failed attempts",
       async () => {
         const [n] = await list(event.user_id);
-        return n && n.attempts >= 9 ? n : undefined;
+        // Between attempts: a claimed notification shows `sending` while its attempt is in flight.
+        return n && n.attempts >= 9 && n.status === "retrying" ? n : undefined;
       },
       30_000,
     );

@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { createPool, Database, loadConfig, newEvent, ServiceMetrics } from "@blueprint/service-kit";
+import { createPool, Database, loadConfig, ServiceMetrics } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createTestDatabase, createTestNamespace, serviceEnv } from "../../system-tests/support/environment";
 import { publishRaw, TopicRecorder } from "../../system-tests/support/kafka";
 import { NotificationRepository } from "../src/data-access/notification-repository";
 import { runRedrive } from "../src/redrive/cli";
 import { configSchema } from "../src/service";
+import { userCreated, welcomeNotification } from "./support/fixtures";
 
 describe("redrive: failed notifications back to pending, dead letters back to their topic", () => {
   let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -33,22 +33,13 @@ describe("redrive: failed notifications back to pending, dead letters back to th
   });
 
   describe("notifications", () => {
+    const recorded = async () => {
+      const n = welcomeNotification();
+      await new NotificationRepository(db).insert(n, db);
+      return n;
+    };
     const failed = async (failedAt: string) => {
-      const id = randomUUID();
-      const repository = new NotificationRepository(db);
-      await repository.insert(
-        {
-          id,
-          event_id: randomUUID(),
-          event_type: "user.created",
-          user_id: randomUUID(),
-          type: "welcome",
-          recipient: "someone@example.com",
-          subject: "Welcome",
-          body: "Hello\n",
-        },
-        db,
-      );
+      const { id } = await recorded();
       await db.query(
         `UPDATE notifications SET status = 'failed', attempts = 3, last_error = '550 refused',
                 deliver_since = now() - interval '2 days', updated_at = $2 WHERE id = $1`,
@@ -117,15 +108,7 @@ describe("redrive: failed notifications back to pending, dead letters back to th
 
   describe("dlt", () => {
     it("When on-call redrives user.created.dlt, then valid dead letters are republished once with their key and headers, an invalid one stops the run until skipped, and a dry run changes nothing", async () => {
-      const users = ["Ada", "Grace", "Edsger"].map((name) => {
-        const userId = randomUUID();
-        return newEvent("user.created", {
-          user_id: userId,
-          email: `${userId}@example.com`,
-          name,
-          created_at: new Date().toISOString(),
-        });
-      });
+      const users = ["Ada", "Grace", "Edsger"].map(userCreated);
       const deadLetter = (key: string, value: string) => ({
         key,
         value,
