@@ -139,6 +139,13 @@ describe("redrive: failed notifications back to pending, dead letters back to th
           "dry run: would republish 3 dead letters of user.created.dlt to user.created, skip 1",
         ]);
 
+        expect((await redrive("dlt", "--topic", "user.created.dlt", "--dry-run")).out).toEqual([
+          expect.stringMatching(/^would republish offset 0 /),
+          expect.stringMatching(/^would republish offset 1 /),
+          expect.stringMatching(/^would stop at offset 2 key broken .*: message value is not valid JSON$/),
+          "dry run: would republish 2 dead letters of user.created.dlt to user.created, skip 0, then stop at offset 2",
+        ]);
+
         const stopped = await redrive("dlt", "--topic", "user.created.dlt");
         expect(stopped.code).toBe(1);
         expect(stopped.err).toMatch(/offset 2 breaks its contract.*not valid JSON.*--skip-invalid/);

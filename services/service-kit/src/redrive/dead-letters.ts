@@ -52,6 +52,9 @@ export class InvalidDeadLetter extends Error {
   }
 }
 
+/** Ends a dry run where the real run would stop. */
+class DryRunStop extends Error {}
+
 /** The consumer group that remembers how far the dead letters of `topic` were redriven. */
 export function redriveGroup(topic: string): string {
   return `redrive.${topic}`;
@@ -167,13 +170,15 @@ async function dryRun(
   let seen = 0;
   let republished = 0;
   let skipped = 0;
+  let stopAt: string | undefined;
   await consume(options, physical, group, alreadyRedriven + pending, async (message) => {
     seen += 1;
     if (seen <= alreadyRedriven) return;
     const reason = violation(type, message);
     if (reason && !skipInvalid) {
+      stopAt = message.offset;
       print(`would stop at ${describeDeadLetter(message)}: ${reason}`);
-      throw new InvalidDeadLetter(message.offset, reason);
+      throw new DryRunStop();
     }
     if (reason) {
       skipped += 1;
@@ -182,8 +187,13 @@ async function dryRun(
     }
     republished += 1;
     print(`would republish ${describeDeadLetter(message)} to ${type}`);
+  }).catch((error: unknown) => {
+    if (!(error instanceof DryRunStop)) throw error;
   });
-  print(`dry run: would republish ${republished} dead letters of ${topic} to ${type}, skip ${skipped}`);
+  const stop = stopAt === undefined ? "" : `, then stop at offset ${stopAt}`;
+  print(
+    `dry run: would republish ${republished} dead letters of ${topic} to ${type}, skip ${skipped}${stop}`,
+  );
   return { republished, skipped };
 }
 
