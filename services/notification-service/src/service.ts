@@ -13,7 +13,7 @@ import {
 import { z } from "zod";
 import { notificationRoutes } from "./api/routes";
 import { NotificationRepository } from "./data-access/notification-repository";
-import { smtpMailer } from "./data-access/smtp-mailer";
+import { senderDomain, smtpMailer } from "./data-access/smtp-mailer";
 import { DeliveryWorker } from "./domain/delivery";
 import { confirmationFor, Notifications, welcomeFor } from "./domain/notifications";
 
@@ -26,10 +26,19 @@ export const configSchema = serviceConfigSchema(entry).extend({
   SMTP_USER: z.string().min(1).optional(),
   /** Secret: no default; needed only with SMTP_USER. */
   SMTP_PASSWORD: z.string().min(1).optional(),
-  MAIL_FROM: z.string().min(3).default("Blueprint <no-reply@blueprint.local>"),
-  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  MAIL_FROM: z
+    .string()
+    .refine(
+      (from) => senderDomain(from) !== undefined,
+      "an address with a domain, such as Shop <no-reply@example.com>",
+    )
+    .default("Blueprint <no-reply@blueprint.local>"),
+  /** Transient SMTP failures (4xx, connection errors) are retried until a notification is this old. */
+  DELIVERY_GIVE_UP_AFTER_SECONDS: z.coerce.number().int().min(1).default(86_400),
   DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(0).default(1_000),
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Reservation of a claimed notification; longer than an SMTP attempt can take (timeouts 3 s + 10 s). */
+  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(15).default(60),
   DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(500),
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(50),
 });
@@ -54,10 +63,10 @@ function notificationParts(context: NotificationServiceContext) {
     logger: logger.child({ component: "delivery" }),
     batchSize: config.DELIVERY_BATCH_SIZE,
     pollIntervalMs: config.DELIVERY_POLL_MS,
-    maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
     backoffBaseMs: config.DELIVERY_BACKOFF_BASE_MS,
     backoffMaxMs: config.DELIVERY_BACKOFF_MAX_MS,
-    leaseSeconds: 60,
+    giveUpAfterSeconds: config.DELIVERY_GIVE_UP_AFTER_SECONDS,
+    leaseSeconds: config.DELIVERY_LEASE_SECONDS,
   });
   const endToEnd = metrics.serviceMetric(SERVICE_METRICS.endToEndLatency);
   const recorded = (occurredAt: string, eventType: string) => {

@@ -10,8 +10,12 @@ const Notification = z.object({
   recipient: z.string(),
   subject: z.string(),
   status: z
-    .enum(["pending", "sent", "retrying", "failed"])
-    .describe("pending: recorded, not yet attempted; retrying: an attempt failed, another is scheduled."),
+    .enum(["pending", "sending", "sent", "retrying", "failed"])
+    .describe(
+      "pending: recorded, not yet attempted; sending: handed to the SMTP server, outcome not yet recorded; " +
+        "retrying: an attempt failed, another is scheduled; failed: rejected by the server, undelivered for " +
+        "too long, or its outcome is unknown (last_error says which).",
+    ),
   attempts: z.int().min(0),
   last_error: z.string().nullable(),
   created_at: z.iso.datetime(),

@@ -1,23 +1,31 @@
 import type { Database, Queryable } from "@blueprint/service-kit";
-import type {
-  NewNotification,
-  Notification,
-  NotificationStatus,
-  NotificationType,
-} from "../domain/notifications";
+import type { NewNotification, Notification, NotificationType } from "../domain/notifications";
 
 const iso = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 
 /** A notification claimed for one delivery attempt. */
-export interface DueNotification {
+export interface ClaimedNotification {
   readonly id: string;
   readonly event_id: string;
   readonly type: NotificationType;
   readonly recipient: string;
   readonly subject: string;
   readonly body: string;
+  /** Attempts including this one. */
   readonly attempts: number;
+  /** This claim's token: outcomes are recorded only while the row still carries it. */
+  readonly claim_id: string;
+}
+
+/** How one attempt ended, as the worker records it. */
+export interface AttemptFailure {
+  readonly error: string;
+  /** The server rejected the message for good: fail now instead of retrying. */
+  readonly final: boolean;
+  readonly retryInMs: number;
+  /** Transient failures of a notification older than this fail it for good. */
+  readonly giveUpAfterSeconds: number;
 }
 
 export class NotificationRepository {
@@ -43,46 +51,100 @@ export class NotificationRepository {
   }
 
   /**
-   * Claims due notifications with a lease, so that several replicas never send the same one at once
-   * and a replica that dies mid-send leaves it to others once the lease ends.
+   * Claims due notifications: each becomes `sending` under a lease and a fresh claim token, and
+   * counts an attempt. Several replicas never claim the same row, and only the claimer can record
+   * its outcome. The lease condition keeps rows that a replica of the previous release (which
+   * leased without changing the status) is still sending.
    */
-  async claimDue(limit: number, leaseSeconds: number): Promise<DueNotification[]> {
-    const { rows } = await this.db.query<DueNotification>(
-      `UPDATE notifications SET lease_until = now() + make_interval(secs => $2)
+  async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedNotification[]> {
+    const { rows } = await this.db.query<ClaimedNotification>(
+      `UPDATE notifications
+          SET status = 'sending', claim_id = gen_random_uuid(), attempts = attempts + 1,
+              lease_until = now() + make_interval(secs => $2), updated_at = now()
         WHERE id IN (SELECT id FROM notifications
                       WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now()
                         AND (lease_until IS NULL OR lease_until < now())
                       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, event_id, type, recipient, subject, body, attempts`,
+        RETURNING id, event_id, type, recipient, subject, body, attempts, claim_id`,
       [limit, leaseSeconds],
     );
     return rows;
   }
 
-  async markSent(id: string): Promise<void> {
-    await this.db.query(
-      `UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL,
-              lease_until = NULL, updated_at = now() WHERE id = $1`,
-      [id],
+  /** Records that the SMTP server accepted the email; false when the claim is no longer the caller's. */
+  async recordSent(id: string, claimId: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL,
+              lease_until = NULL, claim_id = NULL, updated_at = now()
+        WHERE id = $1 AND claim_id = $2 AND status = 'sending'`,
+      [id, claimId],
     );
+    return rowCount === 1;
   }
 
-  /** Records a failed attempt; returns the new status (retrying, or failed after the last attempt). */
-  async markFailed(
+  /**
+   * Records a failed attempt: `failed` when final or when the notification has been undelivered
+   * for longer than the give-up age, `retrying` otherwise. Undefined when the claim is no longer
+   * the caller's (its lease ended and another worker settled the row).
+   */
+  async recordFailure(
     id: string,
-    error: string,
-    maxAttempts: number,
-    retryInMs: number,
-  ): Promise<NotificationStatus> {
-    const { rows } = await this.db.query<{ status: NotificationStatus }>(
-      `UPDATE notifications
-          SET attempts = attempts + 1,
-              status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'retrying' END,
+    claimId: string,
+    failure: AttemptFailure,
+  ): Promise<"retrying" | "failed" | undefined> {
+    const { rows } = await this.db.query<{ status: "retrying" | "failed" }>(
+      `WITH attempt AS (
+         SELECT $3::boolean AS final,
+                now() - deliver_since >= make_interval(secs => $5) AS expired
+           FROM notifications WHERE id = $1)
+       UPDATE notifications
+          SET status = CASE WHEN attempt.final OR attempt.expired THEN 'failed' ELSE 'retrying' END,
+              last_error = CASE WHEN attempt.expired AND NOT attempt.final
+                                THEN format('gave up after %s s undelivered: %s', $5, $2::text) ELSE $2::text END,
               next_attempt_at = now() + make_interval(secs => $4::float8 / 1000),
-              last_error = $2, lease_until = NULL, updated_at = now()
-        WHERE id = $1 RETURNING status`,
-      [id, error.slice(0, 1_000), maxAttempts, retryInMs],
+              lease_until = NULL, claim_id = NULL, updated_at = now()
+         FROM attempt
+        WHERE id = $1 AND claim_id = $6 AND status = 'sending'
+        RETURNING status`,
+      [
+        id,
+        failure.error.slice(0, 1_000),
+        failure.final,
+        failure.retryInMs,
+        failure.giveUpAfterSeconds,
+        claimId,
+      ],
     );
-    return rows[0]?.status ?? "failed";
+    return rows[0]?.status;
+  }
+
+  /**
+   * Fails `sending` rows whose lease ended: their worker stopped between handing the email to SMTP
+   * and recording the outcome, so it may or may not have been delivered. Not resending keeps a
+   * delivered email from arriving twice; the row shows why, and a redrive sends it again.
+   * Returns the types of the rows failed.
+   */
+  async failAbandoned(): Promise<NotificationType[]> {
+    const { rows } = await this.db.query<{ type: NotificationType }>(
+      `UPDATE notifications
+          SET status = 'failed', lease_until = NULL, claim_id = NULL, updated_at = now(),
+              last_error = 'delivery outcome unknown: the worker stopped while sending (not resent, to avoid a duplicate)'
+        WHERE status = 'sending' AND lease_until < now()
+        RETURNING type`,
+    );
+    return rows.map((r) => r.type);
+  }
+
+  /**
+   * Puts failed notifications back to `pending` with a fresh delivery clock, those failed at or
+   * after `since` when given. Returns how many.
+   */
+  async redriveFailed(since: Date | undefined): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE notifications SET status = 'pending', next_attempt_at = now(), deliver_since = now(), updated_at = now()
+        WHERE status = 'failed' AND ($1::timestamptz IS NULL OR updated_at >= $1)`,
+      [since ?? null],
+    );
+    return rowCount ?? 0;
   }
 }

@@ -1,13 +1,26 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@blueprint/service-kit";
 import { backoffDelay, SERVICE_METRICS, type ServiceMetrics, Waker } from "@blueprint/service-kit";
-import type { DueNotification, NotificationRepository } from "../data-access/notification-repository";
+import type { ClaimedNotification, NotificationRepository } from "../data-access/notification-repository";
 
 const LINGER_MS = 10;
 
-/** Sends one email; rejects when the SMTP server does not accept it. */
+/** The SMTP server refused the email for good (a 5xx reply): sending it again would get the same answer. */
+export class MailRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MailRejected";
+  }
+}
+
+/**
+ * Sends one email whose Message-ID derives from `notificationId`, so every attempt of one
+ * notification carries the same one and receivers can drop duplicates. Rejects with MailRejected
+ * on a permanent refusal, with any other error when the attempt may succeed later.
+ */
 export interface Mailer {
   send(message: {
+    notificationId: string;
     to: string;
     subject: string;
     text: string;
@@ -23,17 +36,24 @@ export interface DeliveryOptions {
   readonly logger: Logger;
   readonly batchSize: number;
   readonly pollIntervalMs: number;
-  readonly maxAttempts: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
-  /** How long a claimed notification is reserved for one attempt. */
+  /** Transient failures are retried until a notification has been undelivered this long. */
+  readonly giveUpAfterSeconds: number;
+  /** How long a claimed notification is reserved for one attempt, bookkeeping included. */
   readonly leaseSeconds: number;
 }
 
+type Outcome = { readonly sent: true } | { readonly sent: false; readonly error: unknown };
+
 /**
  * Delivers recorded notifications over SMTP, apart from Kafka consumption so that a slow or absent
- * SMTP server never holds up events. Failures are retried with backoff and jitter; each attempt's
- * outcome is visible in the notification's status and attempts.
+ * SMTP server never holds up events. Each attempt is claimed (`sending`, leased, with a token)
+ * before the email goes out and its outcome recorded after, under that token:
+ * - a failure to record the outcome is retried while the lease lasts, never answered by sending again;
+ * - connection errors and 4xx replies are retried with capped backoff until the notification is
+ *   older than `giveUpAfterSeconds`; 5xx replies fail it at once with the server's reason;
+ * - a worker whose lease ended cannot overwrite what was recorded since.
  */
 export class DeliveryWorker {
   private readonly waker = new Waker();
@@ -63,34 +83,83 @@ export class DeliveryWorker {
     this.options.mailer.close();
   }
 
-  /** Claims and attempts one batch; returns how many notifications it attempted. */
+  /** Settles abandoned claims, then claims and attempts one batch; returns how many it attempted. */
   async deliverBatch(): Promise<number> {
-    const { repository, batchSize, leaseSeconds } = this.options;
+    const { repository, batchSize, leaseSeconds, logger } = this.options;
+    const abandoned = await repository.failAbandoned();
+    for (const type of abandoned) this.outcomes.inc({ type, status: "failed" });
+    if (abandoned.length > 0)
+      logger.error(
+        { count: abandoned.length },
+        "notifications failed: outcome unknown after their lease ended",
+      );
     const due = await repository.claimDue(batchSize, leaseSeconds);
     await Promise.all(due.map((n) => this.attempt(n)));
     return due.length;
   }
 
-  private async attempt(n: DueNotification): Promise<void> {
-    const { repository, mailer, logger, maxAttempts, backoffBaseMs, backoffMaxMs } = this.options;
+  private async attempt(n: ClaimedNotification): Promise<void> {
+    const leaseEnds = Date.now() + this.options.leaseSeconds * 1_000;
+    let outcome: Outcome;
     try {
-      await mailer.send({
+      await this.options.mailer.send({
+        notificationId: n.id,
         to: n.recipient,
         subject: n.subject,
         text: n.body,
         headers: { "X-Notification-Id": n.id, "X-Event-Id": n.event_id },
       });
-      await repository.markSent(n.id);
-      this.outcomes.inc({ type: n.type, status: "sent" });
+      outcome = { sent: true };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const delay = backoffDelay(n.attempts + 1, backoffBaseMs, backoffMaxMs);
-      const status = await repository.markFailed(n.id, message, maxAttempts, delay);
-      this.outcomes.inc({ type: n.type, status });
-      logger.warn(
-        { notification_id: n.id, attempts: n.attempts + 1, status, err: error },
+      outcome = { sent: false, error };
+    }
+    const status = await this.record(n, outcome, leaseEnds);
+    if (status) this.outcomes.inc({ type: n.type, status });
+    if (!outcome.sent)
+      this.options.logger.warn(
+        { notification_id: n.id, attempts: n.attempts, status, err: outcome.error },
         "email not delivered",
       );
+  }
+
+  /**
+   * Records the outcome under the claim, retrying database failures while the lease lasts: the
+   * email is never sent again because its bookkeeping failed. Undefined when it could not be
+   * recorded; an unrecorded claim is failed as "outcome unknown" once its lease ends.
+   */
+  private async record(
+    n: ClaimedNotification,
+    outcome: Outcome,
+    leaseEnds: number,
+  ): Promise<"sent" | "retrying" | "failed" | undefined> {
+    const { repository, logger, backoffBaseMs, backoffMaxMs, giveUpAfterSeconds } = this.options;
+    for (let round = 1; ; round++) {
+      try {
+        const status = outcome.sent
+          ? (await repository.recordSent(n.id, n.claim_id))
+            ? "sent"
+            : undefined
+          : await repository.recordFailure(n.id, n.claim_id, {
+              error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+              final: outcome.error instanceof MailRejected,
+              retryInMs: backoffDelay(n.attempts, backoffBaseMs, backoffMaxMs),
+              giveUpAfterSeconds,
+            });
+        if (!status)
+          logger.warn({ notification_id: n.id }, "outcome not recorded: the claim ended meanwhile");
+        return status;
+      } catch (error) {
+        const wait = backoffDelay(round, 100, 2_000);
+        if (this.stopping || Date.now() + wait >= leaseEnds) {
+          logger.error(
+            { notification_id: n.id, sent: outcome.sent, err: error },
+            "outcome not recorded; the notification fails as outcome unknown when its lease ends",
+          );
+          return undefined;
+        }
+        logger.warn({ notification_id: n.id, err: error, round }, "recording the outcome failed; retrying");
+        await sleep(wait);
+      }
     }
   }
 

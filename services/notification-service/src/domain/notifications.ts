@@ -3,7 +3,7 @@ import type { OrderProcessedEvent, Queryable, UserCreatedEvent } from "@blueprin
 import type { NotificationRepository } from "../data-access/notification-repository";
 
 export type NotificationType = "welcome" | "order_confirmation";
-export type NotificationStatus = "pending" | "sent" | "retrying" | "failed";
+export type NotificationStatus = "pending" | "sending" | "sent" | "retrying" | "failed";
 
 /** A notification as recorded and listed. */
 export interface Notification {

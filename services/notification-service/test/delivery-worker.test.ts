@@ -1,0 +1,167 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { createPool, Database, loadConfig, ServiceMetrics } from "@blueprint/service-kit";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { createTestDatabase, quietLogger, serviceEnv } from "../../system-tests/support/environment";
+import { freePort } from "../../system-tests/support/processes";
+import { NotificationRepository } from "../src/data-access/notification-repository";
+import { smtpMailer } from "../src/data-access/smtp-mailer";
+import { DeliveryWorker } from "../src/domain/delivery";
+import type { NewNotification } from "../src/domain/notifications";
+import { configSchema } from "../src/service";
+import { welcomeNotification } from "./support/fixtures";
+import { ScriptedSmtp } from "./support/scripted-smtp";
+
+interface Row {
+  status: string;
+  attempts: number;
+  last_error: string | null;
+}
+
+describe("notification delivery: retries, refusals and bookkeeping failures", () => {
+  let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+  let db: Database;
+  let repository: NotificationRepository;
+  const smtp = new ScriptedSmtp();
+  const workers: DeliveryWorker[] = [];
+
+  const worker = (
+    options: { smtpPort?: number; repository?: NotificationRepository; giveUpAfterSeconds?: number } = {},
+  ) => {
+    const w = new DeliveryWorker({
+      repository: options.repository ?? repository,
+      mailer: smtpMailer({
+        host: "127.0.0.1",
+        port: options.smtpPort ?? smtp.port,
+        secure: false,
+        from: "Shop <no-reply@shop.example>",
+      }),
+      metrics: new ServiceMetrics("notification-service", ["notifications_total"]),
+      logger: quietLogger,
+      batchSize: 10,
+      pollIntervalMs: 50,
+      // Retries are due at once, so each deliverBatch below is one more attempt.
+      backoffBaseMs: 0,
+      backoffMaxMs: 0,
+      giveUpAfterSeconds: options.giveUpAfterSeconds ?? 86_400,
+      leaseSeconds: 60,
+    });
+    workers.push(w);
+    return w;
+  };
+  const record = async (): Promise<NewNotification> => {
+    const n = welcomeNotification();
+    await repository.insert(n, db);
+    return n;
+  };
+  const row = async (id: string): Promise<Row> =>
+    (await db.query<Row>("SELECT status, attempts, last_error FROM notifications WHERE id = $1", [id]))
+      .rows[0] as Row;
+
+  beforeAll(async () => {
+    [testDb] = await Promise.all([createTestDatabase(), smtp.start()]);
+    const config = loadConfig(configSchema, serviceEnv("notification", testDb.name, ""));
+    db = new Database(createPool(config), new ServiceMetrics("notification-service"));
+    repository = new NotificationRepository(db);
+  }, 60_000);
+
+  afterEach(async () => {
+    // Each test's rows are settled before the next claims anything.
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    await db.query("DELETE FROM notifications");
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await smtp.stop();
+    await testDb?.drop();
+  });
+
+  it("When the server refuses with 5xx, then the notification fails with the server's reason and is not attempted again", async () => {
+    const n = await record();
+    smtp.reply(n.recipient, { code: 550, message: "5.1.1 mailbox does not exist" });
+    const w = worker();
+    expect(await w.deliverBatch()).toBe(1);
+    expect(await row(n.id)).toEqual({
+      status: "failed",
+      attempts: 1,
+      last_error: expect.stringMatching(/550 5\.1\.1 mailbox does not exist/),
+    });
+    expect(await w.deliverBatch()).toBe(0);
+    expect(smtp.to(n.recipient)).toHaveLength(1);
+  });
+
+  it("When the server answers 4xx, then the email is retried with the same Message-ID until accepted", async () => {
+    const n = await record();
+    const busy = { code: 451, message: "4.3.2 try again later" };
+    smtp.reply(n.recipient, busy, busy);
+    const w = worker();
+    await w.deliverBatch();
+    expect(await row(n.id)).toEqual({
+      status: "retrying",
+      attempts: 1,
+      last_error: expect.stringMatching(/451/),
+    });
+    await w.deliverBatch();
+    await w.deliverBatch();
+    expect(await row(n.id)).toEqual({ status: "sent", attempts: 3, last_error: null });
+    expect(smtp.to(n.recipient)).toEqual([
+      { to: [n.recipient], messageId: `<${n.id}@shop.example>`, accepted: false },
+      { to: [n.recipient], messageId: `<${n.id}@shop.example>`, accepted: false },
+      { to: [n.recipient], messageId: `<${n.id}@shop.example>`, accepted: true },
+    ]);
+  });
+
+  it("When SMTP stays unreachable past the give-up age, then the notification fails naming the age and the error", async () => {
+    const n = await record();
+    const w = worker({ smtpPort: await freePort(), giveUpAfterSeconds: 1 });
+    await w.deliverBatch();
+    expect(await row(n.id)).toMatchObject({
+      status: "retrying",
+      last_error: expect.stringMatching(/ECONNREFUSED/),
+    });
+    await sleep(1_100);
+    await w.deliverBatch();
+    expect(await row(n.id)).toEqual({
+      status: "failed",
+      attempts: 2,
+      last_error: expect.stringMatching(/^gave up after 1 s undelivered: .*ECONNREFUSED/),
+    });
+  });
+
+  it("When recording a sent email fails, then the record is retried and the email is not sent again", async () => {
+    const n = await record();
+    let failures = 1;
+    const flaky = new (class extends NotificationRepository {
+      override async recordSent(id: string, claimId: string): Promise<boolean> {
+        if (failures-- > 0) throw new Error("connection terminated unexpectedly");
+        return super.recordSent(id, claimId);
+      }
+    })(db);
+    const w = worker({ repository: flaky });
+    await w.deliverBatch();
+    expect(await row(n.id)).toEqual({ status: "sent", attempts: 1, last_error: null });
+    expect(await w.deliverBatch()).toBe(0);
+    expect(smtp.to(n.recipient)).toEqual([expect.objectContaining({ accepted: true })]);
+  });
+
+  it("When a worker's lease ended, then its late outcome is rejected and never overwrites the next claim's", async () => {
+    const n = await record();
+    const [late] = await repository.claimDue(10, 1);
+    await sleep(1_100);
+    expect(await repository.failAbandoned()).toEqual(["welcome"]);
+    expect(await row(n.id)).toEqual({
+      status: "failed",
+      attempts: 1,
+      last_error: expect.stringMatching(/^delivery outcome unknown/),
+    });
+    expect(await repository.recordSent(n.id, late?.claim_id ?? "")).toBe(false);
+
+    expect(await repository.redriveFailed(undefined)).toBe(1);
+    const [current] = await repository.claimDue(10, 60);
+    expect(current?.claim_id).not.toBe(late?.claim_id);
+    const failure = { error: "late", final: false, retryInMs: 0, giveUpAfterSeconds: 60 };
+    expect(await repository.recordFailure(n.id, late?.claim_id ?? "", failure)).toBeUndefined();
+    expect(await repository.recordSent(n.id, current?.claim_id ?? "")).toBe(true);
+    expect(await row(n.id)).toEqual({ status: "sent", attempts: 2, last_error: null });
+  });
+});
