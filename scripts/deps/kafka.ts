@@ -118,10 +118,10 @@ export class KafkaBroker implements Dependency {
     fs.rmSync(this.pidFile, { force: true });
   }
 
-  /** Resolves the broker's classpath with Maven, once per version, into the cache folder. */
-  private async resolveArtifacts(): Promise<void> {
+  /** Resolves the broker's classpath with Maven, once per version, into the cache folder; returns that folder. */
+  async resolveArtifacts(): Promise<string> {
     const complete = path.join(this.libs, ".complete");
-    if (fs.existsSync(complete)) return;
+    if (fs.existsSync(complete)) return this.libs;
     ensure(MAVEN);
     const what = `resolving Apache Kafka ${this.settings.kafkaVersion} from Maven Central`;
     const began = Date.now();
@@ -162,6 +162,7 @@ export class KafkaBroker implements Dependency {
     }
     fs.writeFileSync(complete, "");
     console.log(`resolved Apache Kafka ${this.settings.kafkaVersion} in ${secondsSince(began)}s`);
+    return this.libs;
   }
 
   private writeConfig(): void {
@@ -208,22 +209,29 @@ export class KafkaBroker implements Dependency {
 
   private formatStorage(): void {
     if (fs.existsSync(path.join(this.home, "data", "meta.properties"))) return;
-    const clusterId = randomBytes(16).toString("base64url");
-    const result = spawnSync(
-      "java",
-      [
-        "-cp",
-        path.join(this.libs, "*"),
-        "kafka.tools.StorageTool",
-        "format",
-        "-t",
-        clusterId,
-        "-c",
-        this.configFile,
-      ],
-      { encoding: "utf8" },
-    );
-    if (result.status !== 0)
-      throw new Error(`formatting Kafka storage failed: ${result.stderr || result.stdout}`);
+    formatKafkaStorage(this.libs, this.configFile, randomBytes(16).toString("base64url"));
   }
+}
+
+/**
+ * Formats the log folders `configFile` names as a new cluster. The id goes in the `--cluster-id=`
+ * form: a random base64url id starts with `-` one time in 64, and as a separate argument
+ * StorageTool would take it for an option and fail.
+ */
+export function formatKafkaStorage(libs: string, configFile: string, clusterId: string): void {
+  const result = spawnSync(
+    "java",
+    [
+      "-cp",
+      path.join(libs, "*"),
+      "kafka.tools.StorageTool",
+      "format",
+      `--cluster-id=${clusterId}`,
+      "-c",
+      configFile,
+    ],
+    { encoding: "utf8" },
+  );
+  if (result.status !== 0)
+    throw new Error(`formatting Kafka storage failed: ${result.stderr || result.stdout}`);
 }
