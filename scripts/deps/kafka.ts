@@ -51,6 +51,7 @@ export class KafkaBroker implements Dependency {
   readonly name = "kafka";
   readonly managed = true;
   readonly address: string;
+  readonly runDir: string;
   private readonly home: string;
   private readonly libs: string;
   private readonly configFile: string;
@@ -58,6 +59,7 @@ export class KafkaBroker implements Dependency {
   private readonly pidFile: string;
 
   constructor(private readonly settings: LocalSettings) {
+    this.runDir = settings.runDir;
     this.address = `${settings.host}:${settings.kafkaPort}`;
     this.home = path.join(settings.localDir, "kafka");
     this.libs = path.join(settings.cacheDir, `kafka-${settings.kafkaVersion}`, "libs");

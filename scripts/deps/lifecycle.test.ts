@@ -59,8 +59,10 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
   beforeAll(async () => {
     ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const [pg, kafka, controller, prometheus] = ports.map(String);
+    // Without the external-mode variables `npm test` passes its suites: local mode ignores them.
+    const { KAFKA_BROKERS, PROMETHEUS_URL, PGSUPERUSER, PGSUPERPASSWORD, ...env } = process.env;
     settings = loadSettings({
-      ...process.env,
+      ...env,
       BLUEPRINT_DEPS: "local",
       BLUEPRINT_LOCAL_DIR: localDir,
       BLUEPRINT_CACHE_DIR: loadSettings().cacheDir,

@@ -37,6 +37,7 @@ export class Postgres implements Dependency {
   readonly name = "postgres";
   readonly managed = true;
   readonly address: string;
+  readonly runDir: string;
   /** Holds the data and socket folders; outside the checkout when running as root. */
   readonly home: string;
   private readonly dataDir: string;
@@ -44,6 +45,7 @@ export class Postgres implements Dependency {
   private readonly logFile: string;
 
   constructor(private readonly settings: LocalSettings) {
+    this.runDir = settings.runDir;
     this.address = `${settings.host}:${settings.postgresPort}`;
     this.home = postgresHome(settings);
     this.dataDir = path.join(this.home, "data");

@@ -43,6 +43,7 @@ export class Prometheus implements Dependency {
   readonly name = "prometheus";
   readonly managed = true;
   readonly address: string;
+  readonly runDir: string;
   private readonly home: string;
   private readonly configFile: string;
   private readonly logFile: string;
@@ -52,6 +53,7 @@ export class Prometheus implements Dependency {
     private readonly settings: LocalSettings,
     private readonly options: PrometheusOptions = {},
   ) {
+    this.runDir = settings.runDir;
     this.address = `${settings.host}:${settings.prometheusPort}`;
     this.home = path.join(settings.localDir, "prometheus");
     this.configFile = path.join(this.home, "prometheus.yml");
