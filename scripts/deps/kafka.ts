@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Dependency } from "./dependency";
 import { clusterReady } from "./kafka-admin";
 import { ensure, javaMajorVersion, type Prerequisite, which } from "./prerequisites";
-import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
+import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
 import { secondsSince, withProgress } from "./progress";
 import { provisionTopics } from "./provisioning";
 import type { LocalSettings } from "./settings";
@@ -73,7 +73,9 @@ export class KafkaBroker implements Dependency {
   }
 
   async up(): Promise<boolean> {
-    if (this.runningPid() !== undefined) {
+    const ready = () => clusterReady([this.address]);
+    const describe = () => tail(this.logFile);
+    if (await reusable("Kafka", () => this.runningPid(), ready, { timeoutMs: 90_000, describe })) {
       await provisionTopics([this.address]);
       return false;
     }
@@ -103,11 +105,11 @@ export class KafkaBroker implements Dependency {
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
-    await waitUntil("Kafka", () => clusterReady([this.address]), {
+    await waitUntil("Kafka", ready, {
       timeoutMs: 90_000,
       intervalMs: 500,
       stillRunning: () => this.runningPid() === pid,
-      describe: () => tail(this.logFile),
+      describe,
     });
     await provisionTopics([this.address]);
     return true;

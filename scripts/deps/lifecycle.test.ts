@@ -94,6 +94,22 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
     expect(deps.map((d) => d.runningPid())).toEqual(pids);
   }, 180_000);
 
+  it.each(["postgres", "kafka", "prometheus"])(
+    "When %s crashed (SIGKILL) a moment ago, then the next up starts it again on the first try",
+    async (name) => {
+      const dep = deps.find((d) => d.name === name) as Dependency;
+      const crashed = dep.runningPid() as number;
+      process.kill(crashed, "SIGKILL");
+
+      expect(await upAll(deps, quiet)).toEqual([dep]);
+      const restarted = dep.runningPid();
+      expect(restarted).not.toBe(crashed);
+      expect(restarted).toBeDefined();
+      pids = deps.map((d) => d.runningPid());
+    },
+    120_000,
+  );
+
   it("When external mode points at running dependencies whose database and a topic are gone, then up provisions them again and starts and stops nothing", async () => {
     const topic = topicEntries()[0]?.name ?? "";
     await superuserQuery(settings, "postgres", "DROP DATABASE blueprint WITH (FORCE)");
