@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -67,7 +67,8 @@ describe("keeping package services from starting during apt-get", () => {
       child.once("exit", (_, signal) => resolve(signal)),
     );
     const began = Date.now();
-    while (!fs.existsSync(file) && Date.now() - began < 20_000) await new Promise((r) => setTimeout(r, 50));
+    const installing = () => spawnSync("pgrep", ["-x", "-P", String(child.pid), "sleep"]).status === 0;
+    while (!installing() && Date.now() - began < 20_000) await new Promise((r) => setTimeout(r, 50));
     expect(fs.existsSync(file)).toBe(true);
 
     process.kill(-(child.pid as number), "SIGINT");

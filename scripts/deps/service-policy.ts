@@ -35,7 +35,6 @@ export function removeStaleServicePolicy(file: string = POLICY_RC): void {
 export function withServiceStartsSuppressed<T>(work: () => T, file: string = POLICY_RC): T {
   removeStaleServicePolicy(file);
   if (fs.existsSync(file)) return work();
-  fs.writeFileSync(file, `#!/bin/sh\n${MARKER} ${process.pid}\nexit 101\n`, { mode: 0o755 });
   const remove = () => {
     if (ownerPid(file) === process.pid) fs.rmSync(file, { force: true });
   };
@@ -49,6 +48,7 @@ export function withServiceStartsSuppressed<T>(work: () => T, file: string = POL
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.once(signal, onSignal);
   try {
+    fs.writeFileSync(file, `#!/bin/sh\n${MARKER} ${process.pid}\nexit 101\n`, { mode: 0o755 });
     return work();
   } finally {
     remove();
@@ -56,6 +56,6 @@ export function withServiceStartsSuppressed<T>(work: () => T, file: string = POL
     // loop; the listeners stay until then so it is not dropped.
     setTimeout(() => {
       for (const signal of signals) process.off(signal, onSignal);
-    }, 100).unref();
+    }, 100);
   }
 }
