@@ -5,6 +5,8 @@ export interface Dependency {
   readonly address: string;
   /** False for one run by someone else (BLUEPRINT_DEPS=external): never installed, started or stopped. */
   readonly managed: boolean;
+  /** Where a managed one keeps its pid files and the run lock (see run-lock.ts); none for external ones. */
+  readonly runDir?: string;
   /** Our pid when our instance runs, otherwise undefined. */
   runningPid(): number | undefined;
   /**

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Dependency } from "./dependency";
 import { clusterReady } from "./kafka-admin";
 import { ensure, javaMajorVersion, type Prerequisite, which } from "./prerequisites";
-import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
+import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
 import { secondsSince, withProgress } from "./progress";
 import { provisionTopics } from "./provisioning";
 import type { LocalSettings } from "./settings";
@@ -51,6 +51,7 @@ export class KafkaBroker implements Dependency {
   readonly name = "kafka";
   readonly managed = true;
   readonly address: string;
+  readonly runDir: string;
   private readonly home: string;
   private readonly libs: string;
   private readonly configFile: string;
@@ -58,6 +59,7 @@ export class KafkaBroker implements Dependency {
   private readonly pidFile: string;
 
   constructor(private readonly settings: LocalSettings) {
+    this.runDir = settings.runDir;
     this.address = `${settings.host}:${settings.kafkaPort}`;
     this.home = path.join(settings.localDir, "kafka");
     this.libs = path.join(settings.cacheDir, `kafka-${settings.kafkaVersion}`, "libs");
@@ -71,7 +73,9 @@ export class KafkaBroker implements Dependency {
   }
 
   async up(): Promise<boolean> {
-    if (this.runningPid() !== undefined) {
+    const ready = () => clusterReady([this.address]);
+    const describe = () => tail(this.logFile);
+    if (await reusable("Kafka", () => this.runningPid(), ready, { timeoutMs: 90_000, describe })) {
       await provisionTopics([this.address]);
       return false;
     }
@@ -101,11 +105,11 @@ export class KafkaBroker implements Dependency {
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
-    await waitUntil("Kafka", () => clusterReady([this.address]), {
+    await waitUntil("Kafka", ready, {
       timeoutMs: 90_000,
       intervalMs: 500,
       stillRunning: () => this.runningPid() === pid,
-      describe: () => tail(this.logFile),
+      describe,
     });
     await provisionTopics([this.address]);
     return true;
@@ -118,10 +122,10 @@ export class KafkaBroker implements Dependency {
     fs.rmSync(this.pidFile, { force: true });
   }
 
-  /** Resolves the broker's classpath with Maven, once per version, into the cache folder. */
-  private async resolveArtifacts(): Promise<void> {
+  /** Resolves the broker's classpath with Maven, once per version, into the cache folder; returns that folder. */
+  async resolveArtifacts(): Promise<string> {
     const complete = path.join(this.libs, ".complete");
-    if (fs.existsSync(complete)) return;
+    if (fs.existsSync(complete)) return this.libs;
     ensure(MAVEN);
     const what = `resolving Apache Kafka ${this.settings.kafkaVersion} from Maven Central`;
     const began = Date.now();
@@ -162,6 +166,7 @@ export class KafkaBroker implements Dependency {
     }
     fs.writeFileSync(complete, "");
     console.log(`resolved Apache Kafka ${this.settings.kafkaVersion} in ${secondsSince(began)}s`);
+    return this.libs;
   }
 
   private writeConfig(): void {
@@ -208,22 +213,29 @@ export class KafkaBroker implements Dependency {
 
   private formatStorage(): void {
     if (fs.existsSync(path.join(this.home, "data", "meta.properties"))) return;
-    const clusterId = randomBytes(16).toString("base64url");
-    const result = spawnSync(
-      "java",
-      [
-        "-cp",
-        path.join(this.libs, "*"),
-        "kafka.tools.StorageTool",
-        "format",
-        "-t",
-        clusterId,
-        "-c",
-        this.configFile,
-      ],
-      { encoding: "utf8" },
-    );
-    if (result.status !== 0)
-      throw new Error(`formatting Kafka storage failed: ${result.stderr || result.stdout}`);
+    formatKafkaStorage(this.libs, this.configFile, randomBytes(16).toString("base64url"));
   }
+}
+
+/**
+ * Formats the log folders `configFile` names as a new cluster. The id goes in the `--cluster-id=`
+ * form: a random base64url id starts with `-` one time in 64, and as a separate argument
+ * StorageTool would take it for an option and fail.
+ */
+export function formatKafkaStorage(libs: string, configFile: string, clusterId: string): void {
+  const result = spawnSync(
+    "java",
+    [
+      "-cp",
+      path.join(libs, "*"),
+      "kafka.tools.StorageTool",
+      "format",
+      `--cluster-id=${clusterId}`,
+      "-c",
+      configFile,
+    ],
+    { encoding: "utf8" },
+  );
+  if (result.status !== 0)
+    throw new Error(`formatting Kafka storage failed: ${result.stderr || result.stdout}`);
 }

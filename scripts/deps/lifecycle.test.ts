@@ -59,8 +59,10 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
   beforeAll(async () => {
     ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const [pg, kafka, controller, prometheus] = ports.map(String);
+    // Without the external-mode variables `npm test` passes its suites: local mode ignores them.
+    const { KAFKA_BROKERS, PROMETHEUS_URL, PGSUPERUSER, PGSUPERPASSWORD, ...env } = process.env;
     settings = loadSettings({
-      ...process.env,
+      ...env,
       BLUEPRINT_DEPS: "local",
       BLUEPRINT_LOCAL_DIR: localDir,
       BLUEPRINT_CACHE_DIR: loadSettings().cacheDir,
@@ -91,6 +93,22 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
     expect(second).toEqual([]);
     expect(deps.map((d) => d.runningPid())).toEqual(pids);
   }, 180_000);
+
+  it.each(["postgres", "kafka", "prometheus"])(
+    "When %s crashed (SIGKILL) a moment ago, then the next up starts it again on the first try",
+    async (name) => {
+      const dep = deps.find((d) => d.name === name) as Dependency;
+      const crashed = dep.runningPid() as number;
+      process.kill(crashed, "SIGKILL");
+
+      expect(await upAll(deps, quiet)).toEqual([dep]);
+      const restarted = dep.runningPid();
+      expect(restarted).not.toBe(crashed);
+      expect(restarted).toBeDefined();
+      pids = deps.map((d) => d.runningPid());
+    },
+    120_000,
+  );
 
   it("When external mode points at running dependencies whose database and a topic are gone, then up provisions them again and starts and stops nothing", async () => {
     const topic = topicEntries()[0]?.name ?? "";

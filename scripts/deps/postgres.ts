@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Dependency } from "./dependency";
 import { createOwnedDirs, postgresHome, writeOwnedFile } from "./postgres-home";
 import { ensure, isRoot, type Prerequisite, which } from "./prerequisites";
-import { assertPortFree, commandLine, isAlive, tail, waitUntil } from "./processes";
+import { assertPortFree, commandLine, exited, isAlive, reusable, tail, waitUntil } from "./processes";
 import { provisionDatabase } from "./provisioning";
 import type { LocalSettings } from "./settings";
 
@@ -37,6 +37,7 @@ export class Postgres implements Dependency {
   readonly name = "postgres";
   readonly managed = true;
   readonly address: string;
+  readonly runDir: string;
   /** Holds the data and socket folders; outside the checkout when running as root. */
   readonly home: string;
   private readonly dataDir: string;
@@ -44,6 +45,7 @@ export class Postgres implements Dependency {
   private readonly logFile: string;
 
   constructor(private readonly settings: LocalSettings) {
+    this.runDir = settings.runDir;
     this.address = `${settings.host}:${settings.postgresPort}`;
     this.home = postgresHome(settings);
     this.dataDir = path.join(this.home, "data");
@@ -56,18 +58,28 @@ export class Postgres implements Dependency {
    * a crash the file stays behind and its pid may belong to another program by now.
    */
   runningPid(): number | undefined {
-    let pid: number;
-    try {
-      pid = Number.parseInt(fs.readFileSync(path.join(this.dataDir, "postmaster.pid"), "utf8"), 10);
-    } catch {
-      return undefined;
-    }
-    const ours = Number.isInteger(pid) && isAlive(pid) && commandLine(pid).includes(`-D ${this.dataDir} `);
+    const pid = this.postmasterPid();
+    const ours = pid !== undefined && isAlive(pid) && commandLine(pid).includes(`-D ${this.dataDir} `);
     return ours ? pid : undefined;
   }
 
+  /** The pid postmaster.pid names, whether or not that process still runs. */
+  private postmasterPid(): number | undefined {
+    try {
+      const pid = Number.parseInt(fs.readFileSync(path.join(this.dataDir, "postmaster.pid"), "utf8"), 10);
+      return Number.isInteger(pid) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async up(): Promise<boolean> {
-    if (this.runningPid() !== undefined) {
+    const ready = async () => {
+      const bin = findBinDir();
+      return bin !== undefined && this.isReady(bin);
+    };
+    const describe = () => tail(this.logFile);
+    if (await reusable("PostgreSQL", () => this.runningPid(), ready, { timeoutMs: 60_000, describe })) {
       await provisionDatabase(this.settings.postgres);
       return false;
     }
@@ -75,9 +87,15 @@ export class Postgres implements Dependency {
     ensure(POSTGRES_SERVER);
     const bin = findBinDir() as string; // ensure() just checked it
     createOwnedDirs(this.home, [this.dataDir, this.socketDir], this.settings.localDir);
-    // Left by a crash (runningPid said no server runs on it): PostgreSQL would refuse to start while
-    // the pid in it belongs to some other live process of its user.
-    fs.rmSync(path.join(this.dataDir, "postmaster.pid"), { force: true });
+    // Left by a crash (runningPid said no server runs on it). A server killed a moment ago is still
+    // exiting, and PostgreSQL refuses to start while the pid in its lock files lives. One alive after
+    // that wait is some other program that has the pid by now: the file is removed, or PostgreSQL
+    // would refuse for good. A dead pid's file stays: PostgreSQL itself then checks that no process
+    // of the crashed server still uses its shared memory.
+    const crashed = this.postmasterPid();
+    if (crashed !== undefined && !(await exited(crashed, 5_000))) {
+      fs.rmSync(path.join(this.dataDir, "postmaster.pid"), { force: true });
+    }
     if (!fs.existsSync(path.join(this.dataDir, "PG_VERSION"))) this.initdb(bin);
     const options = [
       `-c listen_addresses=${this.settings.host}`,
@@ -94,10 +112,7 @@ export class Postgres implements Dependency {
     } finally {
       fs.closeSync(log);
     }
-    await waitUntil("PostgreSQL", async () => this.isReady(bin), {
-      timeoutMs: 60_000,
-      describe: () => tail(this.logFile),
-    });
+    await waitUntil("PostgreSQL", ready, { timeoutMs: 60_000, describe });
     await provisionDatabase(this.settings.postgres);
     return true;
   }

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { secondsSince } from "./progress";
+import { withServiceStartsSuppressed } from "./service-policy";
 
 export class PrerequisiteError extends Error {}
 
@@ -64,7 +65,6 @@ export function ensure(prerequisite: Prerequisite): void {
 }
 
 let aptUpdated = false;
-const POLICY_RC = "/usr/sbin/policy-rc.d";
 
 /**
  * Installs Debian packages when running as root; otherwise fails with the exact command to run.
@@ -86,18 +86,14 @@ export function aptInstall(packages: readonly string[], reason: string): void {
   }
   const began = Date.now();
   console.log(`installing ${list} with apt-get (${reason})`);
-  const addedPolicy = !fs.existsSync(POLICY_RC);
-  if (addedPolicy) fs.writeFileSync(POLICY_RC, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
+  withServiceStartsSuppressed(() => {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     if (!aptUpdated) {
       run("apt-get", ["update", "-q"], env);
       aptUpdated = true;
     }
     run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...packages], env);
-  } finally {
-    if (addedPolicy) fs.rmSync(POLICY_RC, { force: true });
-  }
+  });
   console.log(`installed ${list} in ${secondsSince(began)}s`);
 }
 

@@ -65,12 +65,22 @@ export function portHolder(port: number): string {
   return match ? `${match[1]} (pid ${match[2]})` : "another process";
 }
 
+/** How long a port may stay taken before it counts as held by someone else. */
+const PORT_RELEASE_MS = 3_000;
+
+/**
+ * Fails naming the holder and the variable that moves the port when `port` is taken. A process
+ * killed a moment ago no longer counts as ours but holds its ports until it has fully exited, so a
+ * port is given a few seconds to be released first.
+ */
 export async function assertPortFree(
   what: string,
   host: string,
   port: number,
   envVar: string,
 ): Promise<void> {
+  const deadline = Date.now() + PORT_RELEASE_MS;
+  while ((await portInUse(host, port)) && Date.now() < deadline) await sleep(100);
   if (await portInUse(host, port)) {
     throw new Error(
       `${what}: port ${host}:${port} is already taken by ${portHolder(port)}. ` +
@@ -104,23 +114,29 @@ export function spawnDetached(command: string, args: readonly string[], options:
   return child.pid;
 }
 
+/** Waits up to `timeoutMs` for `pid` to exit; true when it has. */
+export async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
 export async function stopPid(pid: number, graceMs: number): Promise<void> {
   try {
     process.kill(pid, "SIGTERM");
   } catch {
     return;
   }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return;
-    await sleep(100);
-  }
+  if (await exited(pid, graceMs)) return;
   try {
     process.kill(pid, "SIGKILL");
   } catch {
     return;
   }
-  while (isAlive(pid)) await sleep(50);
+  await exited(pid, Number.POSITIVE_INFINITY);
 }
 
 /** An error's message with its cause's, e.g. fetch's "fetch failed" with the ECONNREFUSED behind it. */
@@ -170,6 +186,28 @@ export async function waitUntil(
       `${what} was not ready after ${options.timeoutMs / 1000}s${lastError ? ` (last error: ${lastError})` : ""}.${details()}`,
     );
   });
+}
+
+/**
+ * Whether our running instance (`ours()` gives its pid) can be reused: it answers `ready` within
+ * `timeoutMs`. One that exits while we wait, e.g. killed a moment ago and not yet gone, cannot: the
+ * caller then starts a new one instead of failing on the dying one.
+ */
+export async function reusable(
+  what: string,
+  ours: () => number | undefined,
+  ready: () => Promise<boolean>,
+  options: Pick<WaitOptions, "timeoutMs" | "describe">,
+): Promise<boolean> {
+  const pid = ours();
+  if (pid === undefined) return false;
+  try {
+    await waitUntil(what, ready, { ...options, stillRunning: () => ours() === pid });
+    return true;
+  } catch (error) {
+    if (ours() !== pid) return false;
+    throw error;
+  }
 }
 
 export function tail(file: string, lines = 20): string {

@@ -5,7 +5,7 @@ import { parse, stringify } from "yaml";
 import { LOCAL_PROMETHEUS_CONFIG } from "../../dashboards/src/paths";
 import type { Dependency } from "./dependency";
 import { ensure, type Prerequisite, which } from "./prerequisites";
-import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
+import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
 import type { LocalSettings } from "./settings";
 
 export interface PrometheusOptions {
@@ -43,6 +43,7 @@ export class Prometheus implements Dependency {
   readonly name = "prometheus";
   readonly managed = true;
   readonly address: string;
+  readonly runDir: string;
   private readonly home: string;
   private readonly configFile: string;
   private readonly logFile: string;
@@ -52,6 +53,7 @@ export class Prometheus implements Dependency {
     private readonly settings: LocalSettings,
     private readonly options: PrometheusOptions = {},
   ) {
+    this.runDir = settings.runDir;
     this.address = `${settings.host}:${settings.prometheusPort}`;
     this.home = path.join(settings.localDir, "prometheus");
     this.configFile = path.join(this.home, "prometheus.yml");
@@ -64,7 +66,10 @@ export class Prometheus implements Dependency {
   }
 
   async up(): Promise<boolean> {
-    if (this.runningPid() !== undefined) return false;
+    const ready = () => prometheusReady(`http://${this.address}`);
+    const describe = () => tail(this.logFile);
+    if (await reusable("Prometheus", () => this.runningPid(), ready, { timeoutMs: 60_000, describe }))
+      return false;
     await assertPortFree("Prometheus", this.settings.host, this.settings.prometheusPort, "PROMETHEUS_PORT");
     ensure(PROMETHEUS);
     this.writeConfig();
@@ -82,10 +87,10 @@ export class Prometheus implements Dependency {
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
-    await waitUntil("Prometheus", () => prometheusReady(`http://${this.address}`), {
+    await waitUntil("Prometheus", ready, {
       timeoutMs: 60_000,
       stillRunning: () => this.runningPid() === pid,
-      describe: () => tail(this.logFile),
+      describe,
     });
     return true;
   }

@@ -36,7 +36,12 @@ export interface LocalSettings {
   readonly prometheusUrl: string;
   /** How long external mode waits for a dependency to answer before giving up. */
   readonly externalWaitSeconds: number;
+  /** External-mode variables set in the environment that local mode does not read. */
+  readonly ignoredVariables: readonly string[];
 }
+
+/** Read only with BLUEPRINT_DEPS=external; local instances have fixed addresses and logins. */
+const EXTERNAL_ONLY_VARIABLES = ["KAFKA_BROKERS", "PROMETHEUS_URL", "PGSUPERUSER", "PGSUPERPASSWORD"];
 
 /** Local superuser password; loopback only, and the compose stack's POSTGRES_PASSWORD. */
 export const LOCAL_SUPERUSER_PASSWORD = "postgres";
@@ -128,6 +133,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     prometheusUrl:
       external && env.PROMETHEUS_URL ? httpUrl(env.PROMETHEUS_URL) : `http://${host}:${prometheusPort}`,
     externalWaitSeconds: integerAtLeast(env, "BLUEPRINT_EXTERNAL_WAIT_SECONDS", 30, 1),
+    ignoredVariables: external ? [] : EXTERNAL_ONLY_VARIABLES.filter((name) => env[name]),
   };
 }
 

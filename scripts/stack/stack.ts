@@ -5,7 +5,8 @@ import { CATALOG, type ServiceName, serviceEntries } from "@blueprint/service-ki
 import type { Dependency } from "../deps/dependency";
 import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "../deps/processes";
 import { localServicePassword } from "../deps/provisioning";
-import { downAll, localDependencies, upAll } from "../deps/registry";
+import { DependencyStartError, downAll, localDependencies, upAll } from "../deps/registry";
+import { acquireRunLock } from "../deps/run-lock";
 import { dependencyEnv, type LocalSettings } from "../deps/settings";
 
 /** One process of the native stack that `stack:up` starts and `stack:down` stops. */
@@ -101,44 +102,75 @@ function files(settings: LocalSettings, name: string) {
 
 const stateFile = (settings: LocalSettings) => path.join(settings.runDir, "stack-deps.json");
 
+const readState = (settings: LocalSettings): string[] =>
+  fs.existsSync(stateFile(settings))
+    ? (JSON.parse(fs.readFileSync(stateFile(settings), "utf8")) as string[])
+    : [];
+
+function writeState(settings: LocalSettings, names: readonly string[]): void {
+  fs.mkdirSync(settings.runDir, { recursive: true });
+  fs.writeFileSync(stateFile(settings), JSON.stringify([...new Set(names)]));
+}
+
 /**
  * Starts the dependencies (reusing running ones), the mail catcher and the three services from
  * their sources, each in the background with a pid file and a log, and waits until all are ready.
+ * When one fails, what this call started is stopped again: stack:down would leave a dependency it
+ * did not record, and processes left half-started only get in the way of the next try.
  */
 export async function stackUp(settings: LocalSettings, ports: StackPorts, log = console.log): Promise<void> {
-  const deps = localDependencies(settings);
-  const started = await upAll(deps, log);
-  const previously: string[] = fs.existsSync(stateFile(settings))
-    ? (JSON.parse(fs.readFileSync(stateFile(settings), "utf8")) as string[])
-    : [];
-  fs.mkdirSync(settings.runDir, { recursive: true });
-  fs.writeFileSync(
-    stateFile(settings),
-    JSON.stringify([...new Set([...previously, ...started.map((d) => d.name)])]),
-  );
-
-  for (const proc of processes(settings, ports)) {
-    const { pidFile, logFile } = files(settings, proc.name);
-    const began = Date.now();
-    const existing = runningPid({ pidFile, marker: proc.entry });
-    if (existing !== undefined) {
-      log(`${proc.name.padEnd(21)} already running, reused (pid ${existing})`);
-      continue;
+  acquireRunLock(settings.runDir);
+  const previously = readState(settings);
+  const startedDeps: Dependency[] = [];
+  const startedProcesses: Array<{ name: string; pid: number; pidFile: string }> = [];
+  try {
+    try {
+      startedDeps.push(...(await upAll(localDependencies(settings), log)));
+    } catch (error) {
+      if (error instanceof DependencyStartError) startedDeps.push(...error.started);
+      throw error;
     }
-    await assertPortFree(proc.name, settings.host, proc.port, proc.portVariable);
-    const pid = spawnDetached(process.execPath, ["--conditions=development", "--import", "tsx", proc.entry], {
-      logFile,
-      pidFile,
-      env: proc.env,
-      cwd: settings.repoRoot,
-    });
-    await waitUntil(proc.name, proc.ready, {
-      timeoutMs: 90_000,
-      intervalMs: 300,
-      stillRunning: () => runningPid({ pidFile, marker: proc.entry }) === pid,
-      describe: () => tail(logFile),
-    });
-    log(`${proc.name.padEnd(21)} started in ${((Date.now() - began) / 1000).toFixed(1)}s (pid ${pid})`);
+    writeState(settings, [...previously, ...startedDeps.map((d) => d.name)]);
+
+    for (const proc of processes(settings, ports)) {
+      const { pidFile, logFile } = files(settings, proc.name);
+      const began = Date.now();
+      const existing = runningPid({ pidFile, marker: proc.entry });
+      if (existing !== undefined) {
+        log(`${proc.name.padEnd(21)} already running, reused (pid ${existing})`);
+        continue;
+      }
+      await assertPortFree(proc.name, settings.host, proc.port, proc.portVariable);
+      const pid = spawnDetached(
+        process.execPath,
+        ["--conditions=development", "--import", "tsx", proc.entry],
+        {
+          logFile,
+          pidFile,
+          env: proc.env,
+          cwd: settings.repoRoot,
+        },
+      );
+      startedProcesses.push({ name: proc.name, pid, pidFile });
+      await waitUntil(proc.name, proc.ready, {
+        timeoutMs: 90_000,
+        intervalMs: 300,
+        stillRunning: () => runningPid({ pidFile, marker: proc.entry }) === pid,
+        describe: () => tail(logFile),
+      });
+      log(`${proc.name.padEnd(21)} started in ${((Date.now() - began) / 1000).toFixed(1)}s (pid ${pid})`);
+    }
+  } catch (error) {
+    if (startedProcesses.length > 0 || startedDeps.length > 0)
+      log("stack:up failed; stopping what it started");
+    for (const { name, pid, pidFile } of startedProcesses.reverse()) {
+      await stopPid(pid, 15_000);
+      fs.rmSync(pidFile, { force: true });
+      log(`${name.padEnd(21)} stopped (pid ${pid})`);
+    }
+    if (startedDeps.length > 0) await downAll(startedDeps, log);
+    writeState(settings, previously);
+    throw error;
   }
 }
 
@@ -148,6 +180,7 @@ export async function stackDown(
   ports: StackPorts,
   log = console.log,
 ): Promise<void> {
+  acquireRunLock(settings.runDir);
   for (const proc of processes(settings, ports).reverse()) {
     const { pidFile } = files(settings, proc.name);
     const pid = runningPid({ pidFile, marker: proc.entry });
@@ -159,9 +192,7 @@ export async function stackDown(
     fs.rmSync(pidFile, { force: true });
     log(`${proc.name.padEnd(21)} stopped (pid ${pid})`);
   }
-  const names: string[] = fs.existsSync(stateFile(settings))
-    ? (JSON.parse(fs.readFileSync(stateFile(settings), "utf8")) as string[])
-    : [];
+  const names = readState(settings);
   const ours: Dependency[] = localDependencies(settings).filter((d) => names.includes(d.name));
   if (ours.length > 0) await downAll(ours, log);
   fs.rmSync(stateFile(settings), { force: true });
