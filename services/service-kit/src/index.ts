@@ -11,6 +11,7 @@ export * from "./messaging";
 export * from "./metric-names";
 export * from "./metrics";
 export * from "./outbox";
+export * from "./request-fields";
 export * from "./route-catalog";
 export * from "./routes";
 export * from "./service";

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Database, PoolClient, Queryable } from "./database";
-import type { EventEnvelope } from "./events";
+import { assertContract, type EventEnvelope } from "./events";
 import type { MessageProducer, TopicBatch } from "./messaging";
 import type { ServiceMetrics } from "./metrics";
 import { backoffDelay, Waker, withTimeout } from "./timing";
@@ -18,8 +18,9 @@ export interface OutboxMessage {
 
 const COLUMNS = "(event_id, topic, message_key, payload, headers)";
 
-/** Parameters of one outbox row, in the order of COLUMNS. */
+/** Parameters of one outbox row, in the order of COLUMNS; the event must meet its contract. */
 function rowValues(message: OutboxMessage): unknown[] {
+  assertContract(message.event);
   return [
     message.event.event_id,
     message.topic,

@@ -1,11 +1,14 @@
-import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import { contractText, defineRoute, EVENT_SCHEMAS, type RouteSpec } from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Orders } from "../domain/orders";
 
 const cents = (value: number) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6;
 
+/** An item as order.processed carries it: the API accepts exactly what its contract accepts. */
 const OrderItem = z.strictObject({
-  sku: z.string().trim().min(1).max(64).describe("Stock keeping unit."),
+  sku: contractText(EVENT_SCHEMAS["order.processed"].properties.items.items.properties.sku).describe(
+    "Stock keeping unit.",
+  ),
   quantity: z.int().min(1).max(10_000),
   unit_price: z
     .number()

@@ -1,13 +1,21 @@
-import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import {
+  contractEmail,
+  contractText,
+  defineRoute,
+  EVENT_SCHEMAS,
+  type RouteSpec,
+} from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Users } from "../domain/users";
 
-const email = z.email().max(254).toLowerCase().describe("Email address; stored and compared lower-cased.");
+/** The fields user.created carries: the API accepts exactly what its contract accepts. */
+const contract = EVENT_SCHEMAS["user.created"].properties;
+const email = contractEmail(contract.email).describe("Email address; stored and compared lower-cased.");
 
 /** Unknown fields are rejected (400 naming them) so that a typo never passes silently. */
 const CreateUserRequest = z.strictObject({
   email,
-  name: z.string().trim().min(1).max(200).describe("Display name."),
+  name: contractText(contract.name).describe("Display name."),
 });
 
 const User = z.object({
