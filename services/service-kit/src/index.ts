@@ -6,6 +6,7 @@ export * from "./errors";
 export * from "./events";
 export * from "./health";
 export * from "./http-app";
+export * from "./idempotency";
 export * from "./logger";
 export * from "./messaging";
 export * from "./metric-names";

@@ -14,8 +14,8 @@ import { z } from "zod";
  */
 const CONTRACT_EMAIL = new RegExp((fullFormats.email as RegExp).source.replaceAll("a-z", "a-zA-Z"));
 
-/** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** No NUL (PostgreSQL text cannot hold it) and no surrogate without its pair (not encodable as UTF-8). */
 const storable = (text: string) => !text.includes("\u0000") && !UNPAIRED_SURROGATE.test(text);
 
 /** JSON Schema's `maxLength` counts code points, not UTF-16 units. */

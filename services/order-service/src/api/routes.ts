@@ -1,4 +1,11 @@
-import { contractText, defineRoute, EVENT_SCHEMAS, type RouteSpec } from "@blueprint/service-kit";
+import {
+  contractText,
+  defineRoute,
+  EVENT_SCHEMAS,
+  type IdempotencyStore,
+  idempotentRoute,
+  type RouteSpec,
+} from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Orders } from "../domain/orders";
 
@@ -37,9 +44,9 @@ const OrderList = z.object({ items: z.array(Order) });
 const OrderId = z.strictObject({ id: z.uuid().describe("Order id (UUID).") });
 const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose orders to list.") });
 
-export function orderRoutes(orders: Orders): RouteSpec[] {
+export function orderRoutes(orders: Orders, idempotency: IdempotencyStore): RouteSpec[] {
   return [
-    defineRoute({
+    idempotentRoute(idempotency, {
       method: "POST",
       path: "/orders",
       operationId: "placeOrder",
@@ -50,9 +57,9 @@ export function orderRoutes(orders: Orders): RouteSpec[] {
         201: { description: "processed", schema: Order },
         422: { description: "unknown user" },
       },
-      handler: async ({ body }, { requestId }) => ({
+      handler: async ({ body }, { requestId }, q) => ({
         status: 201,
-        body: await orders.place(body, requestId),
+        body: await orders.place(body, requestId, q),
       }),
     }),
     defineRoute({

@@ -3,6 +3,8 @@ import {
   contractText,
   defineRoute,
   EVENT_SCHEMAS,
+  type IdempotencyStore,
+  idempotentRoute,
   type RouteSpec,
 } from "@blueprint/service-kit";
 import { z } from "zod";
@@ -29,9 +31,9 @@ const UserList = z.object({ items: z.array(User) });
 const UserId = z.strictObject({ id: z.uuid().describe("User id (UUID).") });
 const ByEmail = z.strictObject({ email: email.describe("Exact email to look up.") });
 
-export function userRoutes(users: Users): RouteSpec[] {
+export function userRoutes(users: Users, idempotency: IdempotencyStore): RouteSpec[] {
   return [
-    defineRoute({
+    idempotentRoute(idempotency, {
       method: "POST",
       path: "/users",
       operationId: "createUser",
@@ -42,9 +44,9 @@ export function userRoutes(users: Users): RouteSpec[] {
         201: { description: "created", schema: User },
         409: { description: "email already registered" },
       },
-      handler: async ({ body }, { requestId }) => ({
+      handler: async ({ body }, { requestId }, q) => ({
         status: 201,
-        body: await users.create(body, requestId),
+        body: await users.create(body, requestId, q),
       }),
     }),
     defineRoute({
