@@ -1,32 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { type RunningService, startService } from "@blueprint/service-kit";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import request from "supertest";
-import { createTestDatabase, createTestNamespace, serviceEnv } from "../../system-tests/support/environment";
-import { TopicRecorder } from "../../system-tests/support/kafka";
+import {
+  type ServiceUnderTest,
+  startServiceUnderTest,
+} from "../../service-kit/test/support/service-under-test";
 import { orderService } from "../src/service";
 
 describe("order-service: POST /orders with an Idempotency-Key, against the real PostgreSQL and Kafka", () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let ns: Awaited<ReturnType<typeof createTestNamespace>>;
-  let svc: RunningService;
-  let events: TopicRecorder;
-
+  let sut: ServiceUnderTest;
   beforeAll(async () => {
-    [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
-    svc = await startService(orderService, { env: serviceEnv("order", db.name, ns.namespace) });
-    events = new TopicRecorder([`${ns.namespace}order.processed`]);
-    await events.start();
+    sut = await startServiceUnderTest(orderService, "order", ["order.processed"]);
   }, 60_000);
-
-  afterAll(async () => {
-    await events?.stop();
-    await svc?.stop();
-    await Promise.all([db?.drop(), ns?.drop()]);
-  });
+  afterAll(() => sut?.stop());
 
   const learnUser = (userId: string) =>
-    svc.context.db.query(
+    sut.svc.context.db.query(
       "INSERT INTO known_users (id, email, name, created_at) VALUES ($1, $2, 'Buyer', now())",
       [userId, `buyer-${userId}@example.com`],
     );
@@ -35,7 +25,7 @@ describe("order-service: POST /orders with an Idempotency-Key, against the real 
     items: [{ sku: "BOOK-1", quantity: 2, unit_price: 9.5 }],
   });
   const post = (key: string, body: object) =>
-    request(svc.server).post("/orders").set("Idempotency-Key", key).send(body);
+    request(sut.svc.server).post("/orders").set("Idempotency-Key", key).send(body);
 
   it("When POST /orders is retried with the same key, then one order is made and one order.processed is published", async () => {
     const userId = randomUUID();
@@ -46,14 +36,14 @@ describe("order-service: POST /orders with an Idempotency-Key, against the real 
     expect(responses.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
 
-    const orders = await svc.context.db.query("SELECT id FROM orders WHERE user_id = $1", [userId]);
+    const orders = await sut.svc.context.db.query("SELECT id FROM orders WHERE user_id = $1", [userId]);
     expect(orders.rowCount).toBe(1);
-    const topic = `${ns.namespace}order.processed`;
+    const topic = sut.topic("order.processed");
     const ofUser = (m: { value: string | null }) => JSON.parse(m.value ?? "{}").user_id === userId;
-    await events.waitFor(topic, 1, ofUser);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sut.events.waitFor(topic, 1, ofUser);
+    await sleep(500);
     // One event, so notification-service (idempotent by event id) sends one confirmation email.
-    expect(events.on(topic).filter(ofUser)).toHaveLength(1);
+    expect(sut.events.on(topic).filter(ofUser)).toHaveLength(1);
   });
 
   it("When the first attempt is 422 for a user not learned of yet, then the retry with the same key places the order", async () => {
@@ -69,7 +59,7 @@ describe("order-service: POST /orders with an Idempotency-Key, against the real 
   it("When the same key is sent to another route, then it is a different key", async () => {
     const key = randomUUID();
     const userId = randomUUID();
-    await svc.context.db.query(
+    await sut.svc.context.db.query(
       "INSERT INTO idempotency_keys (route, key, request_hash, status, response) VALUES ('POST /other', $1, 'x', 201, '{}')",
       [key],
     );

@@ -1,17 +1,13 @@
-import { decodeEvent, type RunningService, startService } from "@blueprint/service-kit";
+import { decodeEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import request from "supertest";
-import { createTestDatabase, createTestNamespace, serviceEnv } from "../../system-tests/support/environment";
-import { TopicRecorder } from "../../system-tests/support/kafka";
+import {
+  type ServiceUnderTest,
+  startServiceUnderTest,
+  anyText as text,
+} from "../../service-kit/test/support/service-under-test";
 import { userService } from "../src/service";
-
-/** Any UTF-16 code unit, so strings hold NUL, unpaired surrogates and astral characters alike. */
-const anyText = (maxLength: number) =>
-  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), maxLength });
-
-const text = (maxLength: number) =>
-  fc.oneof(anyText(maxLength), fc.string({ unit: "grapheme", maxLength }), fc.string({ maxLength }));
 
 /** Addresses valid by RFC, odd ones some validators accept and others reject, and garbage. */
 const email = fc.oneof(
@@ -33,23 +29,11 @@ const email = fc.oneof(
 );
 
 describe("user-service: what the API accepts, its event contract accepts", () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let ns: Awaited<ReturnType<typeof createTestNamespace>>;
-  let svc: RunningService;
-  let events: TopicRecorder;
-
+  let sut: ServiceUnderTest;
   beforeAll(async () => {
-    [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
-    svc = await startService(userService, { env: serviceEnv("user", db.name, ns.namespace) });
-    events = new TopicRecorder([`${ns.namespace}user.created`]);
-    await events.start();
+    sut = await startServiceUnderTest(userService, "user", ["user.created"]);
   }, 60_000);
-
-  afterAll(async () => {
-    await events?.stop();
-    await svc?.stop();
-    await Promise.all([db?.drop(), ns?.drop()]);
-  });
+  afterAll(() => sut?.stop());
 
   const expectProblem = (res: request.Response) => {
     expect(res.status).toBeGreaterThanOrEqual(400);
@@ -61,7 +45,7 @@ describe("user-service: what the API accepts, its event contract accepts", () =>
     const created: string[] = [];
     await fc.assert(
       fc.asyncProperty(email, fc.oneof(text(210), fc.constant("Ada\u0000")), async (address, name) => {
-        const res = await request(svc.server).post("/users").send({ email: address, name });
+        const res = await request(sut.svc.server).post("/users").send({ email: address, name });
         if (res.status === 201) {
           created.push(res.body.id);
           return;
@@ -82,7 +66,7 @@ describe("user-service: what the API accepts, its event contract accepts", () =>
       },
     );
     expect(created.length).toBeGreaterThan(0);
-    const messages = await events.waitFor(`${ns.namespace}user.created`, created.length, () => true);
+    const messages = await sut.events.waitFor(sut.topic("user.created"), created.length);
     for (const message of messages) expect(() => decodeEvent("user.created", message.value)).not.toThrow();
   }, 60_000);
 
@@ -94,7 +78,7 @@ describe("user-service: what the API accepts, its event contract accepts", () =>
     );
     await fc.assert(
       fc.asyncProperty(body, async (value) => {
-        const res = await request(svc.server)
+        const res = await request(sut.svc.server)
           .post("/users")
           .set("content-type", "application/json")
           .send(JSON.stringify(value));

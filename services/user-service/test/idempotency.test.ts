@@ -1,38 +1,29 @@
 import { randomUUID } from "node:crypto";
-import { IdempotencyStore, type RunningService, startService } from "@blueprint/service-kit";
+import { IdempotencyStore } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import request from "supertest";
 import {
-  createTestDatabase,
-  createTestNamespace,
-  quietLogger,
-  serviceEnv,
-} from "../../system-tests/support/environment";
+  type ServiceUnderTest,
+  startServiceUnderTest,
+} from "../../service-kit/test/support/service-under-test";
+import { quietLogger } from "../../system-tests/support/environment";
 import { validateOpenApi } from "../../system-tests/support/openapi";
 import { userService } from "../src/service";
 
 describe("user-service: POST /users with an Idempotency-Key, against the real PostgreSQL", () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let ns: Awaited<ReturnType<typeof createTestNamespace>>;
-  let svc: RunningService;
-
+  let sut: ServiceUnderTest;
   beforeAll(async () => {
-    [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
-    svc = await startService(userService, { env: serviceEnv("user", db.name, ns.namespace) });
+    sut = await startServiceUnderTest(userService, "user", ["user.created"]);
   }, 60_000);
-
-  afterAll(async () => {
-    await svc?.stop();
-    await Promise.all([db?.drop(), ns?.drop()]);
-  });
+  afterAll(() => sut?.stop());
 
   const body = () => ({ email: `k-${randomUUID()}@example.com`, name: "Keyed" });
   const post = (key: string | undefined, sent: object) => {
-    const req = request(svc.server).post("/users");
+    const req = request(sut.svc.server).post("/users");
     return (key === undefined ? req : req.set("Idempotency-Key", key)).send(sent);
   };
   const usersWith = async (email: string) =>
-    (await svc.context.db.query("SELECT 1 FROM users WHERE email = $1", [email])).rowCount;
+    (await sut.svc.context.db.query("SELECT 1 FROM users WHERE email = $1", [email])).rowCount;
 
   it("When a request is retried with the same key and body, then the first response is replayed and one user exists", async () => {
     const key = randomUUID();
@@ -70,7 +61,7 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
 
   it("When the request holding a key takes longer than 5 s, then the one waiting for it gets 409", async () => {
     const key = randomUUID();
-    await svc.context.db.transaction(async (tx) => {
+    await sut.svc.context.db.transaction(async (tx) => {
       await tx.query(
         "INSERT INTO idempotency_keys (route, key, request_hash) VALUES ('POST /users', $1, 'held')",
         [key],
@@ -94,11 +85,11 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
   it("When a key is older than 24 hours, then the cleanup deletes it and the same key writes again", async () => {
     const key = randomUUID();
     expect((await post(key, body())).status).toBe(201);
-    await svc.context.db.query(
+    await sut.svc.context.db.query(
       "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1",
       [key],
     );
-    expect(await new IdempotencyStore(svc.context.db, quietLogger).cleanup()).toBeGreaterThanOrEqual(1);
+    expect(await new IdempotencyStore(sut.svc.context.db, quietLogger).cleanup()).toBeGreaterThanOrEqual(1);
     const later = await post(key, body());
     expect(later.status).toBe(201);
     expect(later.headers["idempotent-replayed"]).toBeUndefined();
@@ -111,7 +102,7 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
   });
 
   it("When /openapi.json is fetched, then POST /users declares the Idempotency-Key header and its 409 and 422", async () => {
-    const doc = (await request(svc.server).get("/openapi.json")).body;
+    const doc = (await request(sut.svc.server).get("/openapi.json")).body;
     expect(await validateOpenApi(doc)).toEqual({ valid: true, version: "3.1", errors: null });
     const operation = doc.paths["/users"].post;
     expect(operation.parameters).toEqual([
