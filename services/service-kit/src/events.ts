@@ -75,8 +75,9 @@ function isEventType(type: string): type is EventType {
  * breaks the contract is a bug, and an event consumers would dead-letter must not be published.
  */
 export function assertContract(event: EventEnvelope): void {
-  if (!isEventType(event.event_type))
+  if (!isEventType(event.event_type)) {
     throw new ContractError(`no contract for event type ${event.event_type}`);
+  }
   const validate = validators[event.event_type];
   if (!validate(event)) {
     throw new ContractError(

@@ -12,6 +12,7 @@ import {
 import { TopicRecorder } from "../../system-tests/support/kafka";
 import {
   appendToOutbox,
+  ContractError,
   createPool,
   Database,
   loadConfig,
@@ -135,6 +136,24 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       await recorder.stop();
     }
   }, 60_000);
+
+  it("When an event breaks its contract, then appending it fails and nothing is written", async () => {
+    const key = randomUUID();
+    const event = newEvent("user.created", {
+      user_id: key,
+      email: "user@foo-.com",
+      name: "Broken",
+      created_at: new Date().toISOString(),
+    });
+    await expect(
+      db.transaction((tx) => appendToOutbox(tx, [{ topic: "user.created", key, event }])),
+    ).rejects.toThrow(ContractError);
+    const { rows } = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE message_key = $1",
+      [key],
+    );
+    expect(rows[0]?.n).toBe(0);
+  });
 
   it("When events are written faster than the old cleanup deleted them, then the outbox is empty soon after they are published", async () => {
     const relayer = relay(500);
