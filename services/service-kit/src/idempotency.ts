@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { QueryResult, QueryResultRow } from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Database, type Queryable } from "./database";
@@ -33,6 +34,29 @@ export function withinTransaction<T>(q: Queryable, work: (tx: Queryable) => Prom
   return q instanceof Database ? q.transaction(work) : work(q);
 }
 
+/** The transaction of a keyed write; callbacks registered with `afterCommit` run once it commits. */
+class KeyTransaction implements Queryable {
+  readonly onCommit: Array<() => void> = [];
+
+  constructor(private readonly tx: Queryable) {}
+
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    return this.tx.query<R>(text, values);
+  }
+}
+
+/**
+ * Runs `callback` once what the write did on `q` is committed: now, unless `q` is the still open
+ * transaction of an idempotency key. For waking the outbox relay, which would find nothing before.
+ */
+export function afterCommit(q: Queryable, callback: () => void): void {
+  if (q instanceof KeyTransaction) q.onCommit.push(callback);
+  else callback();
+}
+
 interface StoredKey {
   request_hash: string;
   status: number;
@@ -64,21 +88,36 @@ export class IdempotencyStore {
   ): Promise<RouteResult> {
     if (key === undefined) return write(this.db);
     const requestHash = createHash("sha256").update(JSON.stringify(request)).digest("hex");
+    const keyed = await this.keyed(route, key, requestHash, write);
+    for (const callback of keyed.onCommit) callback();
+    return keyed.result;
+  }
+
+  /** The write in the key's transaction, or the stored response; then the callbacks to run after commit. */
+  private async keyed(
+    route: string,
+    key: string,
+    requestHash: string,
+    write: (q: Queryable) => Promise<RouteResult>,
+  ): Promise<{ result: RouteResult; onCommit: ReadonlyArray<() => void> }> {
     try {
-      return await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (client) => {
+        const tx = new KeyTransaction(client);
         await tx.query("SELECT set_config('lock_timeout', $1, true)", [KEY_WAIT]);
         const claimed = await tx.query(
           `INSERT INTO idempotency_keys (route, key, request_hash) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING`,
           [route, key, requestHash],
         );
-        if (claimed.rowCount === 0) return this.replay(tx, route, key, requestHash);
+        if (claimed.rowCount === 0) {
+          return { result: await this.replay(tx, route, key, requestHash), onCommit: [] };
+        }
         const result = await write(tx);
         await tx.query(
           "UPDATE idempotency_keys SET status = $3, response = $4 WHERE route = $1 AND key = $2",
           [route, key, result.status, JSON.stringify(result.body)],
         );
-        return result;
+        return { result, onCommit: tx.onCommit };
       });
     } catch (error) {
       if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;

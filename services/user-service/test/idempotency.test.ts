@@ -13,7 +13,12 @@ import { userService } from "../src/service";
 describe("user-service: POST /users with an Idempotency-Key, against the real PostgreSQL", () => {
   let sut: ServiceUnderTest;
   beforeAll(async () => {
-    sut = await startServiceUnderTest(userService, "user", ["user.created"]);
+    // The relay polls only once a minute and does not linger after a wake-up: events published
+    // sooner were woken by their write after it committed.
+    sut = await startServiceUnderTest(userService, "user", ["user.created"], {
+      OUTBOX_POLL_MS: "60000",
+      OUTBOX_LINGER_MS: "0",
+    });
   }, 60_000);
   afterAll(() => sut?.stop());
 
@@ -36,6 +41,12 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
     expect(retry.body).toEqual(first.body);
     expect(retry.headers["idempotent-replayed"]).toBe("true");
     expect(await usersWith(sent.email)).toBe(1);
+  });
+
+  it("When a keyed write commits, then it wakes the relay and its event is published at once", async () => {
+    const res = await post(randomUUID(), body());
+    expect(res.status).toBe(201);
+    await sut.events.waitFor(sut.topic("user.created"), 1, (m) => m.key === res.body.id, 5_000);
   });
 
   it("When the same key comes with a different body, then 422 names the header and nothing is written", async () => {

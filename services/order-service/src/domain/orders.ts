@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   AppError,
+  afterCommit,
   newEvent,
   type OrderItem,
   type Queryable,
@@ -73,7 +74,7 @@ export class Orders {
         { field: "user_id", message: "unknown user" },
       ]);
     }
-    this.published();
+    afterCommit(q, this.published);
     return order;
   }
 

@@ -27,9 +27,10 @@ export async function startServiceUnderTest<S extends z.ZodType<BaseConfig>>(
   definition: ServiceDefinition<S>,
   key: ServiceKey,
   topics: readonly string[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<ServiceUnderTest> {
   const [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
-  const svc = await startService(definition, { env: serviceEnv(key, db.name, ns.namespace) });
+  const svc = await startService(definition, { env: serviceEnv(key, db.name, ns.namespace, env) });
   const events = new TopicRecorder(topics.map((t) => `${ns.namespace}${t}`));
   await events.start();
   return {

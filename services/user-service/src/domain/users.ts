@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { AppError, newEvent, type Queryable, type UserCreatedEvent } from "@blueprint/service-kit";
+import {
+  AppError,
+  afterCommit,
+  newEvent,
+  type Queryable,
+  type UserCreatedEvent,
+} from "@blueprint/service-kit";
 import type { UserRepository } from "../data-access/user-repository";
 
 export interface User {
@@ -45,7 +51,7 @@ export class Users {
         { field: "email", message: "already registered" },
       ]);
     }
-    this.published();
+    afterCommit(q, this.published);
     return user;
   }
 
