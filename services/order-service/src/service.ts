@@ -3,6 +3,7 @@ import {
   defineHandler,
   type EventConsumer,
   eventConsumer,
+  IdempotencyStore,
   outboxRelay,
   type ServiceContext,
   type ServiceDefinition,
@@ -37,6 +38,10 @@ export const orderService: ServiceDefinition<typeof configSchema> = {
   create(context) {
     const { relay, component } = outboxRelay(context, entry);
     const orders = new Orders(new OrderRepository(context.db), () => relay.written());
-    return { routes: orderRoutes(orders), components: [component, userProjectionConsumer(context, orders)] };
+    const idempotency = new IdempotencyStore(context.db, context.logger);
+    return {
+      routes: orderRoutes(orders, idempotency),
+      components: [component, idempotency.component(), userProjectionConsumer(context, orders)],
+    };
   },
 };

@@ -92,6 +92,7 @@ describe("order-service API against the real PostgreSQL and Kafka", () => {
     ["a string price", { items: [{ ...item, unit_price: "1.00" }] }, ["items.0.unit_price"]],
     ["a malformed user id", { user_id: "42" }, ["user_id"]],
     ["an unknown item field", { items: [{ ...item, discount: 5 }] }, ["items.0.discount"]],
+    ["a NUL character in a sku", { items: [{ ...item, sku: "A\u0000" }] }, ["items.0.sku"]],
   ])("When the order has %s, then 400 names the field", async (_case, change, fields) => {
     const res = await request(svc.server)
       .post("/orders")

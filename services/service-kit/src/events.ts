@@ -47,10 +47,10 @@ export interface EventTypes {
 export type EventType = keyof EventTypes;
 
 /** The JSON Schemas of the event contract, by event type (files under src/contracts). */
-export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
+export const EVENT_SCHEMAS = {
   "user.created": userCreatedSchema,
   "order.processed": orderProcessedSchema,
-};
+} as const satisfies Readonly<Record<EventType, object>>;
 
 /** Raised when a message does not match its event contract; such messages are dead-lettered at once. */
 export class ContractError extends Error {
@@ -65,6 +65,26 @@ addFormats(ajv);
 const validators = Object.fromEntries(
   Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
 ) as Record<EventType, ReturnType<typeof ajv.compile>>;
+
+function isEventType(type: string): type is EventType {
+  return Object.hasOwn(validators, type);
+}
+
+/**
+ * Checks an event against the contract of its `event_type` before it is written: a producer that
+ * breaks the contract is a bug, and an event consumers would dead-letter must not be published.
+ */
+export function assertContract(event: EventEnvelope): void {
+  if (!isEventType(event.event_type)) {
+    throw new ContractError(`no contract for event type ${event.event_type}`);
+  }
+  const validate = validators[event.event_type];
+  if (!validate(event)) {
+    throw new ContractError(
+      `${event.event_type} contract violated by its producer: ${ajv.errorsText(validate.errors, { dataVar: "event" })}`,
+    );
+  }
+}
 
 /** Parses a message value and checks it against the contract of `type`. */
 export function decodeEvent<T extends EventType>(type: T, value: string | null): EventTypes[T] {

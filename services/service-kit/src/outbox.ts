@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Database, PoolClient, Queryable } from "./database";
-import type { EventEnvelope } from "./events";
+import { assertContract, type EventEnvelope } from "./events";
 import type { MessageProducer, TopicBatch } from "./messaging";
 import type { ServiceMetrics } from "./metrics";
 import { backoffDelay, Waker, withTimeout } from "./timing";
@@ -18,8 +18,9 @@ export interface OutboxMessage {
 
 const COLUMNS = "(event_id, topic, message_key, payload, headers)";
 
-/** Parameters of one outbox row, in the order of COLUMNS. */
+/** Parameters of one outbox row, in the order of COLUMNS; the event must meet its contract. */
 function rowValues(message: OutboxMessage): unknown[] {
+  assertContract(message.event);
   return [
     message.event.event_id,
     message.topic,
@@ -70,7 +71,10 @@ export interface OutboxRelayOptions {
   readonly notifyChannel?: string;
   /** Wait after a wake-up before publishing, to batch concurrent writes. */
   readonly lingerMs: number;
-  /** Sent rows older than this are deleted. */
+  /**
+   * Rows marked sent (by relays of images from before rows were deleted on publishing, during a
+   * rolling deploy) are deleted once older than this.
+   */
   readonly retentionMinutes: number;
   /** @default 10000 */
   readonly sendTimeoutMs?: number;
@@ -101,8 +105,8 @@ SELECT o.id, o.topic, o.message_key, o.payload, o.headers
 const CLEANUP_INTERVAL_MS = 60_000;
 
 /**
- * Publishes outbox rows to Kafka in batches and marks them sent, in one transaction per batch:
- * a row is marked only after every broker in sync acknowledged it, and a crash before the commit
+ * Publishes outbox rows to Kafka in batches and deletes them, in one transaction per batch:
+ * a row is deleted only after every broker in sync acknowledged it, and a crash before the commit
  * leaves it unsent for the next run (at-least-once; consumers de-duplicate by event id).
  */
 export class OutboxRelay {
@@ -187,9 +191,9 @@ export class OutboxRelay {
         this.options.sendTimeoutMs ?? 10_000,
         "publishing to Kafka timed out",
       );
-      await client.query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [
-        rows.map((r) => r.id),
-      ]);
+      // Deleted in the claiming transaction, so the table holds only what is unsent however fast it
+      // is written; a crash before the commit leaves the rows for the next run, as before.
+      await client.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [rows.map((r) => r.id)]);
       for (const [topic, messages] of byTopic) metrics.eventsPublished.inc({ topic }, messages.length);
       return rows.length;
     });
@@ -222,14 +226,13 @@ export class OutboxRelay {
     }
   }
 
+  /** Deletes rows earlier images marked sent instead of deleting them (see `retentionMinutes`). */
   private async cleanupIfDue(): Promise<void> {
     if (Date.now() - this.lastCleanup < CLEANUP_INTERVAL_MS) return;
     this.lastCleanup = Date.now();
-    await this.options.db.query(
-      `DELETE FROM outbox WHERE id IN (
-         SELECT id FROM outbox WHERE sent_at < now() - make_interval(mins => $1) LIMIT 10000)`,
-      [this.options.retentionMinutes],
-    );
+    await this.options.db.query("DELETE FROM outbox WHERE sent_at < now() - make_interval(mins => $1)", [
+      this.options.retentionMinutes,
+    ]);
   }
 
   private async listen(channel: string): Promise<void> {

@@ -4,10 +4,11 @@ import { z } from "zod";
 import { expressPath, type HttpMethod, type RouteEntry } from "./catalog";
 import { AppError, fieldErrors } from "./errors";
 
-/** What a handler returns: the status and the JSON body to send. */
+/** What a handler returns: the status, the JSON body and any response headers to send. */
 export interface RouteResult {
   readonly status: number;
   readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface RouteContext {
@@ -23,6 +24,14 @@ export interface RouteResponse {
 
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 
+/** A handler's validated input. */
+export interface RouteInput<B, P, Q, H = undefined> {
+  readonly body: Input<B>;
+  readonly params: Input<P>;
+  readonly query: Input<Q>;
+  readonly headers: Input<H>;
+}
+
 /**
  * One HTTP operation, declared once: the zod schemas here validate requests at run time and
  * generate the OpenAPI document, so the two cannot drift apart. Method and path are one of the
@@ -32,6 +41,7 @@ export interface RouteSpec<
   B extends z.ZodType | undefined = z.ZodType | undefined,
   P extends z.ZodObject | undefined = z.ZodObject | undefined,
   Q extends z.ZodObject | undefined = z.ZodObject | undefined,
+  H extends z.ZodObject | undefined = z.ZodObject | undefined,
 > extends RouteEntry {
   readonly operationId: string;
   readonly summary: string;
@@ -39,11 +49,10 @@ export interface RouteSpec<
   readonly body?: B;
   readonly params?: P;
   readonly query?: Q;
+  /** Request headers the handler reads (names lower-case); documented as header parameters. */
+  readonly headers?: H;
   readonly responses: Readonly<Record<number, RouteResponse>>;
-  handler(
-    input: { body: Input<B>; params: Input<P>; query: Input<Q> },
-    context: RouteContext,
-  ): Promise<RouteResult>;
+  handler(input: RouteInput<B, P, Q, H>, context: RouteContext): Promise<RouteResult>;
 }
 
 /** Declares a route with its handler's input types inferred from its schemas. */
@@ -51,7 +60,8 @@ export function defineRoute<
   B extends z.ZodType | undefined = undefined,
   P extends z.ZodObject | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
->(spec: RouteSpec<B, P, Q>): RouteSpec {
+  H extends z.ZodObject | undefined = undefined,
+>(spec: RouteSpec<B, P, Q, H>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 
@@ -99,11 +109,15 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], bodyLi
       const input = {
         params: route.params ? parse(route.params, req.params, "path parameter") : undefined,
         query: route.query ? parse(route.query, req.query, "query parameter") : undefined,
+        headers: route.headers ? parse(route.headers, req.headers, "header") : undefined,
         body: route.body ? parse(route.body, req.body, "request body") : undefined,
       };
       const log = (req as unknown as { log: Logger }).log;
       const result = await route.handler(input as never, { log, requestId: String(req.id) });
-      res.status(result.status).json(result.body);
+      res
+        .status(result.status)
+        .set(result.headers ?? {})
+        .json(result.body);
     };
     const chain = route.body ? [requireJson, json, handler] : [handler];
     router[ROUTER_METHODS[route.method]](expressPath(route.path), ...chain);
@@ -123,7 +137,7 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return rest;
 }
 
-function parameters(schema: z.ZodObject | undefined, location: "path" | "query"): JsonSchema[] {
+function parameters(schema: z.ZodObject | undefined, location: "path" | "query" | "header"): JsonSchema[] {
   if (!schema) return [];
   const object = jsonSchema(schema, "input");
   const properties = (object.properties ?? {}) as Record<string, JsonSchema>;
@@ -190,7 +204,9 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
   for (const route of routes) {
     const responses: Record<string, JsonSchema> = {};
     const statuses = { ...route.responses };
-    if (route.body || route.params || route.query) statuses[400] ??= { description: "invalid request" };
+    if (route.body || route.params || route.query || route.headers) {
+      statuses[400] ??= { description: "invalid request" };
+    }
     if (route.body) {
       statuses[413] ??= { description: "body too large" };
       statuses[415] ??= { description: "content type is not application/json" };
@@ -216,7 +232,11 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
       operationId: route.operationId,
       summary: route.summary,
       ...(route.tags ? { tags: route.tags } : {}),
-      parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
+      parameters: [
+        ...parameters(route.params, "path"),
+        ...parameters(route.query, "query"),
+        ...parameters(route.headers, "header"),
+      ],
       ...(route.body
         ? {
             requestBody: {

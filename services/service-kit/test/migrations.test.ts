@@ -95,8 +95,17 @@ const PROCESSED_ROW = `INSERT INTO processed_events (event_id, event_type, topic
 
 /** The tables each service's schema has once migrated. */
 const FRESH_TABLES: Record<string, string[]> = {
-  "user-service": ["kit_outbox_migrations", "outbox", "pgmigrations", "users"],
+  "user-service": [
+    "idempotency_keys",
+    "kit_idempotency_migrations",
+    "kit_outbox_migrations",
+    "outbox",
+    "pgmigrations",
+    "users",
+  ],
   "order-service": [
+    "idempotency_keys",
+    "kit_idempotency_migrations",
     "kit_outbox_migrations",
     "kit_processed_events_migrations",
     "known_users",
@@ -115,8 +124,12 @@ const FRESH_TABLES: Record<string, string[]> = {
 
 /** The kit migrations each service applies. */
 const KIT_APPLIED: Record<string, string[]> = {
-  "user-service": ["outbox/001_outbox"],
-  "order-service": ["outbox/001_outbox", "processed-events/001_processed_events"],
+  "user-service": ["outbox/001_outbox", "idempotency/001_idempotency_keys"],
+  "order-service": [
+    "outbox/001_outbox",
+    "processed-events/001_processed_events",
+    "idempotency/001_idempotency_keys",
+  ],
   "notification-service": ["processed-events/001_processed_events"],
 };
 

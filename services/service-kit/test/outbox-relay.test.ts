@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   createTestDatabase,
   createTestNamespace,
+  eventually,
   KAFKA_BROKERS,
   quietLogger,
   serviceEnv,
@@ -10,6 +12,7 @@ import {
 import { TopicRecorder } from "../../system-tests/support/kafka";
 import {
   appendToOutbox,
+  ContractError,
   createPool,
   Database,
   loadConfig,
@@ -46,14 +49,14 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
     await Promise.all([dbInfo?.drop(), ns?.drop()]);
   });
 
-  const relay = () =>
+  const relay = (batchSize = 25) =>
     new OutboxRelay({
       db,
       producer: messaging.producer(),
       metrics,
       logger: quietLogger,
       namespace: ns.namespace,
-      batchSize: 25,
+      batchSize,
       pollIntervalMs: 20,
       lingerMs: 5,
       retentionMinutes: 60,
@@ -131,6 +134,58 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
     } finally {
       await second.stop();
       await recorder.stop();
+    }
+  }, 60_000);
+
+  it("When an event breaks its contract, then appending it fails and nothing is written", async () => {
+    const key = randomUUID();
+    const event = newEvent("user.created", {
+      user_id: key,
+      email: "user@foo-.com",
+      name: "Broken",
+      created_at: new Date().toISOString(),
+    });
+    await expect(
+      db.transaction((tx) => appendToOutbox(tx, [{ topic: "user.created", key, event }])),
+    ).rejects.toThrow(ContractError);
+    const { rows } = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE message_key = $1",
+      [key],
+    );
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it("When events are written faster than the old cleanup deleted them, then the outbox is empty soon after they are published", async () => {
+    const relayer = relay(500);
+    await relayer.start();
+    try {
+      // 10 writes of 500 events, 100 ms apart: 5,000 events/s, twice the rate POST /users reaches.
+      for (let write = 0; write < 10; write++) {
+        const messages = Array.from({ length: 500 }, () => {
+          const key = randomUUID();
+          const event = newEvent("user.created", {
+            user_id: key,
+            email: `${key}@example.com`,
+            name: "Rate",
+            created_at: new Date().toISOString(),
+          });
+          return { topic: "user.created", key, event };
+        });
+        await db.transaction((tx) => appendToOutbox(tx, messages));
+        relayer.written();
+        await sleep(100);
+      }
+      const left = await eventually(
+        "the outbox to be empty",
+        async () => {
+          const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox");
+          return rows[0]?.n === 0 ? 0 : undefined;
+        },
+        5_000,
+      );
+      expect(left).toBe(0);
+    } finally {
+      await relayer.stop();
     }
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import {
+  IdempotencyStore,
   outboxRelay,
   type ServiceDefinition,
   serviceConfigSchema,
@@ -21,9 +22,10 @@ export const userService: ServiceDefinition<typeof configSchema> = {
   create(context) {
     const { relay, component } = outboxRelay(context, entry);
     const users = new Users(new UserRepository(context.db), () => relay.written());
+    const idempotency = new IdempotencyStore(context.db, context.logger);
     return {
-      routes: userRoutes(users),
-      components: [component],
+      routes: userRoutes(users, idempotency),
+      components: [component, idempotency.component()],
     };
   },
 };

@@ -1,11 +1,21 @@
-import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import {
+  contractText,
+  defineRoute,
+  EVENT_SCHEMAS,
+  type IdempotencyStore,
+  idempotentRoute,
+  type RouteSpec,
+} from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Orders } from "../domain/orders";
 
 const cents = (value: number) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6;
 
+/** An item as order.processed carries it: the API accepts exactly what its contract accepts. */
 const OrderItem = z.strictObject({
-  sku: z.string().trim().min(1).max(64).describe("Stock keeping unit."),
+  sku: contractText(EVENT_SCHEMAS["order.processed"].properties.items.items.properties.sku).describe(
+    "Stock keeping unit.",
+  ),
   quantity: z.int().min(1).max(10_000),
   unit_price: z
     .number()
@@ -34,9 +44,9 @@ const OrderList = z.object({ items: z.array(Order) });
 const OrderId = z.strictObject({ id: z.uuid().describe("Order id (UUID).") });
 const ByUser = z.strictObject({ user_id: z.uuid().describe("The user whose orders to list.") });
 
-export function orderRoutes(orders: Orders): RouteSpec[] {
+export function orderRoutes(orders: Orders, idempotency: IdempotencyStore): RouteSpec[] {
   return [
-    defineRoute({
+    idempotentRoute(idempotency, {
       method: "POST",
       path: "/orders",
       operationId: "placeOrder",
@@ -47,9 +57,9 @@ export function orderRoutes(orders: Orders): RouteSpec[] {
         201: { description: "processed", schema: Order },
         422: { description: "unknown user" },
       },
-      handler: async ({ body }, { requestId }) => ({
+      handler: async ({ body }, { requestId }, q) => ({
         status: 201,
-        body: await orders.place(body, requestId),
+        body: await orders.place(body, requestId, q),
       }),
     }),
     defineRoute({

@@ -4,6 +4,7 @@ import {
   type OutboxMessage,
   type Queryable,
   type UserCreatedEvent,
+  withinTransaction,
 } from "@blueprint/service-kit";
 import type { Order } from "../domain/orders";
 
@@ -18,11 +19,12 @@ export class OrderRepository {
    * user is known (row-locked so it cannot change meanwhile). Returns false for an unknown user.
    */
   insertProcessed(
+    q: Queryable,
     order: Order,
     totalCents: number,
     event: (email: string) => OutboxMessage,
   ): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return withinTransaction(q, async (tx) => {
       const user = await tx.query<{ email: string }>(
         "SELECT email FROM known_users WHERE id = $1 FOR SHARE",
         [order.user_id],

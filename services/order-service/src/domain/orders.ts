@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   AppError,
+  afterCommit,
   newEvent,
   type OrderItem,
   type Queryable,
@@ -36,9 +37,10 @@ export class Orders {
 
   /**
    * Accepts and prices an order for a known user, and in the same transaction writes its
-   * `order.processed` event. A user order-service has not yet learned of is 422.
+   * `order.processed` event, on `q` (the pool, or the transaction of an idempotency key). A user
+   * order-service has not yet learned of is 422.
    */
-  async place(input: NewOrder, requestId: string): Promise<Order> {
+  async place(input: NewOrder, requestId: string, q: Queryable): Promise<Order> {
     const now = new Date();
     const cents = totalCents(input.items);
     const order: Order = {
@@ -49,7 +51,7 @@ export class Orders {
       items: input.items,
       created_at: now.toISOString(),
     };
-    const placed = await this.repository.insertProcessed(order, cents, (email) => ({
+    const placed = await this.repository.insertProcessed(q, order, cents, (email) => ({
       topic: "order.processed",
       key: order.id,
       event: newEvent(
@@ -72,7 +74,7 @@ export class Orders {
         { field: "user_id", message: "unknown user" },
       ]);
     }
-    this.published();
+    afterCommit(q, this.published);
     return order;
   }
 

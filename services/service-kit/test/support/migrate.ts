@@ -11,7 +11,7 @@ const config = loadConfig(serviceConfigSchema(entry), process.env);
 runMigrations({
   config,
   // Before the kit owned its tables no kit table set applied: only the service's folder ran.
-  entry: version === "pre-kit" ? { ...entry, produces: [], consumes: [] } : entry,
+  entry: version === "pre-kit" ? { ...entry, produces: [], consumes: [], routes: [] } : entry,
   dir,
   logger: createLogger("migrate-test", "silent"),
 }).then(

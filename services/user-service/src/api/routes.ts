@@ -1,13 +1,23 @@
-import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
+import {
+  contractEmail,
+  contractText,
+  defineRoute,
+  EVENT_SCHEMAS,
+  type IdempotencyStore,
+  idempotentRoute,
+  type RouteSpec,
+} from "@blueprint/service-kit";
 import { z } from "zod";
 import type { Users } from "../domain/users";
 
-const email = z.email().max(254).toLowerCase().describe("Email address; stored and compared lower-cased.");
+/** The fields user.created carries: the API accepts exactly what its contract accepts. */
+const contract = EVENT_SCHEMAS["user.created"].properties;
+const email = contractEmail(contract.email).describe("Email address; stored and compared lower-cased.");
 
 /** Unknown fields are rejected (400 naming them) so that a typo never passes silently. */
 const CreateUserRequest = z.strictObject({
   email,
-  name: z.string().trim().min(1).max(200).describe("Display name."),
+  name: contractText(contract.name).describe("Display name."),
 });
 
 const User = z.object({
@@ -21,9 +31,9 @@ const UserList = z.object({ items: z.array(User) });
 const UserId = z.strictObject({ id: z.uuid().describe("User id (UUID).") });
 const ByEmail = z.strictObject({ email: email.describe("Exact email to look up.") });
 
-export function userRoutes(users: Users): RouteSpec[] {
+export function userRoutes(users: Users, idempotency: IdempotencyStore): RouteSpec[] {
   return [
-    defineRoute({
+    idempotentRoute(idempotency, {
       method: "POST",
       path: "/users",
       operationId: "createUser",
@@ -34,9 +44,9 @@ export function userRoutes(users: Users): RouteSpec[] {
         201: { description: "created", schema: User },
         409: { description: "email already registered" },
       },
-      handler: async ({ body }, { requestId }) => ({
+      handler: async ({ body }, { requestId }, q) => ({
         status: 201,
-        body: await users.create(body, requestId),
+        body: await users.create(body, requestId, q),
       }),
     }),
     defineRoute({

@@ -1,4 +1,4 @@
-import { type Database, outboxInsert, type UserCreatedEvent } from "@blueprint/service-kit";
+import { type Database, outboxInsert, type Queryable, type UserCreatedEvent } from "@blueprint/service-kit";
 import type { User } from "../domain/users";
 
 const COLUMNS =
@@ -16,13 +16,18 @@ export class UserRepository {
    * Inserts the user and its event in one statement (one round trip, one transaction). Returns false
    * when the email is taken; then neither row is written.
    */
-  async insertWithEvent(user: User, event: UserCreatedEvent, requestId: string): Promise<boolean> {
+  async insertWithEvent(
+    user: User,
+    event: UserCreatedEvent,
+    requestId: string,
+    q: Queryable,
+  ): Promise<boolean> {
     const queued = outboxInsert(
       { topic: "user.created", key: user.id, event, headers: { "x-request-id": requestId } },
       5,
     );
     try {
-      await this.db.query(
+      await q.query(
         `WITH created AS (
            INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id
          ), queued AS (${queued.sql})

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { AppError, newEvent, type UserCreatedEvent } from "@blueprint/service-kit";
+import {
+  AppError,
+  afterCommit,
+  newEvent,
+  type Queryable,
+  type UserCreatedEvent,
+} from "@blueprint/service-kit";
 import type { UserRepository } from "../data-access/user-repository";
 
 export interface User {
@@ -22,8 +28,11 @@ export class Users {
     private readonly published: () => void,
   ) {}
 
-  /** Creates a user and, in the same transaction, its `user.created` event. Duplicate email: 409. */
-  async create(input: NewUser, requestId: string): Promise<User> {
+  /**
+   * Creates a user and, in the same transaction, its `user.created` event, on `q` (the pool, or the
+   * transaction of an idempotency key). Duplicate email: 409.
+   */
+  async create(input: NewUser, requestId: string, q: Queryable): Promise<User> {
     const createdAt = new Date();
     const user: User = {
       id: randomUUID(),
@@ -36,13 +45,13 @@ export class Users {
       { user_id: user.id, email: user.email, name: user.name, created_at: user.created_at },
       createdAt,
     );
-    const inserted = await this.repository.insertWithEvent(user, event, requestId);
+    const inserted = await this.repository.insertWithEvent(user, event, requestId, q);
     if (!inserted) {
       throw AppError.conflict("a user with this email already exists", [
         { field: "email", message: "already registered" },
       ]);
     }
-    this.published();
+    afterCommit(q, this.published);
     return user;
   }
 
