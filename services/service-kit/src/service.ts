@@ -4,7 +4,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ServiceEntry } from "./catalog";
-import { type BaseConfig, baseConfigSchema, ConfigError, kafkaAuthentication, loadConfig } from "./config";
+import {
+  type BaseConfig,
+  baseConfigSchema,
+  ConfigError,
+  HTTP_TIMEOUTS,
+  kafkaAuthentication,
+  loadConfig,
+} from "./config";
 import { createPool, Database } from "./database";
 import { postgresCheck } from "./health";
 import { createHttpApp, type Lifecycle } from "./http-app";
@@ -190,6 +197,8 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
       error ? reject(error) : resolve(listening),
     );
   });
+  server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveMs;
+  server.headersTimeout = HTTP_TIMEOUTS.headersMs;
   const port = (server.address() as AddressInfo).port;
   const started = parts.components.map((component) => new BackgroundStart(component, logger));
   logger.info({ port }, "listening");
