@@ -97,10 +97,21 @@ function isClientRequestError(error: unknown): error is ClientRequestError {
   return typeof status === "number" && status >= 400 && status < 500;
 }
 
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22) reject a value the request carried that the
+ * schema let through, such as a NUL character in a string: the client's mistake, not a 500.
+ */
+function isDataException(error: unknown): error is { code: string; message: string } {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === "string" && code.startsWith("22") && typeof message === "string";
+}
+
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   // PostgreSQL restarting or unreachable is not the request's fault: 503, retry shortly.
   if (isConnectionError(error)) return AppError.unavailable("the database is unavailable; retry shortly");
+  if (isDataException(error)) return AppError.badRequest(`a value cannot be stored: ${error.message}`);
   if (!isClientRequestError(error)) return undefined;
   if (error instanceof URIError)
     return new AppError(400, "malformed_path", "the path is not valid percent-encoding");

@@ -65,6 +65,23 @@ describe("HTTP hygiene of a kit service (user-service, real PostgreSQL behind a 
     expect(await serviceErrors(svc)).toBe(before);
   });
 
+  it("When a body is not what it claims or holds a value PostgreSQL cannot store, then the answer is 4xx, not a service error", async () => {
+    const before = await serviceErrors(svc);
+    const notGzip = await request(svc.server)
+      .post("/users")
+      .set("content-type", "application/json")
+      .set("content-encoding", "gzip")
+      .send('{"email":"gzip@example.com","name":"x"}');
+    expect(notGzip.status).toBe(400);
+    expect(notGzip.headers["content-type"]).toMatch(PROBLEM);
+    const nul = await request(svc.server)
+      .post("/users")
+      .send({ email: `nul-${randomUUID()}@example.com`, name: "a\u0000b" });
+    expect(nul.status).toBe(400);
+    expect(nul.body).toMatchObject({ status: 400, code: "invalid_request" });
+    expect(await serviceErrors(svc)).toBe(before);
+  });
+
   it("When a path is asked with a method it does not declare, then the answer is 405 with Allow", async () => {
     const one = await request(svc.server).delete(`/users/${randomUUID()}`);
     expect(one.status).toBe(405);
