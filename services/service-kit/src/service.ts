@@ -20,7 +20,7 @@ import { Messaging, type MessagingAdmin } from "./messaging";
 import { ServiceMetrics } from "./metrics";
 import { checkRoutesMatchCatalog } from "./route-catalog";
 import type { RouteSpec } from "./routes";
-import { backoffDelay, Waker, withTimeout } from "./timing";
+import { backoffDelay, Waker } from "./timing";
 
 /** Version of the services' HTTP APIs in their OpenAPI documents. */
 const API_VERSION = "1.0.0";
@@ -98,13 +98,12 @@ class BackgroundStart {
   private readonly waker = new Waker();
   private cancelled = false;
   private started = false;
-  private readonly attempts: Promise<void>;
 
   constructor(
     readonly component: Component,
     private readonly logger: Logger,
   ) {
-    this.attempts = this.run();
+    void this.run();
   }
 
   private async run(): Promise<void> {
@@ -112,11 +111,17 @@ class BackgroundStart {
     for (let attempt = 1; !this.cancelled; attempt++) {
       try {
         await this.component.start();
+        if (this.cancelled) {
+          // Stopped while this attempt was in flight: release it at once, nothing waits for it.
+          await this.component.stop(0).catch(() => undefined);
+          return;
+        }
         this.started = true;
         if (attempt > 1) this.logger.info({ component: name, attempts: attempt }, "component started");
         return;
       } catch (error) {
         await this.component.stop(0).catch(() => undefined);
+        if (this.cancelled) return;
         const delay = backoffDelay(attempt, COMPONENT_RETRY_BASE_MS, COMPONENT_RETRY_MAX_MS);
         this.logger.warn(
           { err: error, component: name, attempt, retry_in_ms: delay },
@@ -127,13 +132,14 @@ class BackgroundStart {
     }
   }
 
-  /** Ends the retries, waits for an attempt in flight (within the budget) and stops what started. */
+  /**
+   * Ends the retries and stops the component if it started. An attempt still in flight (a broker
+   * that does not answer) is not waited for: the drain budget belongs to the parts that run.
+   */
   async stop(budgetMs: number): Promise<void> {
-    const deadline = Date.now() + budgetMs;
     this.cancelled = true;
     this.waker.wake();
-    await withTimeout(this.attempts, budgetMs, "start attempt still in flight").catch(() => undefined);
-    if (this.started) await this.component.stop(Math.max(0, deadline - Date.now()));
+    if (this.started) await this.component.stop(budgetMs);
   }
 }
 
