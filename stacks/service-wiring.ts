@@ -6,6 +6,7 @@ import {
   secretName,
   serviceEntries,
 } from "@blueprint/service-kit/catalog";
+import { DRAIN } from "@blueprint/service-kit/config";
 import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
@@ -115,6 +116,9 @@ export class ServiceWiring {
       KAFKA_BROKERS: endpoints.kafkaBrokers,
       KAFKA_AUTH: "aws-msk-iam",
       AWS_REGION: this.env.region,
+      // On EKS the preStop sleep already waited before SIGTERM; on ECS the service waits itself.
+      SHUTDOWN_DELAY_MS: this.env.compute.kind === "eks" ? "0" : String(DRAIN.delaySeconds * 1000),
+      SHUTDOWN_TIMEOUT_MS: String(DRAIN.timeoutSeconds * 1000),
     };
   }
 

@@ -206,6 +206,17 @@ export const ALERTS: readonly AlertRule[] = [
       `{{ $value | humanizeDuration }} (threshold ${t.outboxOldestAge.seconds}s): the relay is not publishing to Kafka.`,
   },
   {
+    name: "KafkaClientDisconnected",
+    area: "events",
+    severity: "warning",
+    for: t.kafkaDisconnected.for,
+    when: [[{ expr: `min by (${BY_SERVICE}, client) (${METRICS.kafkaConnected})`, op: "==", threshold: 0 }]],
+    summary: "{{ $labels.service }} {{ $labels.client }} cannot reach Kafka",
+    description:
+      "The {{ $labels.client }} Kafka client of {{ $labels.service }} in {{ $labels.env }} has not reached the " +
+      `brokers for ${t.kafkaDisconnected.for}: events wait in the outbox or consumption is paused; the service still serves requests.`,
+  },
+  {
     name: "EventsDeadLettered",
     area: "events",
     severity: "warning",

@@ -67,6 +67,8 @@ export const THRESHOLDS = {
   consumerLag: { messages: 100, window: "10m", for: "10m" },
   /** The relay publishes within milliseconds; an event waiting minutes means it is stuck. */
   outboxOldestAge: { seconds: 120, for: "5m" },
+  /** A Kafka client that has not reached the brokers for `for`; longer than a broker restart. */
+  kafkaDisconnected: { for: "5m" },
   /** Any dead-lettered event within `window` is worth a look. */
   deadLettered: { window: "15m", for: "1m" },
   targetDown: { for: "2m" },

@@ -1,3 +1,4 @@
+import { DRAIN } from "@blueprint/service-kit/config";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { describe, expect, it } from "vitest";
 import type { ServiceSizing } from "../../environments/types";
@@ -137,6 +138,10 @@ describe("EcsServices", () => {
       const command = (containerOf(stack).healthCheck as { command: string[] }).command;
       expect(command.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
       expect(command[3]).toContain('fetch("http://127.0.0.1:8081/health")');
+    });
+
+    it("When a task is stopped, then ECS sends SIGKILL only after the drain delay and the drain had their time", () => {
+      expect(containerOf(stack).stopTimeout).toBe(DRAIN.gracePeriodSeconds);
     });
 
     it("When synthesized, then the container logs to its own log group through awslogs", () => {

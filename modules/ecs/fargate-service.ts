@@ -1,3 +1,4 @@
+import { DRAIN } from "@blueprint/service-kit/config";
 import {
   AppautoscalingPolicy,
   type AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as PredefinedMetric,
@@ -209,6 +210,8 @@ export class FargateService extends ServiceConstruct {
       // The root filesystem is read-only; /tmp is the one writable path, on the task's ephemeral storage.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
       linuxParameters: { capabilities: { drop: ["ALL"] } },
+      // SIGKILL only after the drain (delay, then in-flight work) had its time.
+      stopTimeout: DRAIN.gracePeriodSeconds,
       // The images ship node but no curl or wget.
       healthCheck: {
         command: [

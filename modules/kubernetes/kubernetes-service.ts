@@ -1,3 +1,4 @@
+import { DRAIN } from "@blueprint/service-kit/config";
 import {
   DeploymentV1,
   type DeploymentV1SpecTemplateSpecContainer,
@@ -107,6 +108,8 @@ export class KubernetesService extends ServiceConstruct {
               },
             ],
             container: [this.container(service)],
+            // The preStop sleep and the drain after it must fit before SIGKILL.
+            terminationGracePeriodSeconds: DRAIN.gracePeriodSeconds,
             // The root filesystem is read-only; /tmp is the one writable path.
             volume: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
           },
@@ -205,6 +208,9 @@ export class KubernetesService extends ServiceConstruct {
         timeoutSeconds: 2,
         failureThreshold: 3,
       },
+      // A terminating pod leaves the Service's endpoints while it still serves: kube-proxy on every
+      // node stops sending it new connections before SIGTERM closes its listener.
+      lifecycle: { preStop: [{ exec: { command: ["sleep", String(DRAIN.delaySeconds)] } }] },
       securityContext: {
         runAsNonRoot: true,
         runAsUser: String(CONTAINER_USER),

@@ -1,3 +1,4 @@
+import { DRAIN } from "@blueprint/service-kit/config";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
@@ -144,6 +145,13 @@ describe("KubernetesWorkloads", () => {
       expect(container.port).toEqual([{ name: "http", container_port: 8081, protocol: "TCP" }]);
       expect(container.liveness_probe).toMatchObject({ http_get: { path: "/health", port: "http" } });
       expect(container.readiness_probe).toMatchObject({ http_get: { path: "/ready", port: "http" } });
+    });
+
+    it("When a pod terminates, then it sleeps in preStop for the drain delay and is killed only after the drain", () => {
+      expect(container.lifecycle).toEqual({
+        pre_stop: [{ exec: { command: ["sleep", String(DRAIN.delaySeconds)] } }],
+      });
+      expect(podSpec(stack).termination_grace_period_seconds).toBe(DRAIN.gracePeriodSeconds);
     });
 
     it("When synthesized, then requests and limits come from the sizing", () => {

@@ -9,6 +9,32 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * How a stopping instance drains: one setting for the kit and the platform modules (ECS and EKS read
+ * it through the package subpath `@blueprint/service-kit/config`). The instance keeps serving for
+ * `delaySeconds` while the load balancer (and on EKS kube-proxy) stop sending it new requests: the
+ * preStop sleep on EKS, SHUTDOWN_DELAY_MS on ECS. It then finishes its work within `timeoutSeconds`
+ * (SHUTDOWN_TIMEOUT_MS), and the platform kills it only after `gracePeriodSeconds`, which covers both.
+ */
+export const DRAIN = {
+  delaySeconds: 15,
+  timeoutSeconds: 10,
+  gracePeriodSeconds: 15 + 10 + 5,
+} as const;
+
+/** The load balancer closes connections idle this long (the ALB's default). */
+export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The service keeps idle keep-alive connections open longer than the load balancer does, so the
+ * load balancer never sends a request on a connection the service is closing (a 502). Node's
+ * default is 5 s. The headers timeout must exceed it for the keep-alive timeout to apply.
+ */
+export const HTTP_TIMEOUTS = {
+  keepAliveMs: (LOAD_BALANCER_IDLE_TIMEOUT_SECONDS + 5) * 1000,
+  headersMs: (LOAD_BALANCER_IDLE_TIMEOUT_SECONDS + 6) * 1000,
+} as const;
+
 const port = z.coerce.number().int().min(1).max(65535);
 const milliseconds = z.coerce.number().int().min(0);
 
@@ -62,7 +88,11 @@ export const baseConfigSchema = z.object({
   /** Time between turning /ready to 503 and closing the listener, for load balancers to notice. */
   SHUTDOWN_DELAY_MS: milliseconds.default(0),
   /** Whole drain (HTTP, consumers, outbox, pool) must fit in this; after it the process exits 1. */
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(DRAIN.timeoutSeconds * 1000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

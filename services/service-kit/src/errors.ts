@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { isConnectionError } from "./database";
 
 /** One problem with one input field; `field` is a dotted path such as `items.0.quantity`. */
 export interface FieldError {
@@ -68,6 +69,7 @@ export interface Problem {
 const TITLES: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
+  405: "Method Not Allowed",
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
@@ -76,20 +78,43 @@ const TITLES: Record<number, string> = {
   503: "Service Unavailable",
 };
 
-/** Errors raised by express.json (body-parser), identified by their `type`. */
-interface BodyParserError {
-  type: string;
+/** Seconds a client should wait before retrying a 503 (the database restarting or unreachable). */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Errors Express and its middleware raise for a bad request (http-errors from body-parser, the
+ * router's URIError for a path that is not valid percent-encoding), carrying a 4xx `status`.
+ */
+interface ClientRequestError {
   status: number;
+  type?: string;
   limit?: number;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === "object" && error !== null && "type" in error && "status" in error;
+function isClientRequestError(error: unknown): error is ClientRequestError {
+  if (typeof error !== "object" || error === null || !("status" in error)) return false;
+  const { status } = error as { status: unknown };
+  return typeof status === "number" && status >= 400 && status < 500;
+}
+
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22) reject a value the request carried that the
+ * schema let through, such as a NUL character in a string: the client's mistake, not a 500.
+ */
+function isDataException(error: unknown): error is { code: string; message: string } {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === "string" && code.startsWith("22") && typeof message === "string";
 }
 
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
-  if (!isBodyParserError(error)) return undefined;
+  // PostgreSQL restarting or unreachable is not the request's fault: 503, retry shortly.
+  if (isConnectionError(error)) return AppError.unavailable("the database is unavailable; retry shortly");
+  if (isDataException(error)) return AppError.badRequest(`a value cannot be stored: ${error.message}`);
+  if (!isClientRequestError(error)) return undefined;
+  if (error instanceof URIError)
+    return new AppError(400, "malformed_path", "the path is not valid percent-encoding");
   switch (error.type) {
     case "entity.parse.failed":
       return new AppError(400, "malformed_json", "request body is not valid JSON");
@@ -101,7 +126,7 @@ function toAppError(error: unknown): AppError | undefined {
     case "request.aborted":
       return new AppError(400, "request_aborted", "request was aborted by the client");
     default:
-      return undefined;
+      return new AppError(error.status, "bad_request", TITLES[error.status] ?? "the request was rejected");
   }
 }
 
@@ -129,6 +154,15 @@ export const notFoundHandler: RequestHandler = (_req, res) => {
   sendProblem(res, 404, "not_found", "no such endpoint");
 };
 
+/** 405 for a path that exists with other methods; `Allow` lists them (HEAD where GET is). */
+export function methodNotAllowedHandler(methods: readonly string[]): RequestHandler {
+  const allow = [...new Set(methods.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])))].join(", ");
+  return (req, res) => {
+    res.setHeader("allow", allow);
+    sendProblem(res, 405, "method_not_allowed", `${req.method} is not allowed here; allowed: ${allow}`);
+  };
+}
+
 /**
  * The one error handler: application and body-parser errors become their 4xx with field-level
  * messages; everything else is logged with its stack and answered with a bare 500 (counted in
@@ -144,6 +178,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (known) {
       log.warn({ err: error }, known.message);
+      if (known.status === 503) res.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
       sendProblem(res, known.status, known.code, known.message);
       return;
     }

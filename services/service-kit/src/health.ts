@@ -1,5 +1,4 @@
 import type { Queryable } from "./database";
-import type { MessagingAdmin } from "./messaging";
 
 /** A named dependency probe used by /ready; resolves when reachable, rejects otherwise. */
 export interface ReadinessCheck {
@@ -14,10 +13,6 @@ export function postgresCheck(db: Queryable): ReadinessCheck {
       await db.query("SELECT 1");
     },
   };
-}
-
-export function kafkaCheck(admin: MessagingAdmin): ReadinessCheck {
-  return { name: "kafka", check: () => admin.ping() };
 }
 
 export interface ReadinessReport {

@@ -3,7 +3,8 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
-import { errorHandler, notFoundHandler } from "./errors";
+import { expressPath } from "./catalog";
+import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./errors";
 import { type ReadinessCheck, runChecks } from "./health";
 import type { ServiceMetrics } from "./metrics";
 import { mountRoutes, type OpenApiInfo, openApiDocument, type RouteSpec } from "./routes";
@@ -27,6 +28,24 @@ export interface HttpAppOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Paths every service serves, all with GET only. */
+const PLATFORM_PATHS = ["/health", "/ready", "/metrics", "/openapi.json"];
+
+/**
+ * Answers 405 with `Allow` for a known path asked with a method it does not declare; mounted after
+ * the routes, so only requests no route took reach it.
+ */
+function methodsNotAllowed(routes: readonly RouteSpec[]): express.Router {
+  const methods = new Map<string, string[]>(PLATFORM_PATHS.map((path) => [path, ["GET"]]));
+  for (const route of routes) {
+    const path = expressPath(route.path);
+    methods.set(path, [...(methods.get(path) ?? []), route.method]);
+  }
+  const router = express.Router();
+  for (const [path, allowed] of methods) router.all(path, methodNotAllowedHandler(allowed));
+  return router;
+}
 
 /**
  * An Express app with the platform's baseline: request ids and JSON request logs, HTTP metrics by
@@ -111,6 +130,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const router = express.Router();
   mountRoutes(router, routes, options.bodyLimit ?? "100kb");
   app.use(router);
+  app.use(methodsNotAllowed(routes));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -70,8 +70,6 @@ export interface PartitionLag {
 }
 
 export interface MessagingAdmin {
-  /** Resolves when a broker answers a metadata request. */
-  ping(): Promise<void>;
   /** High watermark minus committed offset per partition of `topics` for `groupId`. */
   lag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]>;
   createTopics(topics: ReadonlyArray<{ name: string; partitions: number }>): Promise<void>;
@@ -87,6 +85,12 @@ export type KafkaAuthentication =
   | { readonly kind: "none" }
   | { readonly kind: "aws-msk-iam"; readonly region: string };
 
+/**
+ * Told whenever a client's exchange with the brokers succeeds (`true`) or fails (`false`): the
+ * `kafka_connected` gauge. `client` names the client's role, e.g. `outbox-relay` or `consumer`.
+ */
+export type ConnectivityListener = (client: string, connected: boolean) => void;
+
 export interface MessagingOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -95,6 +99,7 @@ export interface MessagingOptions {
   readonly connectionTimeoutMs?: number;
   /** @default { kind: "none" } */
   readonly authentication?: KafkaAuthentication;
+  readonly onConnectivity?: ConnectivityListener;
 }
 
 /** The kafkajs connection settings for an authentication mode. */
@@ -139,25 +144,46 @@ function kafkaLogger(logger: Logger) {
     };
 }
 
+/** Reports whether `work` reached the brokers, and passes its outcome on. */
+async function reporting<T>(report: (connected: boolean) => void, work: Promise<T>): Promise<T> {
+  try {
+    const result = await work;
+    report(true);
+    return result;
+  } catch (error) {
+    report(false);
+    throw error;
+  }
+}
+
 class KafkaProducer implements MessageProducer {
-  constructor(private readonly producer: Producer) {}
+  constructor(
+    private readonly producer: Producer,
+    private readonly report: (connected: boolean) => void,
+  ) {
+    report(false);
+  }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return reporting(this.report, this.producer.connect());
   }
 
   async send(batches: readonly TopicBatch[]): Promise<void> {
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: batches.map((b) => ({
-        topic: b.topic,
-        messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
-      })),
-    });
+    await reporting(
+      this.report,
+      this.producer.sendBatch({
+        acks: -1,
+        topicMessages: batches.map((b) => ({
+          topic: b.topic,
+          messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
+        })),
+      }),
+    );
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+    this.report(false);
   }
 }
 
@@ -167,7 +193,10 @@ class KafkaConsumer implements MessageConsumer {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: ConsumerOptions,
-  ) {}
+    private readonly report: (connected: boolean) => void,
+  ) {
+    report(false);
+  }
 
   async start(
     topics: readonly string[],
@@ -183,6 +212,11 @@ class KafkaConsumer implements MessageConsumer {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     this.consumer = consumer;
+    // In the group means connected; a crash (kafkajs restarts the consumer after retriable ones)
+    // or a disconnect means not, until it joins again.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.report(true));
+    consumer.on(consumer.events.CRASH, () => this.report(false));
+    consumer.on(consumer.events.DISCONNECT, () => this.report(false));
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
@@ -222,11 +256,6 @@ class KafkaAdmin implements MessagingAdmin {
     });
     await this.connected;
     return this.admin;
-  }
-
-  async ping(): Promise<void> {
-    const cluster = await (await this.ready()).describeCluster();
-    if (cluster.brokers.length === 0) throw new Error("no brokers in cluster metadata");
   }
 
   async lag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
@@ -272,8 +301,10 @@ class KafkaAdmin implements MessagingAdmin {
 /** Factory for producers, consumers and the admin client of one service. */
 export class Messaging {
   private readonly kafka: Kafka;
+  private readonly onConnectivity: ConnectivityListener;
 
   constructor(options: MessagingOptions) {
+    this.onConnectivity = options.onConnectivity ?? (() => undefined);
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -289,9 +320,9 @@ export class Messaging {
   /**
    * An idempotent producer (broker-side de-duplication of retried sends) with acks from all in-sync
    * replicas. Retries are bounded so a broker outage surfaces to the caller (the outbox relay, which
-   * keeps rows unsent and tries again) instead of hanging.
+   * keeps rows unsent and tries again) instead of hanging. `client` labels its connectivity.
    */
-  producer(): MessageProducer {
+  producer(client = "producer"): MessageProducer {
     return new KafkaProducer(
       this.kafka.producer({
         idempotent: true,
@@ -300,11 +331,12 @@ export class Messaging {
         createPartitioner: Partitioners.DefaultPartitioner,
         retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
       }),
+      (connected) => this.onConnectivity(client, connected),
     );
   }
 
   consumer(options: ConsumerOptions): MessageConsumer {
-    return new KafkaConsumer(this.kafka, options);
+    return new KafkaConsumer(this.kafka, options, (connected) => this.onConnectivity("consumer", connected));
   }
 
   admin(): MessagingAdmin {

@@ -17,6 +17,8 @@ export const KIT_METRICS = {
   consumerLag: "kafka_consumer_lag",
   outboxBacklog: "outbox_backlog",
   outboxOldestAge: "outbox_oldest_age_seconds",
+  /** Label client: `outbox-relay`, `consumer` or `producer` (dead letters); 1 while it reaches the brokers. */
+  kafkaConnected: "kafka_connected",
   dbPool: "db_pool_connections",
   dbConnectionErrors: "db_connection_errors_total",
 } as const;

@@ -46,6 +46,7 @@ export class ServiceMetrics {
   readonly consumerLag: Gauge<"group" | "topic" | "partition">;
   readonly outboxBacklog: Gauge;
   readonly outboxOldestAge: Gauge;
+  readonly kafkaConnected: Gauge<"client">;
   readonly dbPoolConnections: Gauge<"state">;
   readonly dbConnectionErrors: Counter;
   private readonly declared = new Map<ServiceMetricName, Metric>();
@@ -115,6 +116,12 @@ export class ServiceMetrics {
     this.outboxOldestAge = new Gauge({
       name: KIT_METRICS.outboxOldestAge,
       help: "Age of the oldest unpublished outbox row; 0 when empty.",
+      registers,
+    });
+    this.kafkaConnected = new Gauge({
+      name: KIT_METRICS.kafkaConnected,
+      help: "1 while the Kafka client's last exchange with the brokers succeeded (connect, send, group join).",
+      labelNames: ["client"],
       registers,
     });
     this.dbPoolConnections = new Gauge({

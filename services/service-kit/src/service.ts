@@ -4,15 +4,23 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ServiceEntry } from "./catalog";
-import { type BaseConfig, baseConfigSchema, ConfigError, kafkaAuthentication, loadConfig } from "./config";
+import {
+  type BaseConfig,
+  baseConfigSchema,
+  ConfigError,
+  HTTP_TIMEOUTS,
+  kafkaAuthentication,
+  loadConfig,
+} from "./config";
 import { createPool, Database } from "./database";
-import { kafkaCheck, postgresCheck } from "./health";
+import { postgresCheck } from "./health";
 import { createHttpApp, type Lifecycle } from "./http-app";
 import { createLogger } from "./logger";
 import { Messaging, type MessagingAdmin } from "./messaging";
 import { ServiceMetrics } from "./metrics";
 import { checkRoutesMatchCatalog } from "./route-catalog";
 import type { RouteSpec } from "./routes";
+import { backoffDelay, Waker } from "./timing";
 
 /** Version of the services' HTTP APIs in their OpenAPI documents. */
 const API_VERSION = "1.0.0";
@@ -36,7 +44,10 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   readonly admin: MessagingAdmin;
 }
 
-/** A background part (relay, consumer, worker) started after the listener and stopped before the pool. */
+/**
+ * A background part (relay, consumer, worker) started after the listener and stopped before the
+ * pool. A failed `start` must leave nothing behind that `stop` cannot release: it is retried.
+ */
 export interface Component {
   readonly name: string;
   start(): Promise<void>;
@@ -74,6 +85,64 @@ export interface StartOptions {
   readonly handleSignals?: boolean;
 }
 
+/** Retry delays of a component whose start failed: capped, so it resumes soon after Kafka returns. */
+const COMPONENT_RETRY_BASE_MS = 500;
+const COMPONENT_RETRY_MAX_MS = 10_000;
+
+/**
+ * Starts a component without holding up the service: a failed start (typically Kafka unreachable)
+ * is released with `stop` and retried with capped backoff until it succeeds or the service stops,
+ * so an instance serves its own traffic while the brokers are away.
+ */
+class BackgroundStart {
+  private readonly waker = new Waker();
+  private cancelled = false;
+  private started = false;
+
+  constructor(
+    readonly component: Component,
+    private readonly logger: Logger,
+  ) {
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    const { name } = this.component;
+    for (let attempt = 1; !this.cancelled; attempt++) {
+      try {
+        await this.component.start();
+        if (this.cancelled) {
+          // Stopped while this attempt was in flight: release it at once, nothing waits for it.
+          await this.component.stop(0).catch(() => undefined);
+          return;
+        }
+        this.started = true;
+        if (attempt > 1) this.logger.info({ component: name, attempts: attempt }, "component started");
+        return;
+      } catch (error) {
+        await this.component.stop(0).catch(() => undefined);
+        if (this.cancelled) return;
+        const delay = backoffDelay(attempt, COMPONENT_RETRY_BASE_MS, COMPONENT_RETRY_MAX_MS);
+        this.logger.warn(
+          { err: error, component: name, attempt, retry_in_ms: delay },
+          "component did not start; retrying",
+        );
+        await this.waker.sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Ends the retries and stops the component if it started. An attempt still in flight (a broker
+   * that does not answer) is not waited for: the drain budget belongs to the parts that run.
+   */
+  async stop(budgetMs: number): Promise<void> {
+    this.cancelled = true;
+    this.waker.wake();
+    if (this.started) await this.component.stop(budgetMs);
+  }
+}
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -84,7 +153,8 @@ function closeServer(server: Server): Promise<void> {
 /**
  * Starts a service: config (a bad value stops start-up naming the variable), logger, metrics,
  * pool, messaging, its parts (its routes must be its catalog entry's), migrations when
- * MIGRATE_ON_START, the HTTP app, then its components. Stopping drains in the order the platform promises: /ready turns
+ * MIGRATE_ON_START, the HTTP app, then its components in the background (retried until Kafka
+ * answers; the service does not wait for them). Stopping drains in the order the platform promises: /ready turns
  * 503, the listener closes and in-flight requests finish, components stop in reverse (consumers
  * commit their offsets, the outbox relay publishes what is pending), the Kafka clients and the
  * pool close; all within SHUTDOWN_TIMEOUT_MS.
@@ -103,6 +173,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
     clientId: config.SERVICE_NAME,
     logger,
     authentication,
+    onConnectivity: (client, connected) => metrics.kafkaConnected.set({ client }, connected ? 1 : 0),
   });
   const admin = messaging.admin();
   const context: ServiceContext<z.output<S>> = { config, logger, metrics, db, messaging, admin };
@@ -119,7 +190,9 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
     service: config.SERVICE_NAME,
     logger,
     metrics,
-    readiness: [postgresCheck(db), kafkaCheck(admin)],
+    // Kafka is not a readiness check: this instance serves its traffic without it (events wait in
+    // the outbox); broker connectivity is the kafka_connected metric and its alert.
+    readiness: [postgresCheck(db)],
     routes: parts.routes,
     openapi: { title: definition.entry.name, version: API_VERSION, description: definition.description },
     bodyLimit: config.BODY_LIMIT,
@@ -130,12 +203,10 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
       error ? reject(error) : resolve(listening),
     );
   });
+  server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveMs;
+  server.headersTimeout = HTTP_TIMEOUTS.headersMs;
   const port = (server.address() as AddressInfo).port;
-  const started: Component[] = [];
-  for (const component of parts.components) {
-    await component.start();
-    started.push(component);
-  }
+  const started = parts.components.map((component) => new BackgroundStart(component, logger));
   logger.info({ port }, "listening");
 
   let stopping: Promise<void> | undefined;
@@ -146,9 +217,9 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
       logger.info({ deadline_ms: config.SHUTDOWN_TIMEOUT_MS }, "draining");
       if (config.SHUTDOWN_DELAY_MS > 0) await sleep(config.SHUTDOWN_DELAY_MS);
       await closeServer(server);
-      for (const component of [...started].reverse()) {
-        await component.stop(Math.max(0, deadline - Date.now())).catch((error: unknown) => {
-          logger.error({ err: error, component: component.name }, "component did not stop cleanly");
+      for (const start of [...started].reverse()) {
+        await start.stop(Math.max(0, deadline - Date.now())).catch((error: unknown) => {
+          logger.error({ err: error, component: start.component.name }, "component did not stop cleanly");
         });
       }
       await admin.disconnect().catch(() => undefined);

@@ -17,7 +17,7 @@ export function outboxRelay(
   const { config, db, messaging, metrics, logger } = context;
   const relay = new OutboxRelay({
     db,
-    producer: messaging.producer(),
+    producer: messaging.producer("outbox-relay"),
     metrics,
     logger: logger.child({ component: "outbox-relay" }),
     namespace: config.KAFKA_NAMESPACE,
