@@ -1,3 +1,4 @@
+import { HTTP_TIMEOUTS, LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from "@blueprint/service-kit/config";
 import { describe, expect, it } from "vitest";
 import { onlyResource, resourcesOf, synthesizer } from "../testing/synth";
 import { Alb, type AlbProps, TLS_POLICY } from "./alb";
@@ -22,10 +23,12 @@ describe("Alb", () => {
     expect(onlyResource(build(), "aws_lb")).toMatchObject({
       internal: false,
       drop_invalid_header_fields: true,
+      idle_timeout: LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
       enable_deletion_protection: true,
       security_groups: ["sg-alb"],
       access_logs: { enabled: true, prefix: "alb" },
     });
+    expect(HTTP_TIMEOUTS.keepAliveMs).toBeGreaterThan(LOAD_BALANCER_IDLE_TIMEOUT_SECONDS * 1000);
   });
 
   it("When built, then HTTPS uses the TLS 1.3 policy and HTTP only redirects", () => {

@@ -1,3 +1,4 @@
+import { LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from "@blueprint/service-kit/config";
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -96,6 +97,8 @@ export class Alb extends Construct {
       subnets: [...props.publicSubnetIds],
       securityGroups: [props.securityGroupId],
       dropInvalidHeaderFields: true,
+      // The services keep idle connections open longer than this, so the ALB never reuses one they closed.
+      idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
       enableDeletionProtection: props.deletionProtection ?? true,
       desyncMitigationMode: "strictest",
       accessLogs: { bucket: this.accessLogBucket.id, prefix: "alb", enabled: true },

@@ -22,7 +22,7 @@ export const DRAIN = {
   gracePeriodSeconds: 15 + 10 + 5,
 } as const;
 
-/** The load balancer closes connections idle this long (the ALB's default). */
+/** The load balancer closes connections idle this long; the ALB module sets it (the ALB's default). */
 export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = 60;
 
 /**
