@@ -236,6 +236,25 @@ export const ALERTS: readonly AlertRule[] = [
       `to the dead-letter topic: about {{ printf "%.0f" $value }} in the last ${t.deadLettered.window}.`,
   },
   {
+    name: "NotificationsFailed",
+    area: "events",
+    severity: "warning",
+    for: t.notificationsFailed.for,
+    when: [
+      [
+        {
+          expr: `sum by (${BY_SERVICE}, type) (increase(${METRICS.notifications}{status="failed"}[${t.notificationsFailed.window}]))`,
+          op: ">",
+          threshold: 0,
+        },
+      ],
+    ],
+    summary: "{{ $labels.service }} gave up {{ $labels.type }} emails",
+    description:
+      '{{ $labels.service }} in {{ $labels.env }} gave up about {{ printf "%.0f" $value }} {{ $labels.type }} ' +
+      `emails in the last ${t.notificationsFailed.window} (rejected by the mail server, or undelivered for too long); they can be redriven.`,
+  },
+  {
     name: "ServiceTargetDown",
     area: "platform",
     severity: "critical",

@@ -71,6 +71,8 @@ export const THRESHOLDS = {
   kafkaDisconnected: { for: "5m" },
   /** Any dead-lettered event within `window` is worth a look. */
   deadLettered: { window: "15m", for: "1m" },
+  /** Any notification given up within `window` is an email nobody received unless it is redriven. */
+  notificationsFailed: { window: "15m", for: "1m" },
   targetDown: { for: "2m" },
   /** More than `restarts` process starts within `window` is a crash loop. */
   restarts: { restarts: 2, window: "15m", for: "5m" },

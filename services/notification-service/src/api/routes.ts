@@ -1,12 +1,12 @@
 import { defineRoute, type RouteSpec } from "@blueprint/service-kit";
 import { z } from "zod";
-import type { Notifications } from "../domain/notifications";
+import { NOTIFICATION_TYPES, type Notifications } from "../domain/notifications";
 
 const Notification = z.object({
   id: z.uuid(),
   event_id: z.uuid().describe("The event this notification was made for; one notification per event."),
   user_id: z.uuid(),
-  type: z.enum(["welcome", "order_confirmation"]),
+  type: z.enum(NOTIFICATION_TYPES),
   recipient: z.string(),
   subject: z.string(),
   status: z

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@blueprint/service-kit";
 import { backoffDelay, SERVICE_METRICS, type ServiceMetrics, Waker } from "@blueprint/service-kit";
 import type { ClaimedNotification, NotificationRepository } from "../data-access/notification-repository";
+import { NOTIFICATION_TYPES } from "./notifications";
 
 const LINGER_MS = 10;
 
@@ -63,6 +64,10 @@ export class DeliveryWorker {
 
   constructor(private readonly options: DeliveryOptions) {
     this.outcomes = options.metrics.serviceMetric(SERVICE_METRICS.notifications);
+    // Every outcome series exists from the start, so the first failure is an increase alerts see.
+    for (const type of NOTIFICATION_TYPES) {
+      for (const status of ["sent", "failed"] as const) this.outcomes.inc({ type, status }, 0);
+    }
   }
 
   start(): void {

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { OrderProcessedEvent, Queryable, UserCreatedEvent } from "@blueprint/service-kit";
 import type { NotificationRepository } from "../data-access/notification-repository";
 
-export type NotificationType = "welcome" | "order_confirmation";
+export const NOTIFICATION_TYPES = ["welcome", "order_confirmation"] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 export type NotificationStatus = "pending" | "sending" | "sent" | "retrying" | "failed";
 
 /** A notification as recorded and listed. */
