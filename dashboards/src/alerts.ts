@@ -1,5 +1,14 @@
 import { METRICS, RECORDED } from "./metrics";
-import { BY_SERVICE, errorBudget, num, percent, SERVICE_JOBS, selector, USER_TRAFFIC } from "./promql";
+import {
+  BY_SERVICE,
+  errorBudget,
+  exposing,
+  num,
+  percent,
+  SERVICE_JOBS,
+  selector,
+  USER_TRAFFIC,
+} from "./promql";
 import { RUNBOOK_BASE_URL } from "./registry";
 import {
   BURN_RATE_POLICY,
@@ -243,7 +252,7 @@ export const ALERTS: readonly AlertRule[] = [
     when: [
       [
         {
-          expr: `sum by (${BY_SERVICE}, type) (increase(${METRICS.notifications}{status="failed"}[${t.notificationsFailed.window}]))`,
+          expr: `sum by (${BY_SERVICE}, type) (increase(${METRICS.notifications}${selector(exposing(METRICS.notifications), `status="failed"`)}[${t.notificationsFailed.window}]))`,
           op: ">",
           threshold: 0,
         },
