@@ -25,7 +25,12 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
   const workers: DeliveryWorker[] = [];
 
   const worker = (
-    options: { smtpPort?: number; repository?: NotificationRepository; giveUpAfterSeconds?: number } = {},
+    options: {
+      smtpPort?: number;
+      repository?: NotificationRepository;
+      giveUpAfterSeconds?: number;
+      metrics?: ServiceMetrics;
+    } = {},
   ) => {
     const w = new DeliveryWorker({
       repository: options.repository ?? repository,
@@ -35,7 +40,7 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
         secure: false,
         from: "Shop <no-reply@shop.example>",
       }),
-      metrics: new ServiceMetrics("notification-service", ["notifications_total"]),
+      metrics: options.metrics ?? new ServiceMetrics("notification-service", ["notifications_total"]),
       logger: quietLogger,
       batchSize: 10,
       pollIntervalMs: 50,
@@ -74,6 +79,19 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     await db?.end();
     await smtp.stop();
     await testDb?.drop();
+  });
+
+  it("When the worker starts, then every type's sent and failed counts are exposed at 0, so the first failure is an increase", async () => {
+    const metrics = new ServiceMetrics("notification-service", ["notifications_total"]);
+    worker({ metrics });
+    const exposed = await metrics.registry.metrics();
+    for (const type of ["welcome", "order_confirmation"]) {
+      for (const status of ["sent", "failed"]) {
+        expect(exposed).toMatch(
+          new RegExp(`notifications_total\\{[^}]*type="${type}",status="${status}"[^}]*\\} 0`),
+        );
+      }
+    }
   });
 
   it("When the server refuses with 5xx, then the notification fails with the server's reason and is not attempted again", async () => {
