@@ -8,6 +8,7 @@ import { dependencyEnv, loadSettings } from "./deps/settings";
 import { actionlintSuite } from "./test/actionlint";
 import { checkovSuite } from "./test/checkov";
 import { composeCheckSuite } from "./test/compose-check";
+import { faultSuite } from "./test/faults";
 import { checkSuite, jestSuite, type Suite, vitestSuite } from "./test/suites";
 import { type SuiteOutcome, summaryLines } from "./test/summary";
 
@@ -77,6 +78,7 @@ async function main(): Promise<number> {
       await runSuite(promtoolSuite);
       await runSuite(vitestSuite);
       await runSuite(jestSuite);
+      await runSuite(faultSuite);
     }
   } finally {
     await stop();
