@@ -28,8 +28,8 @@ const SEED_USERS = 20;
 
 const settings: PhaseSettings = {
   ratePerKind: Number(process.env.FAULTS_RATE ?? 25),
-  warmUpMs: 3_000,
-  cooldownMs: 5_000,
+  warmUpMs: 2_000,
+  cooldownMs: 3_000,
   graceMs: 15_000,
 };
 
@@ -193,7 +193,7 @@ describe("the three services under steady load while things fail", () => {
         await Promise.all(KEYS.map((k) => services[k].kill()));
         for (const k of KEYS) services[k].spawn();
         // Up, if they can be, while Kafka is still down; ones that crash instead show as crashes.
-        await Promise.allSettled(KEYS.map((k) => services[k].listening(30_000)));
+        await Promise.allSettled(KEYS.map((k) => services[k].listening(25_000)));
         return { endedAt: Date.now(), recovering: cluster.broker.up() };
       },
     },
