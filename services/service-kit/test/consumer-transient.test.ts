@@ -11,32 +11,12 @@ import {
   KAFKA_BROKERS,
   PGHOST,
   PGPORT,
-  serviceEnv,
 } from "../../system-tests/support/environment";
 import { publishRaw, TopicRecorder } from "../../system-tests/support/kafka";
-import {
-  createPool,
-  Database,
-  defineHandler,
-  EventConsumer,
-  loadConfig,
-  Messaging,
-  newEvent,
-  ServiceMetrics,
-  serviceEntry,
-} from "../src";
-import { serviceConfigSchema } from "../src/service";
+import type { EventTypes } from "../src";
+import { userConsumer, userCreated } from "./support/user-consumer";
 
 const { role, schema } = ENTRIES.order.database;
-
-function userCreated(userId: string, name: string) {
-  return newEvent("user.created", {
-    user_id: userId,
-    email: `${userId}@example.com`,
-    name,
-    created_at: new Date().toISOString(),
-  });
-}
 
 /**
  * Each fault is provoked for real in PostgreSQL while the consumer handles an event. The consumer
@@ -45,17 +25,11 @@ function userCreated(userId: string, name: string) {
 describe("consumer against transient PostgreSQL failures: waits them out, never dead-letters", () => {
   let dbInfo: Awaited<ReturnType<typeof createTestDatabase>>;
   let ns: Awaited<ReturnType<typeof createTestNamespace>>;
-  let db: Database;
-  let consumer: EventConsumer;
+  let consumer: ReturnType<typeof userConsumer>;
   let deadLetters: TopicRecorder;
   let superuser: Client;
   let holder: Client;
   const logs: Array<{ msg: string; err?: { code?: string } }> = [];
-  const messaging = new Messaging({
-    brokers: KAFKA_BROKERS.split(","),
-    clientId: "transient-test",
-    logger: pino({ level: "silent" }),
-  });
 
   const connect = async () => {
     const client = new Client({
@@ -68,12 +42,12 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
     await client.connect();
     return client;
   };
-  const publish = (event: ReturnType<typeof userCreated>) =>
+  const publish = (event: EventTypes["user.created"]) =>
     publishRaw(`${ns.namespace}user.created`, [{ key: event.user_id, value: JSON.stringify(event) }]);
   const nameOf = async (id: string) =>
     (await superuser.query<{ name: string }>(`SELECT name FROM ${schema}.known_users WHERE id = $1`, [id]))
       .rows[0]?.name;
-  const appliedOnce = async (event: ReturnType<typeof userCreated>) => {
+  const appliedOnce = async (event: EventTypes["user.created"]) => {
     await eventually(`${event.name} applied`, async () =>
       (await nameOf(event.user_id)) === event.name ? true : undefined,
     );
@@ -117,43 +91,24 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
   beforeAll(async () => {
     [dbInfo, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
     [superuser, holder] = await Promise.all([connect(), connect()]);
-    const config = loadConfig(
-      serviceConfigSchema(serviceEntry("order-service")),
-      serviceEnv("order", dbInfo.name, ns.namespace),
-    );
-    const metrics = new ServiceMetrics("order-service");
-    db = new Database(createPool(config), metrics);
-    const logger = pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    consumer = new EventConsumer(
-      {
-        group: "order-service",
-        namespace: ns.namespace,
-        db,
-        messaging,
-        admin: messaging.admin(),
-        metrics,
-        logger,
-        maxAttempts: 1,
-        backoffBaseMs: 50,
-        backoffMaxMs: 400,
-        concurrency: 3,
+    consumer = userConsumer({
+      database: dbInfo.name,
+      namespace: ns.namespace,
+      brokers: KAFKA_BROKERS,
+      maxAttempts: 1,
+      logger: pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) }),
+      handler: {
+        async handle(event, tx) {
+          await tx.query(
+            `INSERT INTO known_users (id, email, name, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
+            [event.user_id, event.email, event.name, event.created_at],
+          );
+        },
       },
-      [
-        defineHandler({
-          topic: "user.created",
-          eventType: "user.created",
-          async handle(event, tx) {
-            await tx.query(
-              `INSERT INTO known_users (id, email, name, created_at) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
-              [event.user_id, event.email, event.name, event.created_at],
-            );
-          },
-        }),
-      ],
-    );
+    });
     deadLetters = new TopicRecorder([`${ns.namespace}user.created.dlt`]);
-    await Promise.all([consumer.start(), deadLetters.start()]);
+    await Promise.all([consumer.consumer.start(), deadLetters.start()]);
   }, 60_000);
 
   beforeEach(() => {
@@ -170,14 +125,13 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
     await Promise.all([holder?.end(), superuser?.end()]);
     await consumer?.stop();
     await deadLetters?.stop();
-    await db?.end();
     await Promise.all([dbInfo?.drop(), ns?.drop()]);
   });
 
   it("When the consumer's serializable transaction loses to a concurrent update (40001), then it is retried and applied once", async () => {
     await setForConsumer("SET default_transaction_isolation = 'serializable'");
     try {
-      const event = userCreated(await lockedUser(), "after a serialization failure");
+      const event = userCreated("after a serialization failure", await lockedUser());
       await publish(event);
       await waitingPid();
       await holder.query("COMMIT");
@@ -189,7 +143,7 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
   });
 
   it("When the consumer's transaction is chosen to break a deadlock (40P01), then it is retried and applied once", async () => {
-    const event = userCreated(await lockedUser(), "after a deadlock");
+    const event = userCreated("after a deadlock", await lockedUser());
     // The test's session waits longer before checking for deadlocks, so the consumer's is the victim.
     await holder.query("SET LOCAL deadlock_timeout = '10s'");
     await publish(event);
@@ -208,7 +162,7 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
   it("When a lock stays unavailable past lock_timeout (55P03) for seconds, then the partition waits and applies the event once the lock is released", async () => {
     await setForConsumer("SET lock_timeout = '100ms'");
     try {
-      const event = userCreated(await lockedUser(), "after a lock timeout");
+      const event = userCreated("after a lock timeout", await lockedUser());
       await publish(event);
       await sleep(2_000);
       expect(await nameOf(event.user_id)).not.toBe(event.name);
@@ -225,7 +179,7 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
     await setForConsumer("SET default_transaction_read_only = on");
     let restored = false;
     try {
-      const event = userCreated(randomUUID(), "after a read-only spell");
+      const event = userCreated("after a read-only spell");
       await publish(event);
       await sleep(2_000);
       expect(await nameOf(event.user_id)).toBeUndefined();
@@ -240,7 +194,7 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
   });
 
   it("When the consumer's session is terminated mid-transaction (57P01), then the event is retried and applied once", async () => {
-    const event = userCreated(await lockedUser(), "after a terminated session");
+    const event = userCreated("after a terminated session", await lockedUser());
     await publish(event);
     await superuser.query("SELECT pg_terminate_backend($1)", [await waitingPid()]);
     await holder.query("ROLLBACK");
@@ -249,8 +203,8 @@ describe("consumer against transient PostgreSQL failures: waits them out, never 
   });
 
   it("When the handler fails for a permanent reason, then the event is still dead-lettered after the configured attempts", async () => {
-    const doomed = userCreated(randomUUID(), "nul\u0000byte");
-    const next = userCreated(randomUUID(), "next in line");
+    const doomed = userCreated("nul\u0000byte");
+    const next = userCreated("next in line");
     await publishRaw(`${ns.namespace}user.created`, [
       { key: doomed.user_id, value: JSON.stringify(doomed) },
       { key: doomed.user_id, value: JSON.stringify(next) },
