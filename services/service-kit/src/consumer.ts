@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { deadLetterTopic } from "./catalog";
-import { type Database, isConnectionError, type PoolClient } from "./database";
+import type { Database, PoolClient } from "./database";
 import { ContractError, decodeEvent, type EventType, type EventTypes } from "./events";
 import type {
   IncomingMessage,
@@ -13,6 +13,7 @@ import type {
 import type { ServiceMetrics } from "./metrics";
 import type { Component } from "./service";
 import { backoffDelay, Waker, withTimeout } from "./timing";
+import { isTransientError } from "./transient";
 
 /** Handles one event type inside the transaction that also records the event id. */
 export interface EventHandler<T extends EventType = EventType> {
@@ -49,6 +50,9 @@ export interface EventConsumerOptions {
 
 /** Most messages handled in one transaction. */
 const CHUNK = 100;
+/** Backoff while a dependency is unavailable: short at first, capped so recovery is noticed soon. */
+const WAIT_BASE_MS = 250;
+const WAIT_MAX_MS = 5_000;
 
 class Stopping extends Error {
   constructor() {
@@ -60,8 +64,9 @@ class Stopping extends Error {
  * A Kafka consumer with the platform's guarantees: each event is validated against its contract,
  * recorded by id in the same transaction as its side effect (redeliveries change nothing), retried
  * with backoff and jitter, and after `maxAttempts` published to the dead-letter topic with its
- * original headers and the error. While PostgreSQL is unreachable it waits instead of failing
- * events: consumption pauses and resumes where it stopped.
+ * original headers and the error. Transient failures (`isTransientError`: the database unreachable,
+ * restarting or read-only, a serialization failure, deadlock or lock timeout, Kafka unreachable)
+ * are never counted as attempts: the partition waits with capped backoff and resumes where it stopped.
  */
 export class EventConsumer implements Component {
   readonly name: string;
@@ -131,8 +136,8 @@ export class EventConsumer implements Component {
 
   /**
    * Fast path: a chunk of one partition's messages in one transaction (event ids recorded in one
-   * statement, side effects in order, one commit). Any failure other than an unreachable database
-   * replays the chunk one message at a time, where retries and dead-lettering apply per event.
+   * statement, side effects in order, one commit). A transient failure retries the chunk; any other
+   * replays it one message at a time, where retries and dead-lettering apply per event.
    */
   private async processBatch(
     messages: readonly IncomingMessage[],
@@ -165,7 +170,8 @@ export class EventConsumer implements Component {
         poison.push({ message, error });
       }
     }
-    for (;;) {
+    const where = { topic: this.logical(chunk[0]?.topic ?? ""), partition: chunk[0]?.partition };
+    for (let round = 0; ; ) {
       if (this.stopping) throw new Stopping();
       try {
         const applied = await this.options.db.transaction(async (tx) => {
@@ -195,6 +201,7 @@ export class EventConsumer implements Component {
         for (const d of applied) d.handler.afterCommit?.(d.event);
         const duplicates = decoded.length - applied.length;
         if (duplicates > 0) this.log.info({ duplicates }, "duplicate events ignored");
+        if (round > 0) this.log.info(where, "transient failure cleared; partition resumed");
         for (const d of decoded) {
           this.options.metrics.eventsConsumed.inc({
             topic: this.logical(d.message.topic),
@@ -204,12 +211,8 @@ export class EventConsumer implements Component {
         break;
       } catch (error) {
         if (error instanceof Stopping) throw error;
-        if (isConnectionError(error)) {
-          await this.waitForDatabase(
-            error,
-            { topic: chunk[0]?.topic, partition: chunk[0]?.partition },
-            control,
-          );
+        if (isTransientError(error)) {
+          await this.waitOut(error, where, ++round, control);
           continue;
         }
         for (const message of chunk) await this.process(message, control);
@@ -226,7 +229,7 @@ export class EventConsumer implements Component {
     const where = { topic, partition: message.partition, offset: message.offset, key: message.key };
     if (!handler) throw new Error(`no handler for topic ${topic}`);
     let attempt = 0;
-    for (;;) {
+    for (let round = 0; ; ) {
       if (this.stopping) throw new Stopping();
       try {
         const event = decodeEvent(handler.eventType, message.value);
@@ -242,6 +245,7 @@ export class EventConsumer implements Component {
         });
         if (fresh) handler.afterCommit?.(event);
         else this.log.info({ ...where, event_id: event.event_id }, "duplicate event ignored");
+        if (round > 0) this.log.info(where, "transient failure cleared; partition resumed");
         this.options.metrics.eventsConsumed.inc(labels);
         return;
       } catch (error) {
@@ -249,8 +253,8 @@ export class EventConsumer implements Component {
           await this.deadLetter(message, error, attempt + 1, control);
           return;
         }
-        if (isConnectionError(error)) {
-          await this.waitForDatabase(error, where, control);
+        if (isTransientError(error)) {
+          await this.waitOut(error, where, ++round, control);
           continue;
         }
         attempt += 1;
@@ -266,24 +270,28 @@ export class EventConsumer implements Component {
     }
   }
 
-  /** Waits, keeping group membership, until PostgreSQL answers again. Attempts are not counted. */
-  private async waitForDatabase(
+  /**
+   * Waits before work that failed transiently is tried again. The partition's batch stays in the
+   * handler meanwhile, so that partition is paused (others go on) and heartbeats keep the group
+   * membership; however long the cause lasts, nothing is dead-lettered for it.
+   */
+  private async waitOut(
     error: unknown,
-    where: Record<string, unknown>,
+    where: { readonly topic: string; readonly partition?: number },
+    round: number,
     control: MessageHandlerControl,
   ): Promise<void> {
-    this.log.warn({ ...where, err: error }, "PostgreSQL unreachable; consumption paused");
-    for (let round = 1; ; round++) {
-      await this.pause(backoffDelay(round, 250, 5_000), control);
-      if (this.stopping) throw new Stopping();
-      try {
-        await this.options.db.ping();
-        this.log.info(where, "PostgreSQL reachable again; consumption resumed");
-        return;
-      } catch {
-        // Still down: keep waiting.
-      }
+    const delay = backoffDelay(round, WAIT_BASE_MS, WAIT_MAX_MS);
+    // The first failure and then one in ten, so a long outage is visible without flooding the log.
+    if (round % 10 === 1) {
+      this.log.warn(
+        { ...where, err: error, round, retry_in_ms: delay },
+        "transient failure; partition paused",
+      );
     }
+    this.options.metrics.eventsRetried.inc({ topic: where.topic, group: this.options.group });
+    await this.pause(delay, control);
+    if (this.stopping) throw new Stopping();
   }
 
   private async deadLetter(
@@ -317,7 +325,7 @@ export class EventConsumer implements Component {
       } catch (sendError) {
         if (this.stopping) throw new Stopping();
         this.log.warn({ err: sendError, round }, "dead-letter publish failed; retrying");
-        await this.pause(backoffDelay(round, 250, 5_000), control);
+        await this.pause(backoffDelay(round, WAIT_BASE_MS, WAIT_MAX_MS), control);
       }
     }
     this.options.metrics.eventsDeadLettered.inc({ topic, group: this.options.group });

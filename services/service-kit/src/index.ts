@@ -18,4 +18,5 @@ export * from "./route-catalog";
 export * from "./routes";
 export * from "./service";
 export * from "./timing";
+export * from "./transient";
 export * from "./wiring";
