@@ -38,6 +38,20 @@ const settings = loadSettings({
   KAFKA_HEAP_MB: "256",
 });
 const broker = new KafkaBroker(settings);
+/**
+ * Starts the broker, again while its stopped predecessor's sockets still hold the controller port
+ * (TIME_WAIT, up to a minute), which makes a start fail with "Address already in use".
+ */
+const brokerUp = () =>
+  eventually(
+    "the broker started",
+    async () => {
+      await broker.up();
+      return true;
+    },
+    90_000,
+    1_000,
+  );
 // Shorter and longer than the session timeout the consumer had (30 s): neither may delay resumption.
 const OUTAGES_S = [5, 40];
 const RESUME_WITHIN_MS = 10_000;
@@ -60,7 +74,7 @@ describe("a consumer while its Kafka broker is down", () => {
   const consumed = new Map<string, number>();
 
   beforeAll(async () => {
-    [dbInfo] = await Promise.all([createTestDatabase(), broker.up()]);
+    [dbInfo] = await Promise.all([createTestDatabase(), brokerUp()]);
     // A broker that has just started may still refuse topic creation; its folder is thrown away after.
     ns = await eventually("the test topics", () => createTestNamespace(broker.address), 30_000, 500);
     const config = loadConfig(
@@ -130,7 +144,7 @@ describe("a consumer while its Kafka broker is down", () => {
 
       await broker.down();
       await sleep(seconds * 1_000);
-      await broker.up();
+      await brokerUp();
       const back = Date.now();
       const after = await deliver("after the outage");
       const at = await eventually(
