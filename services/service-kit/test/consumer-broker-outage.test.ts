@@ -1,31 +1,13 @@
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import pino from "pino";
 import { KafkaBroker } from "../../../scripts/deps/kafka";
 import { loadSettings } from "../../../scripts/deps/settings";
-import {
-  createTestDatabase,
-  createTestNamespace,
-  eventually,
-  serviceEnv,
-} from "../../system-tests/support/environment";
+import { createTestDatabase, createTestNamespace, eventually } from "../../system-tests/support/environment";
 import { publishRaw } from "../../system-tests/support/kafka";
-import {
-  createPool,
-  Database,
-  defineHandler,
-  EventConsumer,
-  loadConfig,
-  Messaging,
-  newEvent,
-  ServiceMetrics,
-  serviceEntry,
-} from "../src";
-import { serviceConfigSchema } from "../src/service";
+import { userConsumer, userCreated } from "./support/user-consumer";
 
 // A private broker on its own ports and folder, so stopping it never disturbs the shared one.
 const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "blueprint-consumer-outage-"));
@@ -56,67 +38,30 @@ const brokerUp = () =>
 const OUTAGES_S = [5, 40];
 const RESUME_WITHIN_MS = 10_000;
 
-function userCreated(name: string) {
-  const userId = randomUUID();
-  return newEvent("user.created", {
-    user_id: userId,
-    email: `${userId}@example.com`,
-    name,
-    created_at: new Date().toISOString(),
-  });
-}
-
 describe("a consumer while its Kafka broker is down", () => {
   let dbInfo: Awaited<ReturnType<typeof createTestDatabase>>;
   let ns: Awaited<ReturnType<typeof createTestNamespace>>;
-  let db: Database;
-  let consumer: EventConsumer;
+  let consumer: ReturnType<typeof userConsumer>;
   const consumed = new Map<string, number>();
 
   beforeAll(async () => {
     [dbInfo] = await Promise.all([createTestDatabase(), brokerUp()]);
     // A broker that has just started may still refuse topic creation; its folder is thrown away after.
     ns = await eventually("the test topics", () => createTestNamespace(broker.address), 30_000, 500);
-    const config = loadConfig(
-      serviceConfigSchema(serviceEntry("order-service")),
-      serviceEnv("order", dbInfo.name, ns.namespace),
-    );
-    const metrics = new ServiceMetrics("order-service");
-    db = new Database(createPool(config), metrics);
-    const messaging = new Messaging({
-      brokers: [broker.address],
-      clientId: "consumer-outage-test",
-      logger: pino({ level: "silent" }),
-    });
-    consumer = new EventConsumer(
-      {
-        group: "order-service",
-        namespace: ns.namespace,
-        db,
-        messaging,
-        admin: messaging.admin(),
-        metrics,
-        logger: pino({ level: "silent" }),
-        maxAttempts: 3,
-        backoffBaseMs: 50,
-        backoffMaxMs: 400,
-        concurrency: 3,
+    consumer = userConsumer({
+      database: dbInfo.name,
+      namespace: ns.namespace,
+      brokers: broker.address,
+      handler: {
+        handle: async () => undefined,
+        afterCommit: (event) => consumed.set(event.event_id, Date.now()),
       },
-      [
-        defineHandler({
-          topic: "user.created",
-          eventType: "user.created",
-          handle: async () => undefined,
-          afterCommit: (event) => consumed.set(event.event_id, Date.now()),
-        }),
-      ],
-    );
-    await consumer.start();
+    });
+    await consumer.consumer.start();
   }, 120_000);
 
   afterAll(async () => {
     await consumer?.stop();
-    await db?.end();
     await broker.down();
     await dbInfo?.drop();
     fs.rmSync(localDir, { recursive: true, force: true });

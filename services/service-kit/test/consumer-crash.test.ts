@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { AssignerProtocol, type Consumer, Kafka, logLevel, type PartitionAssigner } from "kafkajs";
@@ -8,21 +7,10 @@ import {
   createTestNamespace,
   eventually,
   KAFKA_BROKERS,
-  serviceEnv,
 } from "../../system-tests/support/environment";
 import { publishRaw } from "../../system-tests/support/kafka";
-import {
-  createPool,
-  Database,
-  defineHandler,
-  EventConsumer,
-  loadConfig,
-  Messaging,
-  newEvent,
-  ServiceMetrics,
-  serviceEntry,
-} from "../src";
-import { serviceConfigSchema } from "../src/service";
+import type { EventConsumer } from "../src";
+import { userConsumer, userCreated } from "./support/user-consumer";
 
 /**
  * A group member speaking another assignment protocol, as a foreign client or a replica with other
@@ -51,7 +39,7 @@ const foreignAssigner: PartitionAssigner = () => ({
 describe("a consumer whose Kafka client crashes for good", () => {
   let dbInfo: Awaited<ReturnType<typeof createTestDatabase>>;
   let ns: Awaited<ReturnType<typeof createTestNamespace>>;
-  let db: Database;
+  let harness: ReturnType<typeof userConsumer>;
   let consumer: EventConsumer;
   let foreign: Consumer;
   const logs: Array<{ msg: string }> = [];
@@ -59,40 +47,14 @@ describe("a consumer whose Kafka client crashes for good", () => {
 
   beforeAll(async () => {
     [dbInfo, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
-    const config = loadConfig(
-      serviceConfigSchema(serviceEntry("order-service")),
-      serviceEnv("order", dbInfo.name, ns.namespace),
-    );
-    const metrics = new ServiceMetrics("order-service");
-    db = new Database(createPool(config), metrics);
-    const messaging = new Messaging({
-      brokers: KAFKA_BROKERS.split(","),
-      clientId: "consumer-crash-test",
-      logger: pino({ level: "silent" }),
+    harness = userConsumer({
+      database: dbInfo.name,
+      namespace: ns.namespace,
+      brokers: KAFKA_BROKERS,
+      logger: pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) }),
+      handler: { handle: async () => undefined, afterCommit: (event) => consumed.add(event.event_id) },
     });
-    consumer = new EventConsumer(
-      {
-        group: "order-service",
-        namespace: ns.namespace,
-        db,
-        messaging,
-        admin: messaging.admin(),
-        metrics,
-        logger: pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) }),
-        maxAttempts: 3,
-        backoffBaseMs: 50,
-        backoffMaxMs: 400,
-        concurrency: 3,
-      },
-      [
-        defineHandler({
-          topic: "user.created",
-          eventType: "user.created",
-          handle: async () => undefined,
-          afterCommit: (event) => consumed.add(event.event_id),
-        }),
-      ],
-    );
+    consumer = harness.consumer;
     foreign = new Kafka({
       clientId: "foreign",
       brokers: KAFKA_BROKERS.split(","),
@@ -106,8 +68,7 @@ describe("a consumer whose Kafka client crashes for good", () => {
 
   afterAll(async () => {
     await foreign?.disconnect();
-    await consumer?.stop();
-    await db?.end();
+    await harness?.stop();
     await Promise.all([dbInfo?.drop(), ns?.drop()]);
   });
 
@@ -118,14 +79,8 @@ describe("a consumer whose Kafka client crashes for good", () => {
     );
     expect(logs.some((l) => l.msg === "consumer crashed; restarting")).toBe(true);
 
-    const userId = randomUUID();
-    const event = newEvent("user.created", {
-      user_id: userId,
-      email: `${userId}@example.com`,
-      name: "after the crash",
-      created_at: new Date().toISOString(),
-    });
-    await publishRaw(`${ns.namespace}user.created`, [{ key: userId, value: JSON.stringify(event) }]);
+    const event = userCreated("after the crash");
+    await publishRaw(`${ns.namespace}user.created`, [{ key: event.user_id, value: JSON.stringify(event) }]);
     await sleep(3_000);
     expect(consumed.has(event.event_id)).toBe(false);
     expect(consumer.state()).not.toBe("running");
