@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { deadLetterTopic } from "./catalog";
 import type { Database, PoolClient } from "./database";
@@ -48,6 +49,16 @@ export interface EventConsumerOptions {
   readonly concurrency: number;
 }
 
+/**
+ * `running` once the group is joined; `restarting` after the client crashed without recovering by
+ * itself, until a new client has joined (not ready: nothing is consumed meanwhile).
+ */
+export type ConsumerState = "stopped" | "starting" | "running" | "restarting";
+
+/** Backoff between restarts after crashes: capped, so a lasting cause is retried twice a minute. */
+const RESTART_BASE_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+
 /** Most messages handled in one transaction. */
 const CHUNK = 100;
 /** Backoff while a dependency is unavailable: short at first, capped so recovery is noticed soon. */
@@ -75,6 +86,10 @@ export class EventConsumer implements Component {
   private consumer: MessageConsumer | undefined;
   private deadLetters: MessageProducer | undefined;
   private stopping = false;
+  private current: ConsumerState = "stopped";
+  /** Crashes since events last flowed; sets the restart backoff. */
+  private crashes = 0;
+  private restartCount = 0;
   private readonly log: Logger;
 
   constructor(
@@ -103,17 +118,22 @@ export class EventConsumer implements Component {
     return `${this.options.namespace}${this.options.group}`;
   }
 
+  /** For readiness and health: whether events are being consumed. */
+  state(): ConsumerState {
+    return this.current;
+  }
+
+  /** Restarts after crashes since `start`. */
+  get restarts(): number {
+    return this.restartCount;
+  }
+
   async start(): Promise<void> {
     this.stopping = false;
+    this.current = "starting";
     this.deadLetters = this.options.messaging.producer();
     await this.deadLetters.connect();
-    this.consumer = this.options.messaging.consumer({
-      groupId: this.groupId,
-      concurrency: this.options.concurrency,
-    });
-    await this.consumer.start(this.physicalTopics(), (messages, control) =>
-      this.processBatch(messages, control),
-    );
+    await this.join();
   }
 
   /** Lets in-flight events finish (or abandons waits), commits offsets and leaves the group. */
@@ -124,6 +144,49 @@ export class EventConsumer implements Component {
     await this.deadLetters?.disconnect();
     this.consumer = undefined;
     this.deadLetters = undefined;
+    this.current = "stopped";
+  }
+
+  /** A new client joins the group; a crash it does not recover from by itself starts `restart`. */
+  private async join(): Promise<void> {
+    let crashed = false;
+    const consumer = this.options.messaging.consumer({
+      groupId: this.groupId,
+      concurrency: this.options.concurrency,
+      onCrash: (error) => {
+        crashed = true;
+        void this.restart(consumer, error);
+      },
+    });
+    this.consumer = consumer;
+    await consumer.start(this.physicalTopics(), (messages, control) => this.processBatch(messages, control));
+    // The client may have crashed while joining; then it is already being replaced.
+    if (!crashed && !this.stopping) this.current = "running";
+  }
+
+  /**
+   * Replaces a crashed client after a capped backoff, for as long as it takes: logged and counted,
+   * and `state()` is `restarting` meanwhile, so a crash never silently ends consumption.
+   */
+  private async restart(crashed: MessageConsumer, error: unknown): Promise<void> {
+    if (this.stopping || this.consumer !== crashed) return;
+    this.current = "restarting";
+    this.crashes += 1;
+    this.restartCount += 1;
+    const delay = backoffDelay(this.crashes, RESTART_BASE_MS, RESTART_MAX_MS);
+    this.log.error(
+      { err: error, crashes: this.crashes, restart_in_ms: delay },
+      "consumer crashed; restarting",
+    );
+    const until = Date.now() + delay;
+    while (!this.stopping && Date.now() < until) await sleep(Math.min(250, until - Date.now()));
+    if (this.stopping) return;
+    await crashed.stop().catch(() => undefined);
+    try {
+      await this.join();
+    } catch (joinError) {
+      if (this.consumer) await this.restart(this.consumer, joinError);
+    }
   }
 
   private physicalTopics(): string[] {
@@ -143,6 +206,7 @@ export class EventConsumer implements Component {
     messages: readonly IncomingMessage[],
     control: MessageHandlerControl,
   ): Promise<void> {
+    this.crashes = 0;
     for (let start = 0; start < messages.length; start += CHUNK) {
       if (this.stopping) throw new Stopping();
       const chunk = messages.slice(start, start + CHUNK);

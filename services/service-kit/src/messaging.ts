@@ -122,6 +122,12 @@ export interface ConsumerOptions {
   readonly concurrency?: number;
   /** Where a group without committed offsets starts. @default true (nothing published is skipped) */
   readonly fromBeginning?: boolean;
+  /**
+   * Called when the client has stopped consuming for good (a crash it does not restart from by
+   * itself, such as a group member with an incompatible assignment protocol); otherwise that
+   * stop is silent.
+   */
+  readonly onCrash?: (error: Error) => void;
 }
 
 function toText(headers: Record<string, unknown> | undefined): Record<string, string> {
@@ -204,8 +210,11 @@ class KafkaConsumer implements MessageConsumer {
   ): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A consumer that crashed while the brokers were away leaves its old member behind; a restarted
+      // broker holds the next rebalance until that member's session expires. 6 s (the brokers'
+      // default minimum) lets consumption resume within seconds of their return.
+      sessionTimeout: 6_000,
+      heartbeatInterval: 2_000,
       // Short fetch waits keep a stop (which waits for the fetch in flight) under a second.
       maxWaitTimeInMs: 1_000,
       allowAutoTopicCreation: false,
@@ -215,7 +224,10 @@ class KafkaConsumer implements MessageConsumer {
     // In the group means connected; a crash (kafkajs restarts the consumer after retriable ones)
     // or a disconnect means not, until it joins again.
     consumer.on(consumer.events.GROUP_JOIN, () => this.report(true));
-    consumer.on(consumer.events.CRASH, () => this.report(false));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.report(false);
+      if (!payload.restart) this.options.onCrash?.(payload.error);
+    });
     consumer.on(consumer.events.DISCONNECT, () => this.report(false));
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning ?? true });
