@@ -1,25 +1,10 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { KafkaBroker } from "../../../scripts/deps/kafka";
-import { loadSettings } from "../../../scripts/deps/settings";
 import { createTestDatabase, createTestNamespace, eventually } from "../../system-tests/support/environment";
-import { publishRaw } from "../../system-tests/support/kafka";
+import { privateBroker, publishRaw } from "../../system-tests/support/kafka";
 import { userConsumer, userCreated } from "./support/user-consumer";
 
-// A private broker on its own ports and folder, so stopping it never disturbs the shared one.
-const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "blueprint-consumer-outage-"));
-const settings = loadSettings({
-  ...process.env,
-  BLUEPRINT_LOCAL_DIR: localDir,
-  BLUEPRINT_CACHE_DIR: loadSettings().cacheDir,
-  KAFKA_PORT: process.env.OUTAGE_KAFKA_PORT ?? "59392",
-  KAFKA_CONTROLLER_PORT: process.env.OUTAGE_KAFKA_CONTROLLER_PORT ?? "59393",
-  KAFKA_HEAP_MB: "256",
-});
-const broker = new KafkaBroker(settings);
+const { broker, remove: removeBroker } = privateBroker("consumer-outage");
 /**
  * Starts the broker, again while its stopped predecessor's sockets still hold the controller port
  * (TIME_WAIT, up to a minute), which makes a start fail with "Address already in use".
@@ -64,7 +49,7 @@ describe("a consumer while its Kafka broker is down", () => {
     await consumer?.stop();
     await broker.down();
     await dbInfo?.drop();
-    fs.rmSync(localDir, { recursive: true, force: true });
+    removeBroker();
   }, 60_000);
 
   const deliver = async (name: string) => {

@@ -1,10 +1,15 @@
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {
   type IncomingMessage,
   type MessageConsumer,
   Messaging,
   type OutgoingMessage,
 } from "@blueprint/service-kit";
+import { KafkaBroker } from "../../../scripts/deps/kafka";
+import { loadSettings } from "../../../scripts/deps/settings";
 import { eventually, KAFKA_BROKERS, quietLogger } from "./environment";
 
 /** Collects every message of some topics from the beginning, in a consumer group of its own. */
@@ -74,4 +79,24 @@ export async function publishRaw(
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * A private broker on its own ports and folder, so stopping it never disturbs the shared one.
+ * `OUTAGE_KAFKA_PORT` and `OUTAGE_KAFKA_CONTROLLER_PORT` move the ports; `remove()` deletes its folder.
+ */
+export function privateBroker(name: string): { broker: KafkaBroker; remove(): void } {
+  const localDir = fs.mkdtempSync(path.join(os.tmpdir(), `blueprint-${name}-`));
+  const settings = loadSettings({
+    ...process.env,
+    BLUEPRINT_LOCAL_DIR: localDir,
+    BLUEPRINT_CACHE_DIR: loadSettings().cacheDir,
+    KAFKA_PORT: process.env.OUTAGE_KAFKA_PORT ?? "59392",
+    KAFKA_CONTROLLER_PORT: process.env.OUTAGE_KAFKA_CONTROLLER_PORT ?? "59393",
+    KAFKA_HEAP_MB: "256",
+  });
+  return {
+    broker: new KafkaBroker(settings),
+    remove: () => fs.rmSync(localDir, { recursive: true, force: true }),
+  };
 }

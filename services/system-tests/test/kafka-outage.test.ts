@@ -1,28 +1,13 @@
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { type RunningService, startService } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import request from "supertest";
-import { KafkaBroker } from "../../../scripts/deps/kafka";
-import { loadSettings } from "../../../scripts/deps/settings";
 import { orderService } from "../../order-service/src/service";
 import { userService } from "../../user-service/src/service";
 import { createTestDatabase, eventually, serviceEnv } from "../support/environment";
-import { TopicRecorder } from "../support/kafka";
+import { privateBroker, TopicRecorder } from "../support/kafka";
 
-// A private broker on its own ports and folder, so stopping it never disturbs the shared one.
-const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "blueprint-kafka-outage-"));
-const settings = loadSettings({
-  ...process.env,
-  BLUEPRINT_LOCAL_DIR: localDir,
-  BLUEPRINT_CACHE_DIR: loadSettings().cacheDir,
-  KAFKA_PORT: process.env.OUTAGE_KAFKA_PORT ?? "59392",
-  KAFKA_CONTROLLER_PORT: process.env.OUTAGE_KAFKA_CONTROLLER_PORT ?? "59393",
-  KAFKA_HEAP_MB: "256",
-});
-const broker = new KafkaBroker(settings);
+const { broker, remove: removeBroker } = privateBroker("kafka-outage");
 const brokers = broker.address;
 
 const unsent = async (svc: RunningService) => {
@@ -108,7 +93,7 @@ describe("user-service while Kafka is down", () => {
     await svc?.stop();
     await broker.down();
     await db?.drop();
-    fs.rmSync(localDir, { recursive: true, force: true });
+    removeBroker();
   }, 60_000);
 
   const createUsers = async (count: number, label: string) => {
