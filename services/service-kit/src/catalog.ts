@@ -34,6 +34,21 @@ export const SECRET_KINDS = {
 
 export type SecretKind = keyof typeof SECRET_KINDS;
 
+/**
+ * OAuth scopes the APIs accept, with what each grants. Routes declare which one they need; the
+ * identity provider each environment creates offers exactly these.
+ */
+export const AUTH_SCOPES = {
+  "users:write": "Create users",
+  "users:read": "Read any user",
+  "orders:write": "Place orders for any user",
+  "orders:read": "Read any user's orders",
+  "notifications:read": "Read any user's notifications",
+  "audit:read": "Read the audit log of every service",
+} as const satisfies Record<string, string>;
+
+export type AuthScope = keyof typeof AUTH_SCOPES;
+
 export interface ServiceSpec {
   /** HTTP port the service listens on locally and in containers. */
   readonly port: number;
