@@ -34,5 +34,7 @@ export const dev = {
   alerts: { emails: ["platform-dev-alerts@example.com"] },
   state: { bucket: "blueprint-tfstate-111111111111", lockTable: "blueprint-tflock" },
   githubRepository: "example-org/event-platform-blueprint",
+  githubOidcProvider: "create",
+  auth: { provider: "cognito" },
   tags: { owner: "platform-team", costCenter: "platform-dev" },
 } as const satisfies EnvironmentConfig;

@@ -49,5 +49,7 @@ export const prod = {
   alerts: { emails: ["platform-oncall@example.com"] },
   state: { bucket: "blueprint-tfstate-333333333333", lockTable: "blueprint-tflock" },
   githubRepository: "example-org/event-platform-blueprint",
+  githubOidcProvider: "create",
+  auth: { provider: "cognito" },
   tags: { owner: "platform-team", costCenter: "platform-prod" },
 } as const satisfies EnvironmentConfig;

@@ -34,5 +34,7 @@ export const staging = {
   alerts: { emails: ["platform-staging-alerts@example.com"] },
   state: { bucket: "blueprint-tfstate-222222222222", lockTable: "blueprint-tflock" },
   githubRepository: "example-org/event-platform-blueprint",
+  githubOidcProvider: "create",
+  auth: { provider: "cognito" },
   tags: { owner: "platform-team", costCenter: "platform-staging" },
 } as const satisfies EnvironmentConfig;

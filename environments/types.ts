@@ -17,6 +17,28 @@ export type ComputeKind = "ecs" | "eks";
 export type ServiceSizing = WorkloadSizing;
 
 /**
+ * Who issues the access tokens the services accept.
+ * - `cognito`: the stacks create a Cognito user pool for the environment, whose resource server
+ *   offers the catalog's scopes (`AUTH_SCOPES`).
+ * - `external`: an identity provider you already run; the stacks create none and pass its settings on.
+ */
+export type AuthSetting =
+  | {
+      readonly provider: "cognito";
+      /** Where the user-facing client may return after sign-in (https, or http://localhost). @default ["https://<edge.domainName>/"] */
+      readonly callbackUrls?: readonly string[];
+    }
+  | {
+      readonly provider: "external";
+      /** Issuer URL exactly as the tokens' `iss` claim has it, https, no trailing slash. */
+      readonly issuer: string;
+      /** The audience the services require (`aud`), or for Cognito the resource server identifier. */
+      readonly audience: string;
+      /** Where the signing keys are. @default "<issuer>/.well-known/jwks.json" */
+      readonly jwksUrl?: string;
+    };
+
+/**
  * Everything that differs between environments. Files in this folder hold data only;
  * `validateEnvironments` checks them before anything is synthesized.
  */
@@ -94,6 +116,14 @@ export interface EnvironmentConfig {
   };
   /** The GitHub repository (owner/name) whose workflows may assume the plan, apply and deploy roles. */
   readonly githubRepository: string;
+  /**
+   * The account's GitHub Actions OIDC provider (IAM allows one per account): `create` it in this
+   * environment's bootstrap stack, or use the `existing` one. Environments sharing an account create it once.
+   * @default "create"
+   */
+  readonly githubOidcProvider?: "create" | "existing";
+  /** Who issues the services' access tokens. @default { provider: "cognito" } */
+  readonly auth?: AuthSetting;
   /** Added to every resource through the provider's default tags. */
   readonly tags: {
     readonly owner: string;

@@ -114,6 +114,48 @@ describe("environment validation", () => {
       'environment "prod": compute.eks.publicAccessCidrs.0 is "0.0.0.0/0"; allowed: not 0.0.0.0/0 (the API would be open to the internet)',
     ],
     [
+      "an external identity provider without an audience",
+      variant(dev, (e) => {
+        e.auth = { provider: "external", issuer: "https://login.example.com", audience: "" };
+      }),
+      'environment "dev": auth.audience is ""; allowed: a non-empty audience without spaces',
+    ],
+    [
+      "an identity provider issuer over plain HTTP",
+      variant(dev, (e) => {
+        e.auth = { provider: "external", issuer: "http://login.example.com", audience: "blueprint" };
+      }),
+      'environment "dev": auth.issuer is "http://login.example.com"; allowed: an https URL',
+    ],
+    [
+      "an identity provider issuer with a trailing slash",
+      variant(dev, (e) => {
+        e.auth = { provider: "external", issuer: "https://login.example.com/", audience: "blueprint" };
+      }),
+      'environment "dev": auth.issuer is "https://login.example.com/"; allowed: an https URL without a trailing slash, query or fragment',
+    ],
+    [
+      "an unknown identity provider kind",
+      variant(dev, (e) => {
+        (e as { auth: unknown }).auth = { provider: "okta" };
+      }),
+      'environment "dev": auth.provider is "okta"; allowed: "cognito" (the stacks create a user pool) or "external" (with issuer and audience)',
+    ],
+    [
+      "a Cognito callback over plain HTTP to another host",
+      variant(dev, (e) => {
+        e.auth = { provider: "cognito", callbackUrls: ["http://app.example.com/"] };
+      }),
+      'environment "dev": auth.callbackUrls.0 is "http://app.example.com/"; allowed: https, or http://localhost',
+    ],
+    [
+      "an unknown GitHub OIDC provider setting",
+      variant(dev, (e) => {
+        (e as { githubOidcProvider: string }).githubOidcProvider = "import";
+      }),
+      'environment "dev": githubOidcProvider is "import"; allowed: "create" (this bootstrap stack creates it) or "existing"',
+    ],
+    [
       "an unknown key",
       variant(dev, (e) => {
         (e as Record<string, unknown>).databse = {};
@@ -156,6 +198,20 @@ describe("environment validation", () => {
     expect(problemsOf([dev, overlapping, prod])).toEqual([
       'environment "staging": network.vpcCidr is "10.10.128.0/17"; allowed: a range not overlapping environment "dev" (10.10.0.0/16), so VPCs can be peered',
     ]);
+  });
+
+  it("When two environments share an account and both create the GitHub OIDC provider, then the second must use the existing one", () => {
+    const shared = variant(staging, (e) => {
+      e.accountId = dev.accountId;
+      e.state.bucket = dev.state.bucket;
+    });
+    expect(problemsOf([dev, shared, prod])).toEqual([
+      `environment "staging": githubOidcProvider is "create"; allowed: "existing", because environment "dev" creates the GitHub OIDC provider of account ${dev.accountId} (IAM allows one per account)`,
+    ]);
+    const existing = variant(shared, (e) => {
+      e.githubOidcProvider = "existing";
+    });
+    expect(problemsOf([dev, existing, prod])).toEqual([]);
   });
 
   it("When synthesis is started with an invalid environment, then it stops before building any stack", () => {

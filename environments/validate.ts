@@ -34,6 +34,44 @@ function isPrivate(cidr: string): boolean {
   return within("10.0.0.0/8") || within("172.16.0.0/12") || within("192.168.0.0/16");
 }
 
+const httpsUrl = z
+  .url({ protocol: /^https$/, error: "an https URL" })
+  .refine(
+    (v) => !v.endsWith("/") && !/[?#]/.test(v),
+    "an https URL without a trailing slash, query or fragment",
+  );
+
+const authSchema = z.discriminatedUnion(
+  "provider",
+  [
+    z
+      .object({
+        provider: z.literal("cognito"),
+        callbackUrls: z
+          .array(
+            z
+              .url()
+              .refine(
+                (v) => v.startsWith("https://") || /^http:\/\/localhost(:\d+)?\//.test(v),
+                "https, or http://localhost",
+              ),
+          )
+          .min(1, "at least one URL")
+          .optional(),
+      })
+      .strict(),
+    z
+      .object({
+        provider: z.literal("external"),
+        issuer: httpsUrl,
+        audience: z.string().regex(/^\S+$/, "a non-empty audience without spaces"),
+        jwksUrl: z.url({ protocol: /^https$/, error: "an https URL" }).optional(),
+      })
+      .strict(),
+  ],
+  { error: '"cognito" (the stacks create a user pool) or "external" (with issuer and audience)' },
+);
+
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, "an IPv4 CIDR such as 10.10.0.0/16");
 const positive = z.number().int().positive();
 
@@ -182,6 +220,10 @@ const environmentSchema = z
     githubRepository: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "owner/name of a GitHub repository"),
+    githubOidcProvider: z
+      .enum(["create", "existing"], '"create" (this bootstrap stack creates it) or "existing"')
+      .optional(),
+    auth: authSchema.optional(),
     tags: z.object({ owner: z.string().min(1), costCenter: z.string().min(1) }),
   })
   .strict()
@@ -284,6 +326,15 @@ export function validateEnvironments(envs: readonly unknown[]): EnvironmentConfi
         if (overlaps(a.network.vpcCidr, b.network.vpcCidr)) {
           problems.push(
             `environment "${b.name}": network.vpcCidr is "${b.network.vpcCidr}"; allowed: a range not overlapping environment "${a.name}" (${a.network.vpcCidr}), so VPCs can be peered`,
+          );
+        }
+        if (
+          a.accountId === b.accountId &&
+          (a.githubOidcProvider ?? "create") === "create" &&
+          (b.githubOidcProvider ?? "create") === "create"
+        ) {
+          problems.push(
+            `environment "${b.name}": githubOidcProvider is "create"; allowed: "existing", because environment "${a.name}" creates the GitHub OIDC provider of account ${a.accountId} (IAM allows one per account)`,
           );
         }
         if (a.state.bucket === b.state.bucket && a.accountId !== b.accountId) {

@@ -27,13 +27,13 @@ export class BootstrapStack extends EnvironmentStack {
     const roles = new GithubPipelineRoles(this, "Pipeline", {
       environment: env.name,
       namePrefix: this.namePrefix,
-      secretPrefix: this.secretPrefix,
       accountId: env.accountId,
       region: env.region,
       repository: env.githubRepository,
       stateBucketArn: state.bucket.arn,
       lockTableArn: state.lockTable.arn,
       stateKmsKeyArn: key.arn,
+      oidcProvider: env.githubOidcProvider,
     });
     this.output("state_bucket", state.bucket.bucket, "S3 bucket holding this account's Terraform state");
     this.output("lock_table", state.lockTable.name, "DynamoDB table locking Terraform state");

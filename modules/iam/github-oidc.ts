@@ -1,8 +1,11 @@
+import { DataAwsIamOpenidConnectProvider } from "@cdktf/provider-aws/lib/data-aws-iam-openid-connect-provider";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
+import { AWS_MANAGED_POLICY_PREFIX, managedPolicyArn, REVIEWED_MANAGED_POLICIES } from "./managed-policies";
 import { type PolicyStatement, policyDocument } from "./policy-document";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -15,7 +18,7 @@ export function githubRoleName(namePrefix: string, kind: GithubRoleKind): string
   return `${namePrefix}-github-${kind}`;
 }
 
-/** ARN of the account's GitHub Actions OIDC provider (created once, by the bootstrap stack). */
+/** ARN of the account's GitHub Actions OIDC provider (one per account, whoever created it). */
 export function githubOidcProviderArn(accountId: string): string {
   return `arn:aws:iam::${accountId}:oidc-provider/${GITHUB_OIDC_HOST}`;
 }
@@ -41,13 +44,14 @@ export function githubTrust(
   };
 }
 
+/** The account's GitHub Actions OIDC provider: created by this environment, or one that already exists. */
+export type GithubOidcProviderSetting = "create" | "existing";
+
 export interface GithubPipelineRolesProps {
   /** Environment name: the GitHub environment that may apply, and the state key prefix. */
   readonly environment: string;
   /** Prefix of the role names (`<prefix>-github-plan`, `-apply`), e.g. `blueprint-prod`. */
   readonly namePrefix: string;
-  /** Prefix of the environment's Secrets Manager names, e.g. `blueprint/prod`; plans read them. */
-  readonly secretPrefix: string;
   readonly accountId: string;
   readonly region: string;
   /** `owner/name` of the repository whose workflows may assume the roles. */
@@ -55,66 +59,187 @@ export interface GithubPipelineRolesProps {
   readonly stateBucketArn: string;
   readonly lockTableArn: string;
   readonly stateKmsKeyArn: string;
+  /**
+   * `create`: this stack creates the account's GitHub OIDC provider. `existing`: the account has one
+   * already (IAM allows one per URL), which the roles trust after looking it up.
+   * @default "create"
+   */
+  readonly oidcProvider?: GithubOidcProviderSetting;
+}
+
+/** Reads of secret values: no pipeline role that runs from a pull request may hold them. */
+export const SECRET_READ_ACTIONS = [
+  "secretsmanager:GetSecretValue",
+  "secretsmanager:BatchGetSecretValue",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:GetParametersByPath",
+  "ssm:GetParameterHistory",
+] as const;
+
+/** Every change to a role: the apply boundary forbids them on the pipeline roles. */
+export const ROLE_WRITE_ACTIONS = [
+  "iam:AttachRolePolicy",
+  "iam:DeleteRole",
+  "iam:DeleteRolePermissionsBoundary",
+  "iam:DeleteRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:PassRole",
+  "iam:PutRolePermissionsBoundary",
+  "iam:PutRolePolicy",
+  "iam:TagRole",
+  "iam:UntagRole",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:UpdateRole",
+  "iam:UpdateRoleDescription",
+] as const;
+
+/** Changes to a managed policy's document: the apply boundary forbids them on itself. */
+const POLICY_WRITE_ACTIONS = [
+  "iam:CreatePolicyVersion",
+  "iam:DeletePolicy",
+  "iam:DeletePolicyVersion",
+  "iam:SetDefaultPolicyVersion",
+  "iam:TagPolicy",
+  "iam:UntagPolicy",
+] as const;
+
+/**
+ * What the apply pipeline never does, whatever its policies grant: create IAM users, groups or
+ * keys (long-lived credentials), read secret values (Terraform passes secret ARNs, never values),
+ * assume other roles (a role it created would be a way around this boundary).
+ */
+const NEVER_FOR_APPLY = [
+  "iam:AddUserToGroup",
+  "iam:AttachGroupPolicy",
+  "iam:AttachUserPolicy",
+  "iam:CreateAccessKey",
+  "iam:CreateGroup",
+  "iam:CreateLoginProfile",
+  "iam:CreateUser",
+  "iam:PutGroupPolicy",
+  "iam:PutUserPolicy",
+  "iam:UpdateAccessKey",
+  "iam:UpdateLoginProfile",
+  "sts:AssumeRole",
+  ...SECRET_READ_ACTIONS,
+] as const;
+
+/** Name of the apply role's permissions boundary, e.g. `blueprint-prod-github-apply-boundary`. */
+export function applyBoundaryName(namePrefix: string): string {
+  return `${githubRoleName(namePrefix, "apply")}-boundary`;
 }
 
 /**
- * The account's GitHub Actions OIDC provider and the two pipeline roles: `plan` (read-only plus state,
- * for pull requests and the drift schedule on main) and `apply` (changes, only from the GitHub
- * environment named after this environment, where reviewers approve).
+ * The account's GitHub Actions OIDC provider and the two pipeline roles.
+ * - `plan`: pull requests and main (drift). Reads state and writes only the lock; AWS's ReadOnlyAccess
+ *   with an explicit deny of secret values, parameters, decryption with any key but the state key and
+ *   object reads outside its state, so a pull request's plan of any environment reads no secret.
+ * - `apply`: only from the GitHub environment named after this environment (its reviewers approve).
+ *   PowerUserAccess plus the IAM it needs on the environment's own roles, under a permissions boundary
+ *   it can neither change nor remove, which also protects both pipeline roles from it.
  */
 export class GithubPipelineRoles extends Construct {
-  readonly provider: IamOpenidConnectProvider;
+  /** The provider, when this stack creates it. */
+  readonly provider?: IamOpenidConnectProvider;
   readonly planRole: IamRole;
   readonly applyRole: IamRole;
+  readonly applyBoundary: IamPolicy;
+  private readonly props: GithubPipelineRolesProps;
+  private readonly providerArn: string;
 
   constructor(scope: Construct, id: string, props: GithubPipelineRolesProps) {
     super(scope, id);
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(props.repository)) {
       throw new Error(`GithubPipelineRoles: repository must be "owner/name", got "${props.repository}"`);
     }
-    this.provider = new IamOpenidConnectProvider(this, "Provider", {
-      url: `https://${GITHUB_OIDC_HOST}`,
-      clientIdList: ["sts.amazonaws.com"],
-    });
-    const stateAccess: PolicyStatement[] = [
-      { sid: "ListState", effect: "Allow", actions: ["s3:ListBucket"], resources: [props.stateBucketArn] },
-      {
-        sid: "ReadWriteStateAndLockfiles",
-        effect: "Allow",
-        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-        resources: [`${props.stateBucketArn}/${props.environment}/*`],
-      },
-      {
-        sid: "Lock",
-        effect: "Allow",
-        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
-        resources: [props.lockTableArn],
-      },
-      {
-        sid: "StateKey",
-        effect: "Allow",
-        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-        resources: [props.stateKmsKeyArn],
-      },
-    ];
+    this.props = props;
+    const oidcProvider = props.oidcProvider ?? "create";
+    if (oidcProvider === "create") {
+      this.provider = new IamOpenidConnectProvider(this, "Provider", {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIdList: ["sts.amazonaws.com"],
+      });
+      this.providerArn = this.provider.arn;
+    } else if (oidcProvider === "existing") {
+      // Fails the plan with "no matching provider" when the account has none: set "create" then.
+      this.providerArn = new DataAwsIamOpenidConnectProvider(this, "ExistingProvider", {
+        url: `https://${GITHUB_OIDC_HOST}`,
+      }).arn;
+    } else {
+      throw new Error(
+        `GithubPipelineRoles: oidcProvider must be "create" or "existing", got "${String(oidcProvider)}"`,
+      );
+    }
+    this.planRole = this.createPlanRole();
+    this.applyBoundary = this.createApplyBoundary();
+    this.applyRole = this.createApplyRole();
+  }
 
-    this.planRole = new IamRole(this, "PlanRole", {
+  private arnOf(kind: "role" | "policy", name: string): string {
+    return `arn:aws:iam::${this.props.accountId}:${kind}/${name}`;
+  }
+
+  private trust(id: string, subjects: readonly string[]) {
+    const trust = githubTrust(this.props.accountId, this.props.repository, subjects);
+    return policyDocument(this, id, [
+      { ...trust, principals: [{ type: "Federated", identifiers: [this.providerArn] }] },
+    ]).json;
+  }
+
+  /** Objects of this environment's state, under `<environment>/` in the bucket. */
+  private get stateObjects(): string {
+    return `${this.props.stateBucketArn}/${this.props.environment}/*`;
+  }
+
+  private createPlanRole(): IamRole {
+    const { props } = this;
+    const role = new IamRole(this, "PlanRole", {
       name: githubRoleName(props.namePrefix, "plan"),
-      description: "GitHub Actions: terraform plan in pull requests and drift detection",
+      description: "GitHub Actions: terraform plan in pull requests and drift detection; no secret values",
       maxSessionDuration: 3600,
-      assumeRolePolicy: policyDocument(this, "PlanTrust", [
-        githubTrust(props.accountId, props.repository, ["pull_request", "ref:refs/heads/main"]),
-      ]).json,
+      assumeRolePolicy: this.trust("PlanTrust", ["pull_request", "ref:refs/heads/main"]),
     });
     new IamRolePolicyAttachment(this, "PlanReadOnly", {
-      role: this.planRole.name,
-      policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      role: role.name,
+      policyArn: `${AWS_MANAGED_POLICY_PREFIX}ReadOnlyAccess`,
     });
     new IamRolePolicy(this, "PlanPolicy", {
-      role: this.planRole.name,
-      name: "state-and-secrets-read",
+      role: role.name,
+      name: "state-read-lock-write-no-secrets",
       policy: policyDocument(this, "PlanPolicyDocument", [
-        ...stateAccess,
+        { sid: "ListState", effect: "Allow", actions: ["s3:ListBucket"], resources: [props.stateBucketArn] },
+        { sid: "ReadState", effect: "Allow", actions: ["s3:GetObject"], resources: [this.stateObjects] },
+        {
+          // Terraform's S3 lockfile sits next to the state as `<key>.tflock`.
+          sid: "WriteLockfilesOnly",
+          effect: "Allow",
+          actions: ["s3:PutObject", "s3:DeleteObject"],
+          resources: [`${props.stateBucketArn}/${props.environment}/*.tflock`],
+        },
+        {
+          sid: "ReadLockTable",
+          effect: "Allow",
+          actions: ["dynamodb:DescribeTable", "dynamodb:GetItem"],
+          resources: [props.lockTableArn],
+        },
+        {
+          // The table also holds each state's digest (`<bucket>/<key>-md5`); only a state write changes it.
+          sid: "WriteLocksNotDigests",
+          effect: "Allow",
+          actions: ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+          resources: [props.lockTableArn],
+          condition: [
+            { test: "ForAllValues:StringNotLike", variable: "dynamodb:LeadingKeys", values: ["*-md5"] },
+          ],
+        },
+        {
+          // Decrypt reads the state; GenerateDataKey encrypts the lockfile under the bucket's key.
+          sid: "StateKey",
+          effect: "Allow",
+          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+          resources: [props.stateKmsKeyArn],
+        },
         {
           // The drift job publishes terraform_drift_resources to the environment's managed Prometheus.
           sid: "PublishDriftMetrics",
@@ -122,38 +247,106 @@ export class GithubPipelineRoles extends Construct {
           actions: ["aps:RemoteWrite"],
           resources: [`arn:aws:aps:${props.region}:${props.accountId}:workspace/*`],
         },
+        // ReadOnlyAccess is AWS's document; these denies win over anything it grants.
+        { sid: "DenySecretValues", effect: "Deny", actions: [...SECRET_READ_ACTIONS], resources: ["*"] },
         {
-          sid: "ReadEnvironmentSecretsForDataSources",
-          effect: "Allow",
-          actions: ["secretsmanager:GetSecretValue"],
-          resources: [
-            `arn:aws:secretsmanager:${props.region}:${props.accountId}:secret:${props.secretPrefix}/*`,
-          ],
+          sid: "DenyDecryptButState",
+          effect: "Deny",
+          actions: ["kms:Decrypt"],
+          notResources: [props.stateKmsKeyArn],
+        },
+        {
+          sid: "DenyObjectReadsButState",
+          effect: "Deny",
+          actions: ["s3:GetObject", "s3:GetObjectVersion"],
+          notResources: [this.stateObjects],
         },
       ]).json,
     });
+    return role;
+  }
 
-    this.applyRole = new IamRole(this, "ApplyRole", {
+  /**
+   * The apply role's permissions boundary. Its own ARN and the pipeline roles' ARNs are spelled out
+   * (not references) so the boundary protects them before they exist.
+   */
+  private createApplyBoundary(): IamPolicy {
+    const { props } = this;
+    const name = applyBoundaryName(props.namePrefix);
+    const pipelineAttachable = REVIEWED_MANAGED_POLICIES.filter((p) => p.attachedBy === "pipeline").map(
+      managedPolicyArn,
+    );
+    return new IamPolicy(this, "ApplyBoundary", {
+      name,
+      description: "Caps the GitHub apply role; the role can neither change nor remove it",
+      policy: policyDocument(this, "ApplyBoundaryDocument", [
+        { sid: "CapPipelineWork", effect: "Allow", notActions: [...NEVER_FOR_APPLY], resources: ["*"] },
+        {
+          sid: "DenyChangingPipelineRoles",
+          effect: "Deny",
+          actions: [...ROLE_WRITE_ACTIONS],
+          resources: [
+            this.arnOf("role", githubRoleName(props.namePrefix, "apply")),
+            this.arnOf("role", githubRoleName(props.namePrefix, "plan")),
+          ],
+        },
+        {
+          sid: "DenyChangingThisBoundary",
+          effect: "Deny",
+          actions: [...POLICY_WRITE_ACTIONS],
+          resources: [this.arnOf("policy", name)],
+        },
+        {
+          sid: "DenyUnreviewedManagedPolicies",
+          effect: "Deny",
+          actions: ["iam:AttachRolePolicy"],
+          resources: ["*"],
+          condition: [{ test: "ArnNotEquals", variable: "iam:PolicyARN", values: pipelineAttachable }],
+        },
+      ]).json,
+    });
+  }
+
+  private createApplyRole(): IamRole {
+    const { props } = this;
+    const role = new IamRole(this, "ApplyRole", {
       name: githubRoleName(props.namePrefix, "apply"),
       description: "GitHub Actions: terraform apply after review, from the protected environment only",
       maxSessionDuration: 7200,
-      assumeRolePolicy: policyDocument(this, "ApplyTrust", [
-        githubTrust(props.accountId, props.repository, [`environment:${props.environment}`]),
-      ]).json,
+      permissionsBoundary: this.applyBoundary.arn,
+      assumeRolePolicy: this.trust("ApplyTrust", [`environment:${props.environment}`]),
     });
-    // PowerUserAccess covers every service the stacks manage except IAM, which is granted below
-    // only on the blueprint's own roles, policies and OIDC providers.
+    // PowerUserAccess covers every service the stacks manage except IAM, which is granted below only
+    // on the environment's own roles; the boundary caps both (see REVIEWED_MANAGED_POLICIES).
     new IamRolePolicyAttachment(this, "ApplyPowerUser", {
-      role: this.applyRole.name,
-      policyArn: "arn:aws:iam::aws:policy/PowerUserAccess",
+      role: role.name,
+      policyArn: `${AWS_MANAGED_POLICY_PREFIX}PowerUserAccess`,
     });
     new IamRolePolicy(this, "ApplyPolicy", {
-      role: this.applyRole.name,
-      name: "state-and-blueprint-iam",
+      role: role.name,
+      name: "state-and-environment-iam",
       policy: policyDocument(this, "ApplyPolicyDocument", [
-        ...stateAccess,
+        { sid: "ListState", effect: "Allow", actions: ["s3:ListBucket"], resources: [props.stateBucketArn] },
         {
-          sid: "ManageBlueprintRoles",
+          sid: "ReadWriteStateAndLockfiles",
+          effect: "Allow",
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+          resources: [this.stateObjects],
+        },
+        {
+          sid: "Lock",
+          effect: "Allow",
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
+          resources: [props.lockTableArn],
+        },
+        {
+          sid: "StateKey",
+          effect: "Allow",
+          actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+          resources: [props.stateKmsKeyArn],
+        },
+        {
+          sid: "ManageEnvironmentRoles",
           effect: "Allow",
           actions: [
             "iam:CreateRole",
@@ -173,7 +366,7 @@ export class GithubPipelineRoles extends Construct {
             "iam:ListInstanceProfilesForRole",
             "iam:PassRole",
           ],
-          resources: [`arn:aws:iam::${props.accountId}:role/blueprint-*`],
+          resources: [this.arnOf("role", `${props.namePrefix}-*`)],
         },
         {
           sid: "ManageClusterOidcProviders",
@@ -197,5 +390,6 @@ export class GithubPipelineRoles extends Construct {
         },
       ]).json,
     });
+    return role;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { policyStatements, resourcesOf, synthConstruct } from "../testing/synth";
+import { policyStatements, resourcesOf, type SynthesizedStack, synthConstruct } from "../testing/synth";
 import { GithubPipelineRoles, type GithubPipelineRolesProps } from "./github-oidc";
 import { policyDocument } from "./policy-document";
 import { ServiceRole, type ServiceRoleProps } from "./service-role";
@@ -92,7 +92,6 @@ describe("ServiceRole", () => {
 const pipeline: GithubPipelineRolesProps = {
   environment: "prod",
   namePrefix: "blueprint-prod",
-  secretPrefix: "blueprint/prod",
   accountId: "123456789012",
   region: "eu-west-1",
   repository: "acme/blueprint",
@@ -101,13 +100,23 @@ const pipeline: GithubPipelineRolesProps = {
   stateKmsKeyArn: "arn:kms",
 };
 
+/** Statements of the one policy document holding a statement with `sid`. */
+function documentWith(stack: SynthesizedStack, sid: string): Array<Record<string, unknown>> {
+  const documents = Object.values(stack.data.aws_iam_policy_document ?? {}).map(
+    (d) => (d.statement ?? []) as Array<Record<string, unknown>>,
+  );
+  const found = documents.filter((statements) => statements.some((s) => s.sid === sid));
+  if (found.length !== 1) throw new Error(`expected one policy document with ${sid}, found ${found.length}`);
+  return found[0] as Array<Record<string, unknown>>;
+}
+
 describe("GithubPipelineRoles", () => {
   it("When built, then plan runs from pull requests and main, and apply only from the protected environment", () => {
     const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
     const roles = Object.values(stack.resource.aws_iam_role ?? {});
     expect(roles.map((r) => r.name)).toEqual(["blueprint-prod-github-apply", "blueprint-prod-github-plan"]);
     const subjects = policyStatements(stack)
-      .filter((s) => (s.actions as string[]).includes("sts:AssumeRoleWithWebIdentity"))
+      .filter((s) => ((s.actions ?? []) as string[]).includes("sts:AssumeRoleWithWebIdentity"))
       .map(
         (s) =>
           (s.condition as Array<{ variable: string; values: string[] }>).find((c) =>
@@ -126,10 +135,85 @@ describe("GithubPipelineRoles", () => {
     ]);
   });
 
-  it("When the apply role manages IAM, then only the blueprint's own roles are in reach", () => {
+  it("When the apply role manages IAM, then only the environment's own roles are in reach", () => {
     const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
-    const manage = policyStatements(stack).find((s) => s.sid === "ManageBlueprintRoles");
-    expect(manage?.resources).toEqual(["arn:aws:iam::123456789012:role/blueprint-*"]);
+    const manage = policyStatements(stack).find((s) => s.sid === "ManageEnvironmentRoles");
+    expect(manage?.resources).toEqual(["arn:aws:iam::123456789012:role/blueprint-prod-*"]);
+  });
+
+  it("When built, then the plan role holds no secret read, denies them over ReadOnlyAccess and writes only lockfiles", () => {
+    const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
+    const statements = documentWith(stack, "DenySecretValues");
+    const allowed = statements.filter((s) => s.effect === "Allow").flatMap((s) => s.actions as string[]);
+    expect(allowed.filter((a) => /^secretsmanager:|^ssm:/.test(a))).toEqual([]);
+    expect(statements.find((s) => s.sid === "DenySecretValues")).toMatchObject({
+      effect: "Deny",
+      actions: expect.arrayContaining(["secretsmanager:GetSecretValue", "ssm:GetParameter"]),
+      resources: ["*"],
+    });
+    const writes = statements.filter(
+      (s) => s.effect === "Allow" && (s.actions as string[]).some((a) => a === "s3:PutObject"),
+    );
+    expect(writes.map((s) => s.resources)).toEqual([["arn:aws:s3:::state/prod/*.tflock"]]);
+  });
+
+  it("When built, then the apply role carries a boundary that forbids changing the pipeline roles and itself", () => {
+    const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
+    const apply = resourcesOf(stack, "aws_iam_role").find((r) => r.name === "blueprint-prod-github-apply");
+    expect(apply?.permissions_boundary).toMatch(/aws_iam_policy\.Pipeline_ApplyBoundary_[0-9A-F]+\.arn/);
+    const bySid = Object.fromEntries(documentWith(stack, "DenyChangingPipelineRoles").map((s) => [s.sid, s]));
+    expect(bySid.DenyChangingPipelineRoles).toMatchObject({
+      effect: "Deny",
+      actions: expect.arrayContaining([
+        "iam:AttachRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePermissionsBoundary",
+      ]),
+      resources: [
+        "arn:aws:iam::123456789012:role/blueprint-prod-github-apply",
+        "arn:aws:iam::123456789012:role/blueprint-prod-github-plan",
+      ],
+    });
+    expect(bySid.DenyChangingThisBoundary).toMatchObject({
+      effect: "Deny",
+      actions: expect.arrayContaining(["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]),
+      resources: ["arn:aws:iam::123456789012:policy/blueprint-prod-github-apply-boundary"],
+    });
+    expect(bySid.CapPipelineWork?.not_actions).toEqual(
+      expect.arrayContaining([
+        "iam:CreateUser",
+        "iam:CreateAccessKey",
+        "sts:AssumeRole",
+        "secretsmanager:GetSecretValue",
+      ]),
+    );
+  });
+
+  it("When the account already has a GitHub OIDC provider, then none is created and the roles trust the one found", () => {
+    const stack = synthConstruct(
+      (s) => new GithubPipelineRoles(s, "Pipeline", { ...pipeline, oidcProvider: "existing" }),
+    );
+    expect(resourcesOf(stack, "aws_iam_openid_connect_provider")).toEqual([]);
+    expect(Object.values(stack.data.aws_iam_openid_connect_provider ?? {})).toEqual([
+      expect.objectContaining({ url: "https://token.actions.githubusercontent.com" }),
+    ]);
+    const trusts = policyStatements(stack).filter((s) =>
+      ((s.actions ?? []) as string[]).includes("sts:AssumeRoleWithWebIdentity"),
+    );
+    expect(trusts).toHaveLength(2);
+    for (const trust of trusts) {
+      expect(JSON.stringify(trust.principals)).toMatch(
+        /data\.aws_iam_openid_connect_provider\.Pipeline_ExistingProvider_[0-9A-F]+\.arn/,
+      );
+    }
+  });
+
+  it("When the OIDC provider setting is neither create nor existing, then it fails naming both", () => {
+    expect(() =>
+      synthConstruct(
+        (s) => new GithubPipelineRoles(s, "P", { ...pipeline, oidcProvider: "import" as "create" }),
+      ),
+    ).toThrow('GithubPipelineRoles: oidcProvider must be "create" or "existing", got "import"');
   });
 
   it("When the repository is not owner/name, then it fails", () => {
