@@ -20,6 +20,7 @@ import { Messaging, type MessagingAdmin } from "./messaging";
 import { ServiceMetrics } from "./metrics";
 import { checkRoutesMatchCatalog } from "./route-catalog";
 import type { RouteSpec } from "./routes";
+import { resolveSecretReferences } from "./secret-references";
 import { backoffDelay, Waker } from "./timing";
 
 /** Version of the services' HTTP APIs in their OpenAPI documents. */
@@ -252,17 +253,20 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
 
 /** The entry point of a service process: start, or print the config errors and exit 1. */
 export function runServiceProcess<S extends z.ZodType<BaseConfig>>(definition: ServiceDefinition<S>): void {
-  startService(definition, { handleSignals: true }).catch((error: unknown) => {
-    const name = definition.entry.name;
-    console.error(error instanceof ConfigError ? `${name}: ${error.message}` : error);
-    process.exit(1);
-  });
+  resolveSecretReferences(process.env)
+    .then(() => startService(definition, { handleSignals: true }))
+    .catch((error: unknown) => {
+      const name = definition.entry.name;
+      console.error(error instanceof ConfigError ? `${name}: ${error.message}` : error);
+      process.exit(1);
+    });
 }
 
 /** The entry point of a service's migrate command: apply pending migrations and exit. */
 export function runMigrateProcess<S extends z.ZodType<BaseConfig>>(definition: ServiceDefinition<S>): void {
   const name = definition.entry.name;
   (async () => {
+    await resolveSecretReferences(process.env);
     const config = loadConfig(definition.configSchema, process.env) as z.output<S>;
     const logger = createLogger(`${name}-migrate`, config.LOG_LEVEL);
     const { runMigrations } = await import("./migrations.js");
