@@ -105,8 +105,13 @@ export class ComputeStack extends EnvironmentStack {
       nodeSecurityGroupIds: [layers.network.securityGroups.services.id],
       access: {
         Apply: { principalArn: this.githubRoleArn("apply"), policy: "AmazonEKSClusterAdminPolicy" },
-        // Plans and drift runs read the workloads, Secrets included, to compare them.
-        Plan: { principalArn: this.githubRoleArn("plan"), policy: "AmazonEKSAdminViewPolicy" },
+        // Plans and drift runs (pull requests included) read the workloads in their namespace only,
+        // which holds no Kubernetes Secret: the services read their secrets at start (ENV_VALUE_FROM).
+        Plan: {
+          principalArn: this.githubRoleArn("plan"),
+          policy: "AmazonEKSAdminViewPolicy",
+          namespaces: [WORKLOAD_NAMESPACE],
+        },
       },
       loadBalancer: {
         securityGroupId: layers.network.securityGroups.loadBalancer.id,
@@ -175,7 +180,7 @@ export class ComputeStack extends EnvironmentStack {
           repositoryArn: repository.arn,
           sizing: wiring.sizing(s),
           taskRoleArn: this.serviceRole(s.name).roleArn,
-          secrets: wiring.ecsSecrets(s, this.secret),
+          secrets: wiring.secretReferences(s, this.secret),
           environment: wiring.environment(s, this.endpoints()),
           targetGroupArn: targetGroup.arn,
           targetGroupArnSuffix: targetGroup.arnSuffix,

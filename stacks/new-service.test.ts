@@ -133,7 +133,7 @@ describe("a fourth service added to a copy of the catalog", () => {
     expect(collector.map((t) => String(t.container_definitions)).join("\n")).toContain(`job_name: ${AUDIT}`);
   });
 
-  it("When compute is EKS, then it runs as a Deployment behind its NodePort, with its IRSA role and Secret", () => {
+  it("When compute is EKS, then it runs as a Deployment behind its NodePort, with its IRSA role and secret references", () => {
     const workloads = "prod-workloads";
     const metadataNames = (type: string) =>
       resources(workloads, type).map((r) => (r.metadata as { name: string }).name);
@@ -146,10 +146,12 @@ describe("a fourth service added to a copy of the catalog", () => {
     };
     const service = object("kubernetes_service_v1").spec as { port: Array<{ node_port: number }> };
     expect(service.port[0]?.node_port).toBe(30084);
-    expect(Object.keys(object("kubernetes_secret_v1").data as object).sort()).toEqual([
-      "PGPASSWORD",
-      "PGUSER",
-    ]);
+    const deployment = object("kubernetes_deployment_v1").spec as {
+      template: { spec: { container: Array<{ env: Array<{ name: string; value: string }> }> } };
+    };
+    const references = deployment.template.spec.container[0]?.env.find((e) => e.name === "ENV_VALUE_FROM");
+    expect(references?.value).toMatch(/"PGUSER" = ".*Secret-audit-service-database.*:username::"/);
+    expect(references?.value).toMatch(/"PGPASSWORD" = ".*Secret-audit-service-database.*:password::"/);
     const trust = Object.values(stack("prod-compute").data.aws_iam_policy_document ?? {})
       .flatMap((d) => d.statement as Array<{ condition?: Array<{ values: string[] }> }>)
       .flatMap((s) => s.condition ?? [])

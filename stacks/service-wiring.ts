@@ -7,9 +7,6 @@ import {
   serviceEntries,
 } from "@blueprint/service-kit/catalog";
 import { DRAIN } from "@blueprint/service-kit/config";
-import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
-import { Fn } from "cdktf";
-import type { Construct } from "constructs";
 import type { EnvironmentConfig, ServiceSizing } from "../environments";
 import type { ServiceSecretSpec } from "../modules/secrets/service-secrets";
 
@@ -138,28 +135,14 @@ export class ServiceWiring {
     return entry.secrets.map((kind) => secrets(secretName(entry.name, kind)).arn);
   }
 
-  /** ECS secret references (`<arn>:<json key>::`) by variable; ECS resolves them at task start. */
-  ecsSecrets(entry: ServiceEntry, secrets: SecretLookup): Record<string, string> {
+  /**
+   * Where each secret variable comes from, `<secret ARN>:<JSON key>::` by variable: the container's
+   * `secrets` on ECS (ECS resolves them at task start), ENV_VALUE_FROM on EKS (the service resolves
+   * them at start with its own role). Terraform handles ARNs only, never values.
+   */
+  secretReferences(entry: ServiceEntry, secrets: SecretLookup): Record<string, string> {
     return Object.fromEntries(
       this.secretBindings(entry).map((b) => [b.variable, `${secrets(b.secret).arn}:${b.key}::`]),
-    );
-  }
-
-  /**
-   * Kubernetes Secret data by variable, read from Secrets Manager at plan time (one data source per
-   * secret, `Secret-<service>-<kind>`), so values never appear in code.
-   */
-  kubernetesSecretData(scope: Construct, entry: ServiceEntry, secrets: SecretLookup): Record<string, string> {
-    const json = new Map(
-      entry.secrets.map((kind) => {
-        const version = new DataAwsSecretsmanagerSecretVersion(scope, `Secret-${entry.name}-${kind}`, {
-          secretId: secrets(secretName(entry.name, kind)).arn,
-        });
-        return [secretName(entry.name, kind), Fn.jsondecode(version.secretString)];
-      }),
-    );
-    return Object.fromEntries(
-      this.secretBindings(entry).map((b) => [b.variable, Fn.lookup(json.get(b.secret), b.key, "")]),
     );
   }
 }

@@ -35,7 +35,7 @@ export class WorkloadsStack extends EnvironmentStack {
         repositoryUrl: compute.registry.repository(s.name).repositoryUrl,
         sizing: wiring.sizing(s),
         iamRoleArn: compute.serviceRole(s.name).roleArn,
-        secretData: wiring.kubernetesSecretData(this, s, compute.secret),
+        secretReferences: wiring.secretReferences(s, compute.secret),
         environment: wiring.environment(s, compute.endpoints()),
       })),
     });

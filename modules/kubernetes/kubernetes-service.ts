@@ -1,4 +1,5 @@
 import { DRAIN } from "@blueprint/service-kit/config";
+import { SECRET_REFERENCES_VARIABLE } from "@blueprint/service-kit/secret-references";
 import {
   DeploymentV1,
   type DeploymentV1SpecTemplateSpecContainer,
@@ -6,11 +7,11 @@ import {
 import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2";
 import { NetworkPolicyV1 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
-import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
+import { secretArnOf } from "../ecs/fargate";
 import { assertNodePort } from "../workload/limits";
 import { ServiceConstruct } from "../workload/service-constructs";
 import { CONTAINER_USER, sortedEnvironment, type WorkloadDefinition } from "../workload/workload";
@@ -22,10 +23,12 @@ export interface KubernetesServiceDefinition extends WorkloadDefinition {
   /** IAM role the pods assume through IRSA (trusting `system:serviceaccount:<namespace>:<name>`). */
   readonly iamRoleArn: string;
   /**
-   * Environment variable name -> secret value, stored in the service's Secret and injected with
-   * envFrom. Feed it from Secrets Manager (a data source), never from literals in code.
+   * Environment variable name -> Secrets Manager reference (`<secret ARN>:<JSON key>::`, as ECS's
+   * `valueFrom`). The pod gets the references in ENV_VALUE_FROM and the service reads the values at
+   * start with its IRSA role, so no value passes through Terraform or a Kubernetes Secret.
+   * @default no secrets
    */
-  readonly secretData: Readonly<Record<string, string>>;
+  readonly secretReferences?: Readonly<Record<string, string>>;
 }
 
 export interface KubernetesServiceProps {
@@ -41,14 +44,13 @@ export interface KubernetesServiceProps {
 }
 
 /**
- * One service on Kubernetes: a ServiceAccount bound to its IAM role, a Secret, a hardened
+ * One service on Kubernetes: a ServiceAccount bound to its IAM role (which also reads its secrets), a hardened
  * Deployment with probes on `/health` and `/ready`, a NodePort Service for the ALB, a CPU
  * HorizontalPodAutoscaler, a PodDisruptionBudget and the NetworkPolicy admitting the VPC on its
  * port.
  */
 export class KubernetesService extends ServiceConstruct {
   readonly serviceAccount: ServiceAccountV1;
-  readonly secret: SecretV1;
   readonly deployment: DeploymentV1;
   readonly service: ServiceV1;
   readonly autoscaler: HorizontalPodAutoscalerV2;
@@ -58,10 +60,24 @@ export class KubernetesService extends ServiceConstruct {
     super(scope, {
       workload: service,
       setOwner: props.owner,
-      secretsKey: "secretData",
-      secretNames: Object.keys(service.secretData),
+      secretsKey: "secretReferences",
+      secretNames: Object.keys(service.secretReferences ?? {}),
     });
     assertNodePort(this.owner, service.nodePort);
+    for (const [name, reference] of Object.entries(service.secretReferences ?? {})) {
+      secretArnOf(this.owner, name, reference);
+      // The service reads one JSON key per variable; a whole secret is never a variable's value.
+      if (!/:[A-Za-z0-9_.-]+::$/.test(reference)) {
+        throw new Error(
+          `${this.owner}: secret ${name} must end with ":<json-key>::" (the key in the secret's JSON), got "${reference}"`,
+        );
+      }
+    }
+    if (service.environment && SECRET_REFERENCES_VARIABLE in service.environment) {
+      throw new Error(
+        `${this.owner}: environment must not set ${SECRET_REFERENCES_VARIABLE}; it is built from secretReferences`,
+      );
+    }
 
     const selector = { "app.kubernetes.io/name": service.name };
     const labels = { ...selector, "app.kubernetes.io/part-of": "blueprint" };
@@ -73,7 +89,6 @@ export class KubernetesService extends ServiceConstruct {
       // IRSA projects its own web identity token; the Kubernetes API token is not needed.
       automountServiceAccountToken: false,
     });
-    this.secret = new SecretV1(this, "Secret", { metadata, type: "Opaque", data: { ...service.secretData } });
     this.deployment = new DeploymentV1(this, "Deployment", {
       metadata,
       // The pipeline waits for its own rollouts; an apply must not block on an image not pushed yet.
@@ -82,12 +97,9 @@ export class KubernetesService extends ServiceConstruct {
         replicas: String(sizing.replicas),
         selector: { matchLabels: selector },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: "1" } },
+        // A rotated secret reaches the pods at their next start: `kubectl rollout restart`.
         template: {
-          metadata: {
-            labels,
-            // Changed secret values (a rotated password) roll the pods on the next apply.
-            annotations: { "checksum/secret": Fn.sha256(Fn.jsonencode(this.secret.data)) },
-          },
+          metadata: { labels },
           spec: {
             serviceAccountName: this.serviceAccount.metadata.name,
             automountServiceAccountToken: false,
@@ -182,6 +194,13 @@ export class KubernetesService extends ServiceConstruct {
     });
   }
 
+  /** Plain variables plus ENV_VALUE_FROM, the secret references, when the service has secrets. */
+  private environment(service: KubernetesServiceDefinition): Record<string, string> {
+    const references = service.secretReferences ?? {};
+    if (Object.keys(references).length === 0) return { ...service.environment };
+    return { ...service.environment, [SECRET_REFERENCES_VARIABLE]: Fn.jsonencode(references) };
+  }
+
   private container(service: KubernetesServiceDefinition): DeploymentV1SpecTemplateSpecContainer {
     const { sizing } = service;
     return {
@@ -189,8 +208,7 @@ export class KubernetesService extends ServiceConstruct {
       image: this.initialImage,
       imagePullPolicy: "Always",
       port: [{ name: "http", containerPort: service.containerPort, protocol: "TCP" }],
-      envFrom: [{ secretRef: { name: this.secret.metadata.name } }],
-      env: sortedEnvironment(service.environment),
+      env: sortedEnvironment(this.environment(service)),
       resources: {
         requests: { cpu: `${sizing.cpuRequestMillicores}m`, memory: `${sizing.memoryRequestMiB}Mi` },
         limits: { cpu: `${sizing.cpuLimitMillicores}m`, memory: `${sizing.memoryLimitMiB}Mi` },

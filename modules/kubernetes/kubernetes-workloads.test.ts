@@ -20,6 +20,9 @@ const sizing: ServiceSizing = {
   memoryLimitMiB: 512,
 };
 
+const DATABASE_SECRET =
+  "arn:aws:secretsmanager:eu-west-1:333333333333:secret:blueprint/prod/user-service/database-AbCdEf";
+
 function service(overrides: Partial<KubernetesServiceDefinition> = {}): KubernetesServiceDefinition {
   return {
     name: "user-service",
@@ -28,7 +31,7 @@ function service(overrides: Partial<KubernetesServiceDefinition> = {}): Kubernet
     repositoryUrl: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/blueprint/user-service",
     sizing,
     iamRoleArn: "arn:aws:iam::333333333333:role/blueprint-prod-user-service",
-    secretData: { DATABASE_PASSWORD: "from-secrets-manager" },
+    secretReferences: { DATABASE_PASSWORD: `${DATABASE_SECRET}:password::` },
     ...overrides,
   };
 }
@@ -90,33 +93,15 @@ describe("KubernetesWorkloads", () => {
       expect(podSpec(stack)).toMatchObject({ automount_service_account_token: false });
     });
 
-    it("When synthesized, then the secret data reaches the container through envFrom of the service's Secret", () => {
-      expect(onlyResource(stack, "kubernetes_secret_v1")).toMatchObject({
-        metadata: { name: "user-service" },
-        type: "Opaque",
-        data: { DATABASE_PASSWORD: "from-secrets-manager" },
-      });
-      expect(container.env_from).toEqual([
+    it("When synthesized, then the container gets secret references, not values, and no Kubernetes Secret exists", () => {
+      expect(resourcesOf(stack, "kubernetes_secret_v1")).toEqual([]);
+      expect(container.env_from).toBeUndefined();
+      expect(container.env).toEqual([
         {
-          secret_ref: {
-            name: expect.stringMatching(
-              /^\$\{kubernetes_secret_v1\.Workloads_UserService_Secret_[0-9A-F]+\.metadata\[0\]\.name\}$/,
-            ),
-          },
+          name: "ENV_VALUE_FROM",
+          value: `\${jsonencode({"DATABASE_PASSWORD" = "${DATABASE_SECRET}:password::"})}`,
         },
       ]);
-      expect(container.env).toEqual([]);
-    });
-
-    it("When secret values change, then the pod template changes with them and the pods roll", () => {
-      const deployment = onlyResource(stack, "kubernetes_deployment_v1") as {
-        spec: { template: { metadata: { annotations: object } } };
-      };
-      expect(deployment.spec.template.metadata.annotations).toEqual({
-        "checksum/secret": expect.stringMatching(
-          /^\$\{sha256\(jsonencode\(kubernetes_secret_v1\.Workloads_UserService_Secret_[0-9A-F]+\.data\)\)\}$/,
-        ),
-      });
     });
 
     it("When synthesized, then the pod runs non-root with a read-only root filesystem, no privilege escalation and no capabilities", () => {
@@ -297,12 +282,19 @@ describe("KubernetesWorkloads", () => {
       });
     });
 
-    it("When plain environment is given, then it is set on the container, sorted", () => {
+    it("When plain environment is given, then it is set on the container with the secret references, sorted", () => {
       const container = podSpec(stack, 1).container[0] as Record<string, unknown>;
-      expect(container.env).toEqual([
-        { name: "KAFKA_CLIENT_ID", value: "user-service" },
-        { name: "LOG_LEVEL", value: "info" },
+      expect((container.env as Array<{ name: string }>).map((e) => e.name)).toEqual([
+        "ENV_VALUE_FROM",
+        "KAFKA_CLIENT_ID",
+        "LOG_LEVEL",
       ]);
+      expect(container.env).toEqual(
+        expect.arrayContaining([
+          { name: "KAFKA_CLIENT_ID", value: "user-service" },
+          { name: "LOG_LEVEL", value: "info" },
+        ]),
+      );
       expect(container.image).toMatch(/:v1$/);
     });
 
@@ -392,8 +384,10 @@ describe("KubernetesWorkloads", () => {
       ],
       [
         "an invalid secret key",
-        { services: [service({ secretData: { "database-password": "x" } })] },
-        `${svc}: secretData names must be upper-case letters, digits and underscores, got "database-password"`,
+        {
+          services: [service({ secretReferences: { "database-password": `${DATABASE_SECRET}:password::` } })],
+        },
+        `${svc}: secretReferences names must be upper-case letters, digits and underscores, got "database-password"`,
       ],
       [
         "a credential as plain environment",
@@ -402,8 +396,25 @@ describe("KubernetesWorkloads", () => {
       ],
       [
         "a name both secret and plain",
-        { services: [service({ secretData: { DATABASE_USER: "x" }, environment: { DATABASE_USER: "y" } })] },
-        `${svc}: DATABASE_USER is both a secret and a plain environment variable; keep it in secretData only`,
+        {
+          services: [
+            service({
+              secretReferences: { DATABASE_USER: `${DATABASE_SECRET}:username::` },
+              environment: { DATABASE_USER: "y" },
+            }),
+          ],
+        },
+        `${svc}: DATABASE_USER is both a secret and a plain environment variable; keep it in secretReferences only`,
+      ],
+      [
+        "a secret value where a reference belongs",
+        { services: [service({ secretReferences: { DATABASE_PASSWORD: "hunter2" } })] },
+        `${svc}: secret DATABASE_PASSWORD must be a Secrets Manager ARN, optionally followed by ":json-key::", got "hunter2"`,
+      ],
+      [
+        "a reference to a whole secret",
+        { services: [service({ secretReferences: { DATABASE_PASSWORD: DATABASE_SECRET } })] },
+        `${svc}: secret DATABASE_PASSWORD must end with ":<json-key>::" (the key in the secret's JSON), got "${DATABASE_SECRET}"`,
       ],
       [
         "an invalid image tag",

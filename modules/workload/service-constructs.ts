@@ -6,7 +6,7 @@ export interface ServiceConstructProps {
   readonly workload: WorkloadDefinition;
   /** Owner of the set the service belongs to, e.g. `EcsServices blueprint-dev`; error messages name it. */
   readonly setOwner: string;
-  /** Prop holding the secret variables (`secrets` on ECS, `secretData` on Kubernetes), for error messages. */
+  /** Prop holding the secret variables (`secrets` on ECS, `secretReferences` on Kubernetes), for error messages. */
   readonly secretsKey: string;
   /** Names of the secret variables. */
   readonly secretNames: readonly string[];

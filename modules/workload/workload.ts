@@ -110,7 +110,7 @@ function assertEnvironmentNames(owner: string, key: string, names: readonly stri
 /**
  * Checks one workload before anything is created: port, sizing, variable names, no credential in
  * plain variables, no name both secret and plain, a Docker tag. `secretsKey` names the prop that
- * holds the secret variables (`secrets` on ECS, `secretData` on Kubernetes) in the messages.
+ * holds the secret variables (`secrets` on ECS, `secretReferences` on Kubernetes) in the messages.
  */
 export function validateWorkload(
   owner: string,
