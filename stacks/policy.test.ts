@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ENVIRONMENTS, type EnvironmentConfig } from "../environments";
+import { managedPolicyArn, REVIEWED_MANAGED_POLICIES } from "../modules/iam/managed-policies";
+import { type AnalysedRole, analyseRoles, roleMay, trustsGithubSubject } from "../modules/testing/iam";
 import type { SynthesizedStack } from "../modules/testing/synth";
 import { synthAll } from "./synth-all";
 
@@ -47,6 +49,42 @@ function iamStatements(env: EnvironmentConfig): Array<{ actions: string[]; where
     }
   }
   return out;
+}
+
+/** Actions that return secret values; no role a pull request can assume may perform them. */
+const SECRET_READS = [
+  "secretsmanager:GetSecretValue",
+  "secretsmanager:BatchGetSecretValue",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:GetParametersByPath",
+] as const;
+
+/** Actions by which a role would give itself more: attach or write a policy, change its trust or boundary. */
+const SELF_GRANTS = [
+  "iam:AttachRolePolicy",
+  "iam:PutRolePolicy",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:DeleteRolePermissionsBoundary",
+] as const;
+
+/** Where the environment's secrets and parameters live, as resources the checks ask about. */
+function secretResources(env: EnvironmentConfig): string[] {
+  return [
+    `arn:aws:secretsmanager:${env.region}:${env.accountId}:secret:blueprint/${env.name}/user-service/database-AbCdEf`,
+    `arn:aws:ssm:${env.region}:${env.accountId}:parameter/blueprint/${env.name}/any`,
+  ];
+}
+
+/** Every role of the environment with its policies resolved. */
+function rolesOf(env: EnvironmentConfig): AnalysedRole[] {
+  return analyseRoles(stacksOf(env), env.accountId);
+}
+
+/** The roles GitHub Actions runs of a pull request can assume. */
+function pullRequestRoles(env: EnvironmentConfig): AnalysedRole[] {
+  return rolesOf(env).filter((r) => trustsGithubSubject(r, `repo:${env.githubRepository}:pull_request`));
 }
 
 describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile of %s", (_name, env) => {
@@ -236,6 +274,111 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     expect(statements.length).toBeGreaterThan(10);
     const wildcards = statements.filter((s) => s.actions.some((a) => a.includes("*"))).map((s) => s.where);
     expect(wildcards).toEqual([]);
+  });
+
+  it("lets no role trusted by pull requests read a secret value or write a state object", () => {
+    const roles = pullRequestRoles(env);
+    expect(roles.map((r) => r.name)).toEqual([`blueprint-${env.name}-github-plan`]);
+    const stateObject = (key: string) => `arn:aws:s3:::${env.state.bucket}/${key}`;
+    for (const role of roles) {
+      // Managed policies are AWS's documents: only an explicit deny proves they grant no secret.
+      const may = (action: string, resource: string) =>
+        roleMay(role, action, resource, { managedMayAllow: true });
+      for (const action of SECRET_READS) {
+        for (const resource of secretResources(env))
+          expect(may(action, resource), `${role.name} ${action}`).toBe(false);
+      }
+      for (const key of [
+        `${env.name}/compute.tfstate`,
+        "other/compute.tfstate",
+        `${env.name}/workloads.tfstate`,
+      ]) {
+        for (const action of ["s3:PutObject", "s3:DeleteObject"]) {
+          expect(may(action, stateObject(key)), `${role.name} ${action} ${key}`).toBe(false);
+        }
+      }
+      // It reads the state and takes the lock: a plan needs no more, and no less.
+      expect(may("s3:GetObject", stateObject(`${env.name}/compute.tfstate`))).toBe(true);
+      expect(may("s3:PutObject", stateObject(`${env.name}/compute.tfstate.tflock`))).toBe(true);
+    }
+  });
+
+  it("gives pull requests no Kubernetes Secret to read", () => {
+    const planArn = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-github-plan`;
+    const entries = resources(env, "aws_eks_access_entry").filter((e) => e.principal_arn === planArn);
+    for (const entry of entries) {
+      const association = resources(env, "aws_eks_access_policy_association").find((a) =>
+        String(a.principal_arn).includes(`aws_eks_access_entry.${entry.__id}.`),
+      );
+      // Namespace-scoped to the services' namespace, where Terraform creates no Secret.
+      expect(association?.access_scope, entry.__id).toEqual({ type: "namespace", namespaces: ["blueprint"] });
+    }
+    expect(resources(env, "kubernetes_secret_v1")).toEqual([]);
+  });
+
+  it("keeps secret values out of Terraform: no data source reads one, no pipeline role may", () => {
+    const readers = stacksOf(env).flatMap(([stackId, stack]) =>
+      Object.keys(stack.data.aws_secretsmanager_secret_version ?? {}).map((id) => `${stackId}/${id}`),
+    );
+    expect(readers).toEqual([]);
+    const pipelineRoles = rolesOf(env).filter((r) => r.name.startsWith(`blueprint-${env.name}-github-`));
+    expect(pipelineRoles.map((r) => r.name).sort()).toEqual(
+      ["apply", "deploy", "plan"].map((k) => `blueprint-${env.name}-github-${k}`),
+    );
+    for (const role of pipelineRoles) {
+      for (const resource of secretResources(env)) {
+        expect(
+          roleMay(role, "secretsmanager:GetSecretValue", resource, { managedMayAllow: true }),
+          role.name,
+        ).toBe(false);
+      }
+    }
+  });
+
+  it("lets no role attach policies to itself, change its own trust or boundary, or change its boundary's document", () => {
+    const roles = rolesOf(env);
+    expect(roles.length).toBeGreaterThan(5);
+    const selfGrants = roles.flatMap((role) => {
+      // Every managed policy is reviewed (next test); none of them grants IAM role changes.
+      const may = (action: string, resource: string) =>
+        roleMay(role, action, resource, { managedMayAllow: false });
+      const own = SELF_GRANTS.filter((action) => may(action, role.arn)).map((a) => `${role.name}: ${a}`);
+      const boundary = role.boundary;
+      if (boundary && may("iam:CreatePolicyVersion", boundary.arn)) own.push(`${role.name}: its boundary`);
+      return own;
+    });
+    expect(selfGrants).toEqual([]);
+  });
+
+  it("attaches only reviewed managed policies, to the roles they were reviewed for, with their guards", () => {
+    const unreviewed: string[] = [];
+    for (const role of rolesOf(env)) {
+      for (const arn of role.managedPolicyArns) {
+        const reviewed = REVIEWED_MANAGED_POLICIES.find(
+          (p) =>
+            managedPolicyArn(p) === arn &&
+            p.roles.some((suffix) => role.name === `blueprint-${env.name}-${suffix}`),
+        );
+        if (!reviewed) {
+          unreviewed.push(`${role.name}: ${arn}`);
+          continue;
+        }
+        if (reviewed.guard === "permissions-boundary") {
+          expect(role.boundary, `${role.name} carries ${arn} without a permissions boundary`).toBeDefined();
+        }
+        if (reviewed.guard === "deny-secret-reads") {
+          for (const action of SECRET_READS) {
+            for (const resource of secretResources(env)) {
+              expect(
+                roleMay(role, action, resource, { managedMayAllow: true }),
+                `${role.name} ${action}`,
+              ).toBe(false);
+            }
+          }
+        }
+      }
+    }
+    expect(unreviewed).toEqual([]);
   });
 
   it("contains no literal secret", () => {

@@ -194,6 +194,7 @@ export class GithubPipelineRoles extends Construct {
 
   private createPlanRole(): IamRole {
     const { props } = this;
+    const lockfiles = `${props.stateBucketArn}/${props.environment}/*.tflock`;
     const role = new IamRole(this, "PlanRole", {
       name: githubRoleName(props.namePrefix, "plan"),
       description: "GitHub Actions: terraform plan in pull requests and drift detection; no secret values",
@@ -215,7 +216,7 @@ export class GithubPipelineRoles extends Construct {
           sid: "WriteLockfilesOnly",
           effect: "Allow",
           actions: ["s3:PutObject", "s3:DeleteObject"],
-          resources: [`${props.stateBucketArn}/${props.environment}/*.tflock`],
+          resources: [lockfiles],
         },
         {
           sid: "ReadLockTable",
@@ -254,6 +255,12 @@ export class GithubPipelineRoles extends Construct {
           effect: "Deny",
           actions: ["kms:Decrypt"],
           notResources: [props.stateKmsKeyArn],
+        },
+        {
+          sid: "DenyObjectWritesButLockfiles",
+          effect: "Deny",
+          actions: ["s3:PutObject", "s3:DeleteObject"],
+          notResources: [lockfiles],
         },
         {
           sid: "DenyObjectReadsButState",
