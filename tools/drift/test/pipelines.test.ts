@@ -16,6 +16,7 @@ const workflows = fs
 
 interface Job {
   permissions?: Record<string, string>;
+  environment?: unknown;
   "timeout-minutes"?: number;
   uses?: string;
   concurrency?: unknown;
@@ -86,6 +87,20 @@ describe("workflows", () => {
         environment: ["$", "{{ inputs.environment }}"].join(""),
         concurrency: { "cancel-in-progress": false },
       });
+    }
+  });
+
+  it("When a workflow runs on pull requests, then its jobs name no GitHub environment and assume only the plan role", () => {
+    const onPullRequests = workflows.filter(({ doc }) =>
+      Object.keys((typeof doc.on === "object" && doc.on) || {}).some((e) => e.startsWith("pull_request")),
+    );
+    expect(onPullRequests.map((w) => w.name)).toContain("infra-pr.yml");
+    for (const { name, doc, text } of onPullRequests) {
+      // An environment would change the token's subject to environment:<name>, the apply role's.
+      for (const [id, job] of Object.entries(doc.jobs))
+        expect(job.environment, `${name}:${id}`).toBeUndefined();
+      const roles = [...text.matchAll(/role-to-assume:\s*(.+)$/gm)].map(([, role]) => role);
+      for (const role of roles) expect(role, name).toMatch(/-github-plan$/);
     }
   });
 
