@@ -5,6 +5,7 @@ import { BootstrapStack } from "./bootstrap-stack";
 import { ComputeStack } from "./compute-stack";
 import { DataStack } from "./data-stack";
 import { EdgeStack } from "./edge-stack";
+import { tokenVerification } from "./identity-stack";
 import { MessagingStack } from "./messaging-stack";
 import { NetworkStack } from "./network-stack";
 import { ObservabilityStack } from "./observability-stack";
@@ -27,8 +28,8 @@ export function buildStacks(
   const catalog = options.catalog ?? CATALOG;
   validateCatalog(catalog);
   for (const env of environments) {
-    const wiring = new ServiceWiring(catalog, env);
     new BootstrapStack(app, { env, backend: options.bootstrapBackend ?? "local" });
+    const wiring = new ServiceWiring(catalog, env, tokenVerification(app, env));
     const network = new NetworkStack(app, { env, wiring });
     const layers = {
       network,

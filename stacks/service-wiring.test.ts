@@ -7,13 +7,31 @@ import { prod } from "../environments/prod";
 import { ServiceWiring } from "./service-wiring";
 
 const endpoints = { databaseHost: "db.internal", kafkaBrokers: "b-1.msk:9098" };
+const auth = {
+  issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
+  audience: "https://api.dev.example.com",
+  jwksUrl: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example/.well-known/jwks.json",
+};
 
 function environmentOn(env: EnvironmentConfig): Record<string, string> {
-  const wiring = new ServiceWiring(CATALOG, env);
+  const wiring = new ServiceWiring(CATALOG, env, auth);
   const [entry] = wiring.services();
   if (!entry) throw new Error("the catalog has no service");
   return wiring.environment(entry, endpoints);
 }
+
+describe("ServiceWiring token settings", () => {
+  it.each([dev, prod])(
+    "When a service runs in $name, then it gets the issuer, audience and keys of its identity provider",
+    (env) => {
+      expect(environmentOn(env)).toMatchObject({
+        AUTH_ISSUER: auth.issuer,
+        AUTH_AUDIENCE: auth.audience,
+        AUTH_JWKS_URL: auth.jwksUrl,
+      });
+    },
+  );
+});
 
 describe("ServiceWiring drain settings", () => {
   it("When a service runs on ECS, then it keeps serving for the drain delay itself before closing its listener", () => {

@@ -8,6 +8,7 @@ import {
 } from "@blueprint/service-kit/catalog";
 import { DRAIN } from "@blueprint/service-kit/config";
 import type { EnvironmentConfig, ServiceSizing } from "../environments";
+import type { TokenVerification } from "../modules/identity/cognito-identity";
 import type { ServiceSecretSpec } from "../modules/secrets/service-secrets";
 
 /** Kubernetes namespace of the services on EKS. */
@@ -58,6 +59,8 @@ export class ServiceWiring {
   constructor(
     readonly catalog: Catalog,
     private readonly env: EnvironmentConfig,
+    /** Who issues the tokens the services accept: the identity stack, or the environment's external provider. */
+    private readonly auth: TokenVerification,
   ) {}
 
   /** The catalog's services, in catalog order. */
@@ -116,6 +119,9 @@ export class ServiceWiring {
       // On EKS the preStop sleep already waited before SIGTERM; on ECS the service waits itself.
       SHUTDOWN_DELAY_MS: this.env.compute.kind === "eks" ? "0" : String(DRAIN.delaySeconds * 1000),
       SHUTDOWN_TIMEOUT_MS: String(DRAIN.timeoutSeconds * 1000),
+      AUTH_ISSUER: this.auth.issuer,
+      AUTH_AUDIENCE: this.auth.audience,
+      AUTH_JWKS_URL: this.auth.jwksUrl,
     };
   }
 

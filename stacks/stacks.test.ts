@@ -15,6 +15,7 @@ describe("stacks", () => {
         .map((id) => id.slice(env.name.length + 1));
       const expected = ["bootstrap", "network", "data", "messaging", "edge", "compute", "observability"];
       if (env.compute.kind === "eks") expected.push("workloads");
+      if ((env.auth ?? { provider: "cognito" }).provider === "cognito") expected.push("identity");
       expect(layers.sort()).toEqual(expected.sort());
     }
   });

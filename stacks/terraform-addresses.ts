@@ -21,6 +21,7 @@ export const STATEFUL_TYPES = [
   "aws_secretsmanager_secret",
   "aws_ecr_repository",
   "aws_cloudwatch_log_group",
+  "aws_cognito_user_pool",
 ] as const;
 
 /** Every block of a stack by address (`aws_vpc.Network_Vpc_1A2B`, `data.x.y`, `output.z`), without cdktf's metadata. */
