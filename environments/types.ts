@@ -23,11 +23,7 @@ export type ServiceSizing = WorkloadSizing;
  * - `external`: an identity provider you already run; the stacks create none and pass its settings on.
  */
 export type AuthSetting =
-  | {
-      readonly provider: "cognito";
-      /** Where the user-facing client may return after sign-in (https, or http://localhost). @default ["https://<edge.domainName>/"] */
-      readonly callbackUrls?: readonly string[];
-    }
+  | { readonly provider: "cognito" }
   | {
       readonly provider: "external";
       /** Issuer URL exactly as the tokens' `iss` claim has it, https, no trailing slash. */

@@ -142,13 +142,6 @@ describe("environment validation", () => {
       'environment "dev": auth.provider is "okta"; allowed: "cognito" (the stacks create a user pool) or "external" (with issuer and audience)',
     ],
     [
-      "a Cognito callback over plain HTTP to another host",
-      variant(dev, (e) => {
-        e.auth = { provider: "cognito", callbackUrls: ["http://app.example.com/"] };
-      }),
-      'environment "dev": auth.callbackUrls.0 is "http://app.example.com/"; allowed: https, or http://localhost',
-    ],
-    [
       "an unknown GitHub OIDC provider setting",
       variant(dev, (e) => {
         (e as { githubOidcProvider: string }).githubOidcProvider = "import";

@@ -44,22 +44,7 @@ const httpsUrl = z
 const authSchema = z.discriminatedUnion(
   "provider",
   [
-    z
-      .object({
-        provider: z.literal("cognito"),
-        callbackUrls: z
-          .array(
-            z
-              .url()
-              .refine(
-                (v) => v.startsWith("https://") || /^http:\/\/localhost(:\d+)?\//.test(v),
-                "https, or http://localhost",
-              ),
-          )
-          .min(1, "at least one URL")
-          .optional(),
-      })
-      .strict(),
+    z.object({ provider: z.literal("cognito") }).strict(),
     z
       .object({
         provider: z.literal("external"),

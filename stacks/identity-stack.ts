@@ -14,10 +14,10 @@ export class IdentityStack extends EnvironmentStack {
   constructor(scope: Construct, props: LayerStackProps) {
     super(scope, { env: props.env, layer: "identity" });
     const { env } = this;
-    const auth = env.auth ?? { provider: "cognito" };
-    if (auth.provider !== "cognito") {
+    const provider = env.auth?.provider ?? "cognito";
+    if (provider !== "cognito") {
       throw new Error(
-        `IdentityStack ${env.name}: auth.provider is "${auth.provider}"; this stack builds Cognito only`,
+        `IdentityStack ${env.name}: auth.provider is "${provider}"; this stack builds Cognito only`,
       );
     }
     this.identity = new CognitoIdentity(this, "Identity", {
@@ -27,7 +27,6 @@ export class IdentityStack extends EnvironmentStack {
       scopes: AUTH_SCOPES,
       // Prefixes are unique per region across all accounts; the account id makes ours so.
       domainPrefix: `${this.namePrefix}-${env.accountId}`,
-      callbackUrls: auth.callbackUrls ?? [`https://${env.edge.domainName}/`],
       deletionProtection: env.profile === "production",
       threatProtection: env.profile === "production",
     });
@@ -48,14 +47,14 @@ export class IdentityStack extends EnvironmentStack {
       "OAuth 2.0 token endpoint callers obtain tokens from",
     );
     this.output(
-      "user_pool_id",
-      this.identity.userPool.id,
-      "Cognito user pool; machine clients are created in it by hand",
+      "auth_scopes",
+      this.identity.scopeIdentifiers,
+      "Scopes as clients ask for them and tokens carry them: <audience>/<scope>",
     );
     this.output(
-      "user_client_id",
-      this.identity.userClient.id,
-      "Public client for people (authorization code with PKCE)",
+      "user_pool_id",
+      this.identity.userPool.id,
+      "Cognito user pool; app clients are created in it by hand",
     );
   }
 }

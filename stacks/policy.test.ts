@@ -58,6 +58,7 @@ const SECRET_READS = [
   "ssm:GetParameter",
   "ssm:GetParameters",
   "ssm:GetParametersByPath",
+  "cognito-idp:DescribeUserPoolClient",
 ] as const;
 
 /** Actions by which a role would give itself more: attach or write a policy, change its trust or boundary. */
@@ -74,6 +75,7 @@ function secretResources(env: EnvironmentConfig): string[] {
   return [
     `arn:aws:secretsmanager:${env.region}:${env.accountId}:secret:blueprint/${env.name}/user-service/database-AbCdEf`,
     `arn:aws:ssm:${env.region}:${env.accountId}:parameter/blueprint/${env.name}/any`,
+    `arn:aws:cognito-idp:${env.region}:${env.accountId}:userpool/${env.region}_Example`,
   ];
 }
 

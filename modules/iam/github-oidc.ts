@@ -67,7 +67,10 @@ export interface GithubPipelineRolesProps {
   readonly oidcProvider?: GithubOidcProviderSetting;
 }
 
-/** Reads of secret values: no pipeline role that runs from a pull request may hold them. */
+/**
+ * Reads that return secret values: no pipeline role that runs from a pull request may hold them.
+ * DescribeUserPoolClient returns a Cognito app client's secret.
+ */
 export const SECRET_READ_ACTIONS = [
   "secretsmanager:GetSecretValue",
   "secretsmanager:BatchGetSecretValue",
@@ -75,6 +78,16 @@ export const SECRET_READ_ACTIONS = [
   "ssm:GetParameters",
   "ssm:GetParametersByPath",
   "ssm:GetParameterHistory",
+  "cognito-idp:DescribeUserPoolClient",
+] as const;
+
+/** Reads of what the services logged: a plan never needs them, and logs may hold what they should not. */
+const LOG_READ_ACTIONS = [
+  "logs:FilterLogEvents",
+  "logs:GetLogEvents",
+  "logs:GetQueryResults",
+  "logs:StartLiveTail",
+  "logs:StartQuery",
 ] as const;
 
 /** Every change to a role: the apply boundary forbids them on the pipeline roles. */
@@ -250,6 +263,7 @@ export class GithubPipelineRoles extends Construct {
         },
         // ReadOnlyAccess is AWS's document; these denies win over anything it grants.
         { sid: "DenySecretValues", effect: "Deny", actions: [...SECRET_READ_ACTIONS], resources: ["*"] },
+        { sid: "DenyLogReads", effect: "Deny", actions: [...LOG_READ_ACTIONS], resources: ["*"] },
         {
           sid: "DenyDecryptButState",
           effect: "Deny",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyResource, synthConstruct, synthesizer } from "../testing/synth";
+import { onlyResource, resourcesOf, synthConstruct, synthesizer } from "../testing/synth";
 import { CognitoIdentity, type CognitoIdentityProps } from "./cognito-identity";
 
 const props: CognitoIdentityProps = {
@@ -8,13 +8,12 @@ const props: CognitoIdentityProps = {
   resourceServerIdentifier: "https://api.example.com",
   scopes: { "users:read": "Read any user", "users:write": "Create users" },
   domainPrefix: "blueprint-prod-333333333333",
-  callbackUrls: ["https://app.example.com/callback"],
 };
 
 const synth = synthesizer(CognitoIdentity, "Identity", props);
 
 describe("CognitoIdentity", () => {
-  it("When built, then the resource server offers exactly the given scopes and the user client may ask for them", () => {
+  it("When built, then the resource server offers exactly the given scopes, and no app client (nor its secret) is in Terraform", () => {
     const stack = synth();
     expect(onlyResource(stack, "aws_cognito_resource_server")).toMatchObject({
       identifier: "https://api.example.com",
@@ -23,23 +22,10 @@ describe("CognitoIdentity", () => {
         { scope_name: "users:write", scope_description: "Create users" },
       ],
     });
-    const client = onlyResource(stack, "aws_cognito_user_pool_client");
-    expect(client).toMatchObject({
-      generate_secret: false,
-      allowed_oauth_flows: ["code"],
-      allowed_oauth_flows_user_pool_client: true,
-      prevent_user_existence_errors: "ENABLED",
-      enable_token_revocation: true,
-      callback_urls: ["https://app.example.com/callback"],
+    expect(resourcesOf(stack, "aws_cognito_user_pool_client")).toEqual([]);
+    expect(onlyResource(stack, "aws_cognito_user_pool_domain")).toMatchObject({
+      domain: "blueprint-prod-333333333333",
     });
-    const scopes = client.allowed_oauth_scopes as string[];
-    expect(scopes.slice(0, 2)).toEqual(["openid", "email"]);
-    expect(scopes.slice(2)).toEqual([
-      expect.stringMatching(
-        /^\$\{aws_cognito_resource_server\.Identity_ResourceServer_[0-9A-F]+\.identifier\}\/users:read$/,
-      ),
-      expect.stringMatching(/\/users:write$/),
-    ]);
   });
 
   it("When built with defaults, then users are created by administrators only and the pool cannot be deleted", () => {
@@ -91,14 +77,6 @@ describe("CognitoIdentity", () => {
     [
       { domainPrefix: "blueprint-cognito" },
       'CognitoIdentity blueprint-prod: domainPrefix must not contain "aws", "amazon" or "cognito", got "blueprint-cognito"',
-    ],
-    [
-      { callbackUrls: ["http://app.example.com/"] },
-      'CognitoIdentity blueprint-prod: callbackUrls must be https (or http://localhost), got "http://app.example.com/"',
-    ],
-    [
-      { accessTokenValidityMinutes: 2 },
-      "CognitoIdentity blueprint-prod: accessTokenValidityMinutes must be an integer from 5 to 1440, got 2",
     ],
   ] as const)("When built with %o, then it fails with %s", (overrides, message) => {
     expect(() => synth(overrides as Partial<CognitoIdentityProps>)).toThrow(message);

@@ -1,6 +1,5 @@
 import { CognitoResourceServer } from "@cdktf/provider-aws/lib/cognito-resource-server";
 import { CognitoUserPool } from "@cdktf/provider-aws/lib/cognito-user-pool";
-import { CognitoUserPoolClient } from "@cdktf/provider-aws/lib/cognito-user-pool-client";
 import { CognitoUserPoolDomain } from "@cdktf/provider-aws/lib/cognito-user-pool-domain";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
@@ -28,8 +27,6 @@ export interface CognitoIdentityProps {
   readonly scopes: Readonly<Record<string, string>>;
   /** Prefix of the sign-in and token domain, `<prefix>.auth.<region>.amazoncognito.com`; unique in the region. */
   readonly domainPrefix: string;
-  /** Where the user-facing client may return after sign-in. */
-  readonly callbackUrls: readonly string[];
   /** Refuse to delete the pool and its users. @default true */
   readonly deletionProtection?: boolean;
   /**
@@ -37,8 +34,6 @@ export interface CognitoIdentityProps {
    * feature plan, billed per monthly active user. @default false
    */
   readonly threatProtection?: boolean;
-  /** Lifetime of access and ID tokens. @default 60 */
-  readonly accessTokenValidityMinutes?: number;
 }
 
 const SCOPE_NAME = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$/;
@@ -46,28 +41,28 @@ const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * The environment's default identity provider: a Cognito user pool whose users an administrator
- * creates (no self sign-up), with a resource server offering the APIs' scopes, a sign-in and token
- * domain, and a public user-facing client (authorization code with PKCE; no client secret, so none
- * in Terraform state). Machine clients with a secret are created outside Terraform, their secret
- * going straight to Secrets Manager (docs/infrastructure.md, "Identity provider").
+ * creates (no self sign-up), with a resource server offering the APIs' scopes and a sign-in and
+ * token domain. App clients are created outside Terraform (docs/infrastructure.md, "Identity
+ * provider"): Cognito returns a client's secret to whoever may read the client, so a client in
+ * Terraform would put secrets in state and require the plan role to read them.
  */
 export class CognitoIdentity extends Construct {
   readonly userPool: CognitoUserPool;
   readonly resourceServer: CognitoResourceServer;
-  readonly userClient: CognitoUserPoolClient;
   readonly domain: CognitoUserPoolDomain;
   /** Issuer, audience and keys, for the services. */
   readonly verification: TokenVerification;
   /** The OAuth token endpoint callers obtain tokens from. */
   readonly tokenEndpoint: string;
+  /** Scopes as clients ask for them and tokens carry them: `<resource server identifier>/<scope>`. */
+  readonly scopeIdentifiers: string[];
 
   constructor(scope: Construct, id: string, props: CognitoIdentityProps) {
     super(scope, id);
     const owner = `CognitoIdentity ${props.name}`;
     const deletionProtection = props.deletionProtection ?? true;
     const threatProtection = props.threatProtection ?? false;
-    const tokenMinutes = props.accessTokenValidityMinutes ?? 60;
-    validate(owner, props, tokenMinutes);
+    validate(owner, props);
 
     this.userPool = new CognitoUserPool(this, "UserPool", {
       name: props.name,
@@ -104,28 +99,6 @@ export class CognitoIdentity extends Construct {
       userPoolId: this.userPool.id,
       managedLoginVersion: 2,
     });
-    this.userClient = new CognitoUserPoolClient(this, "UserClient", {
-      name: `${props.name}-users`,
-      userPoolId: this.userPool.id,
-      generateSecret: false,
-      allowedOauthFlowsUserPoolClient: true,
-      allowedOauthFlows: ["code"],
-      // Through the resource server's identifier, so the client waits for the scopes to exist.
-      allowedOauthScopes: [
-        "openid",
-        "email",
-        ...Object.keys(props.scopes).map((s) => `${this.resourceServer.identifier}/${s}`),
-      ],
-      callbackUrls: [...props.callbackUrls],
-      supportedIdentityProviders: ["COGNITO"],
-      explicitAuthFlows: ["ALLOW_REFRESH_TOKEN_AUTH"],
-      preventUserExistenceErrors: "ENABLED",
-      enableTokenRevocation: true,
-      accessTokenValidity: tokenMinutes,
-      idTokenValidity: tokenMinutes,
-      refreshTokenValidity: 7,
-      tokenValidityUnits: [{ accessToken: "minutes", idToken: "minutes", refreshToken: "days" }],
-    });
     const issuer = `https://cognito-idp.${props.region}.amazonaws.com/${this.userPool.id}`;
     this.verification = {
       issuer,
@@ -133,10 +106,11 @@ export class CognitoIdentity extends Construct {
       jwksUrl: `${issuer}/.well-known/jwks.json`,
     };
     this.tokenEndpoint = `https://${this.domain.domain}.auth.${props.region}.amazoncognito.com/oauth2/token`;
+    this.scopeIdentifiers = Object.keys(props.scopes).map((s) => `${this.resourceServer.identifier}/${s}`);
   }
 }
 
-function validate(owner: string, props: CognitoIdentityProps, tokenMinutes: number): void {
+function validate(owner: string, props: CognitoIdentityProps): void {
   const scopes = Object.keys(props.scopes);
   if (scopes.length === 0) throw new Error(`${owner}: scopes must name at least one scope`);
   const badScope = scopes.find((s) => !SCOPE_NAME.test(s));
@@ -155,18 +129,6 @@ function validate(owner: string, props: CognitoIdentityProps, tokenMinutes: numb
   if (/aws|amazon|cognito/.test(props.domainPrefix)) {
     throw new Error(
       `${owner}: domainPrefix must not contain "aws", "amazon" or "cognito", got "${props.domainPrefix}"`,
-    );
-  }
-  if (props.callbackUrls.length === 0) throw new Error(`${owner}: callbackUrls must name at least one URL`);
-  const insecure = props.callbackUrls.find(
-    (u) => !u.startsWith("https://") && !/^http:\/\/localhost(:\d+)?\//.test(u),
-  );
-  if (insecure !== undefined) {
-    throw new Error(`${owner}: callbackUrls must be https (or http://localhost), got "${insecure}"`);
-  }
-  if (!Number.isInteger(tokenMinutes) || tokenMinutes < 5 || tokenMinutes > 1440) {
-    throw new Error(
-      `${owner}: accessTokenValidityMinutes must be an integer from 5 to 1440, got ${tokenMinutes}`,
     );
   }
 }
