@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ENVIRONMENTS, type EnvironmentConfig } from "../environments";
-import { managedPolicyArn, REVIEWED_MANAGED_POLICIES } from "../modules/iam/managed-policies";
+import { reviewedAttachment } from "../modules/iam/managed-policies";
 import { type AnalysedRole, analyseRoles, roleMay, trustsGithubSubject } from "../modules/testing/iam";
 import type { SynthesizedStack } from "../modules/testing/synth";
 import { synthAll } from "./synth-all";
@@ -356,11 +356,7 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     const unreviewed: string[] = [];
     for (const role of rolesOf(env)) {
       for (const arn of role.managedPolicyArns) {
-        const reviewed = REVIEWED_MANAGED_POLICIES.find(
-          (p) =>
-            managedPolicyArn(p) === arn &&
-            p.roles.some((suffix) => role.name === `blueprint-${env.name}-${suffix}`),
-        );
+        const reviewed = reviewedAttachment(arn, role.name);
         if (!reviewed) {
           unreviewed.push(`${role.name}: ${arn}`);
           continue;

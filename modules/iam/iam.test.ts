@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { policyStatements, resourcesOf, type SynthesizedStack, synthConstruct } from "../testing/synth";
 import { GithubPipelineRoles, type GithubPipelineRolesProps } from "./github-oidc";
+import { managedPolicyArn, REVIEWED_MANAGED_POLICIES, reviewedAttachment } from "./managed-policies";
 import { policyDocument } from "./policy-document";
 import { ServiceRole, type ServiceRoleProps } from "./service-role";
 
@@ -220,5 +221,39 @@ describe("GithubPipelineRoles", () => {
     expect(() =>
       synthConstruct((s) => new GithubPipelineRoles(s, "P", { ...pipeline, repository: "blueprint" })),
     ).toThrow('GithubPipelineRoles: repository must be "owner/name", got "blueprint"');
+  });
+});
+
+describe("reviewed managed policies", () => {
+  it("When a policy is attached to a role it was reviewed for, then its entry is found; on any other role or unlisted, none", () => {
+    expect(
+      reviewedAttachment("arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "blueprint-prod-node")?.name,
+    ).toBe("AmazonEKSWorkerNodePolicy");
+    expect(
+      reviewedAttachment("arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "blueprint-prod-user-service"),
+    ).toBeUndefined();
+    expect(
+      reviewedAttachment("arn:aws:iam::aws:policy/AdministratorAccess", "blueprint-prod-github-apply"),
+    ).toBeUndefined();
+    expect(
+      reviewedAttachment("arn:aws:iam::aws:policy/PowerUserAccess", "blueprint-prod-github-plan"),
+    ).toBeUndefined();
+  });
+
+  it("When the apply boundary is built, then the pipeline may attach exactly the reviewed policies the pipeline owns", () => {
+    const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
+    const deny = documentWith(stack, "DenyUnreviewedManagedPolicies").find(
+      (s) => s.sid === "DenyUnreviewedManagedPolicies",
+    );
+    expect(deny?.condition).toEqual([
+      {
+        test: "ArnNotEquals",
+        variable: "iam:PolicyARN",
+        values: REVIEWED_MANAGED_POLICIES.filter((p) => p.attachedBy === "pipeline").map(managedPolicyArn),
+      },
+    ]);
+    const attachable = (deny?.condition as Array<{ values: string[] }>)[0]?.values ?? [];
+    expect(attachable).toContain("arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy");
+    expect(attachable).not.toContain("arn:aws:iam::aws:policy/PowerUserAccess");
   });
 });

@@ -85,7 +85,7 @@ export function managedPolicyArn(policy: ReviewedManagedPolicy): string {
   return `${AWS_MANAGED_POLICY_PREFIX}${policy.name}`;
 }
 
-/** The reviewed entry of `arn` when `roleName` (e.g. `blueprint-prod-node`) may carry it; undefined otherwise. */
+/** The reviewed entry of `arn` when `roleName` (`blueprint-<env>-<suffix>`, e.g. `blueprint-prod-node`) may carry it. */
 export function reviewedAttachment(arn: string, roleName: string): ReviewedManagedPolicy | undefined {
   return REVIEWED_MANAGED_POLICIES.find(
     (p) =>
