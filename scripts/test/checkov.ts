@@ -76,11 +76,6 @@ export const CHECKOV_SKIPS: readonly Skip[] = [
     why: "ECR tags are immutable, so a tag names one digest; the pipeline deploys by tag",
   },
   {
-    id: "CKV_K8S_35",
-    profiles: ALL,
-    why: "the services read configuration from the environment (twelve-factor); the Secret is KMS-encrypted in etcd",
-  },
-  {
     id: "CKV_AWS_338",
     profiles: NON_PRODUCTION,
     why: "dev and staging keep logs 30 and 90 days for cost; production keeps them a year",
@@ -106,6 +101,26 @@ export const CHECKOV_SKIPS: readonly Skip[] = [
     why: "dev runs without WAF for cost; staging and production have it",
   },
 ];
+
+/**
+ * Checks waived for one resource only (a `resource` prefix as checkov names it, before the
+ * construct hash), because the resource does on purpose what the check forbids in general.
+ */
+export const CHECKOV_RESOURCE_WAIVERS: readonly { ids: readonly string[]; resource: string; why: string }[] =
+  [
+    {
+      ids: ["CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111", "CKV_AWS_356"],
+      resource: "data.Pipeline_ApplyBoundaryDocument_",
+      why: "the apply role's permissions boundary allows every action but the ones it refuses (NotAction on *): a boundary caps, it grants nothing; its denies are asserted by the IAM and policy tests (decision 0029)",
+    },
+  ];
+
+/** Whether a failed check is waived for its resource. */
+function waived(failure: { check_id: string; resource: string }): boolean {
+  return CHECKOV_RESOURCE_WAIVERS.some(
+    (w) => w.ids.includes(failure.check_id) && failure.resource.startsWith(w.resource),
+  );
+}
 
 interface CheckovReport {
   results?: {
@@ -192,7 +207,7 @@ export function checkovSuite(localDir: string): Suite {
           failed += stacks.length;
           continue;
         }
-        const failures = report.results?.failed_checks ?? [];
+        const failures = (report.results?.failed_checks ?? []).filter((f) => !waived(f));
         for (const stack of stacks) {
           const own = failures.filter((f) => f.file_path.includes(`/${stack}/`));
           if (own.length === 0) {
@@ -209,7 +224,7 @@ export function checkovSuite(localDir: string): Suite {
         );
       }
       console.log(
-        `skipped checks, each with its reason, are listed in scripts/test/checkov.ts (${CHECKOV_SKIPS.length})`,
+        `skipped checks, each with its reason, are listed in scripts/test/checkov.ts (${CHECKOV_SKIPS.length}, and ${CHECKOV_RESOURCE_WAIVERS.length} for single resources)`,
       );
       return { passed, failed, skipped: 0 };
     },
