@@ -1,8 +1,9 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../environments";
-import { type GithubRoleKind, githubRoleName } from "../modules/iam/github-oidc";
+import { type GithubRoleKind, githubRoleName, workloadBoundaryArn } from "../modules/iam/github-oidc";
+import { PermissionsBoundary } from "../modules/iam/permissions-boundary";
 import { EncryptionKey, type EncryptionKeyProps } from "../modules/kms/encryption-key";
 
 /** Name of the platform: the first part of every resource name. */
@@ -57,6 +58,12 @@ export class EnvironmentStack extends TerraformStack {
         },
       ],
     });
+    // The pipeline applies every layer but bootstrap, and may only create roles under this boundary.
+    if (props.layer !== "bootstrap") {
+      Aspects.of(this).add(
+        new PermissionsBoundary(workloadBoundaryArn(props.env.accountId, this.namePrefix)),
+      );
+    }
     if ((props.backend ?? "s3") === "local") {
       new LocalBackend(this, { path: `${props.env.name}-${props.layer}.tfstate` });
     } else {

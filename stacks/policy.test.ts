@@ -352,6 +352,41 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     expect(selfGrants).toEqual([]);
   });
 
+  it("puts every role the pipeline applies under the workload boundary, which grants no IAM role or policy change", () => {
+    const roles = rolesOf(env);
+    const bootstrap = `${env.name}-bootstrap`;
+    const boundaryArn = `arn:aws:iam::${env.accountId}:policy/blueprint-${env.name}-workload-boundary`;
+    const applied = roles.filter((r) => r.stack !== bootstrap);
+    expect(applied.length).toBeGreaterThan(5);
+    const unbounded = applied.filter((r) => r.boundary?.arn !== boundaryArn).map((r) => r.name);
+    expect(unbounded).toEqual([]);
+    const anyRole = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-anything`;
+    for (const role of applied) {
+      for (const action of [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:CreateAccessKey",
+      ]) {
+        // Even were a role's own policy to grant it (or an attached managed policy), the boundary does not.
+        expect(
+          roleMay(
+            {
+              ...role,
+              inline: [
+                { effect: "Allow", actions: ["iam:*"], resources: ["*"], conditional: false, conditions: [] },
+              ],
+            },
+            action,
+            anyRole,
+            { managedMayAllow: true },
+          ),
+          `${role.name} ${action}`,
+        ).toBe(false);
+      }
+    }
+  });
+
   it("attaches only reviewed managed policies, to the roles they were reviewed for, with their guards", () => {
     const unreviewed: string[] = [];
     for (const role of rolesOf(env)) {

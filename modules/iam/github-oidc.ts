@@ -143,6 +143,44 @@ export function applyBoundaryName(namePrefix: string): string {
   return `${githubRoleName(namePrefix, "apply")}-boundary`;
 }
 
+/** Name of the boundary every role the apply pipeline creates must carry, e.g. `blueprint-prod-workload-boundary`. */
+export function workloadBoundaryName(namePrefix: string): string {
+  return `${namePrefix}-workload-boundary`;
+}
+
+/** ARN of the workload boundary; the bootstrap stack creates it, every other stack's roles carry it. */
+export function workloadBoundaryArn(accountId: string, namePrefix: string): string {
+  return `arn:aws:iam::${accountId}:policy/${workloadBoundaryName(namePrefix)}`;
+}
+
+/**
+ * IAM changes no role the pipeline creates ever makes: creating identities, keys, roles or policies.
+ * Without this boundary the apply role could write an administrator policy on a role it creates and
+ * run compute with it.
+ */
+const NEVER_FOR_WORKLOADS = [
+  "iam:AddUserToGroup",
+  "iam:AttachGroupPolicy",
+  "iam:AttachRolePolicy",
+  "iam:AttachUserPolicy",
+  "iam:CreateAccessKey",
+  "iam:CreateGroup",
+  "iam:CreateLoginProfile",
+  "iam:CreatePolicy",
+  "iam:CreatePolicyVersion",
+  "iam:CreateRole",
+  "iam:CreateUser",
+  "iam:DeleteRolePermissionsBoundary",
+  "iam:PutGroupPolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:PutRolePolicy",
+  "iam:PutUserPolicy",
+  "iam:SetDefaultPolicyVersion",
+  "iam:UpdateAccessKey",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:UpdateLoginProfile",
+] as const;
+
 /**
  * The account's GitHub Actions OIDC provider and the two pipeline roles.
  * - `plan`: pull requests and main (drift). Reads state and writes only the lock; AWS's ReadOnlyAccess
@@ -158,6 +196,8 @@ export class GithubPipelineRoles extends Construct {
   readonly planRole: IamRole;
   readonly applyRole: IamRole;
   readonly applyBoundary: IamPolicy;
+  /** The boundary of every role the apply pipeline creates (see NEVER_FOR_WORKLOADS). */
+  readonly workloadBoundary: IamPolicy;
   private readonly props: GithubPipelineRolesProps;
   private readonly providerArn: string;
 
@@ -185,6 +225,13 @@ export class GithubPipelineRoles extends Construct {
       );
     }
     this.planRole = this.createPlanRole();
+    this.workloadBoundary = new IamPolicy(this, "WorkloadBoundary", {
+      name: workloadBoundaryName(props.namePrefix),
+      description: "Caps every role the apply pipeline creates: no IAM identities, keys, roles or policies",
+      policy: policyDocument(this, "WorkloadBoundaryDocument", [
+        { sid: "CapWorkloads", effect: "Allow", notActions: [...NEVER_FOR_WORKLOADS], resources: ["*"] },
+      ]).json,
+    });
     this.applyBoundary = this.createApplyBoundary();
     this.applyRole = this.createApplyRole();
   }
@@ -294,6 +341,7 @@ export class GithubPipelineRoles extends Construct {
   private createApplyBoundary(): IamPolicy {
     const { props } = this;
     const name = applyBoundaryName(props.namePrefix);
+    const workloadArn = workloadBoundaryArn(props.accountId, props.namePrefix);
     const pipelineAttachable = REVIEWED_MANAGED_POLICIES.filter((p) => p.attachedBy === "pipeline").map(
       managedPolicyArn,
     );
@@ -312,10 +360,34 @@ export class GithubPipelineRoles extends Construct {
           ],
         },
         {
-          sid: "DenyChangingThisBoundary",
+          sid: "DenyChangingBoundaries",
           effect: "Deny",
           actions: [...POLICY_WRITE_ACTIONS],
-          resources: [this.arnOf("policy", name)],
+          resources: [this.arnOf("policy", name), workloadArn],
+        },
+        {
+          // Roles the pipeline creates or changes carry the workload boundary, so none can do more
+          // than the pipeline itself (the classic way around a boundary: a new role without one).
+          sid: "DenyRolesWithoutWorkloadBoundary",
+          effect: "Deny",
+          actions: [
+            "iam:AttachRolePolicy",
+            "iam:CreateRole",
+            "iam:DetachRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:PutRolePermissionsBoundary",
+            "iam:PutRolePolicy",
+          ],
+          resources: ["*"],
+          condition: [
+            { test: "StringNotEquals", variable: "iam:PermissionsBoundary", values: [workloadArn] },
+          ],
+        },
+        {
+          sid: "DenyRemovingWorkloadBoundary",
+          effect: "Deny",
+          actions: ["iam:DeleteRolePermissionsBoundary"],
+          resources: ["*"],
         },
         {
           sid: "DenyUnreviewedManagedPolicies",

@@ -175,10 +175,30 @@ describe("GithubPipelineRoles", () => {
         "arn:aws:iam::123456789012:role/blueprint-prod-github-plan",
       ],
     });
-    expect(bySid.DenyChangingThisBoundary).toMatchObject({
+    expect(bySid.DenyChangingBoundaries).toMatchObject({
       effect: "Deny",
       actions: expect.arrayContaining(["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]),
-      resources: ["arn:aws:iam::123456789012:policy/blueprint-prod-github-apply-boundary"],
+      resources: [
+        "arn:aws:iam::123456789012:policy/blueprint-prod-github-apply-boundary",
+        "arn:aws:iam::123456789012:policy/blueprint-prod-workload-boundary",
+      ],
+    });
+    // A role it creates or changes must carry the workload boundary, which it cannot remove.
+    expect(bySid.DenyRolesWithoutWorkloadBoundary).toMatchObject({
+      effect: "Deny",
+      actions: expect.arrayContaining(["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"]),
+      resources: ["*"],
+      condition: [
+        {
+          test: "StringNotEquals",
+          variable: "iam:PermissionsBoundary",
+          values: ["arn:aws:iam::123456789012:policy/blueprint-prod-workload-boundary"],
+        },
+      ],
+    });
+    expect(bySid.DenyRemovingWorkloadBoundary).toMatchObject({
+      effect: "Deny",
+      actions: ["iam:DeleteRolePermissionsBoundary"],
     });
     expect(bySid.CapPipelineWork?.not_actions).toEqual(
       expect.arrayContaining([
@@ -186,6 +206,27 @@ describe("GithubPipelineRoles", () => {
         "iam:CreateAccessKey",
         "sts:AssumeRole",
         "secretsmanager:GetSecretValue",
+      ]),
+    );
+  });
+
+  it("When built, then the workload boundary lets no role it caps create roles, policies, users or keys", () => {
+    const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
+    expect(resourcesOf(stack, "aws_iam_policy").map((p) => p.name).sort()).toEqual([
+      "blueprint-prod-github-apply-boundary",
+      "blueprint-prod-workload-boundary",
+    ]);
+    const [cap] = documentWith(stack, "CapWorkloads");
+    expect(cap).toMatchObject({ effect: "Allow", resources: ["*"] });
+    expect(cap?.not_actions).toEqual(
+      expect.arrayContaining([
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:CreateUser",
+        "iam:CreateAccessKey",
       ]),
     );
   });

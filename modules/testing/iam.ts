@@ -127,6 +127,16 @@ export function analyseRoles(
   stacks: ReadonlyArray<[string, SynthesizedStack]>,
   accountId: string,
 ): AnalysedRole[] {
+  // Managed policies of every stack by ARN: a boundary may live in another stack (bootstrap).
+  const policies = new Map<string, Statement[]>();
+  for (const [, stack] of stacks) {
+    for (const policy of Object.values(stack.resource.aws_iam_policy ?? {})) {
+      policies.set(
+        `arn:aws:iam::${accountId}:policy/${String(policy.name)}`,
+        statementsOf(stack, accountId, policy.policy),
+      );
+    }
+  }
   const roles: AnalysedRole[] = [];
   for (const [stackId, stack] of stacks) {
     for (const [id, role] of Object.entries(stack.resource.aws_iam_role ?? {})) {
@@ -146,16 +156,12 @@ export function analyseRoles(
       let boundary: AnalysedRole["boundary"];
       if (typeof role.permissions_boundary === "string") {
         const reference = REFERENCE.exec(role.permissions_boundary);
-        const policy =
+        const arn =
           reference?.[1] === "aws_iam_policy"
-            ? stack.resource.aws_iam_policy?.[reference[2] as string]
-            : undefined;
-        boundary = policy
-          ? {
-              arn: `arn:aws:iam::${accountId}:policy/${String(policy.name)}`,
-              statements: statementsOf(stack, accountId, policy.policy),
-            }
-          : { arn: role.permissions_boundary, statements: [] };
+            ? `arn:aws:iam::${accountId}:policy/${String(stack.resource.aws_iam_policy?.[reference[2] as string]?.name)}`
+            : role.permissions_boundary;
+        // A boundary not among the stacks has no statement we can see, so it allows nothing here.
+        boundary = { arn, statements: policies.get(arn) ?? [] };
       }
       roles.push({
         stack: stackId,
