@@ -212,10 +212,11 @@ describe("GithubPipelineRoles", () => {
 
   it("When built, then the workload boundary lets no role it caps create roles, policies, users or keys", () => {
     const stack = synthConstruct((s) => new GithubPipelineRoles(s, "Pipeline", pipeline));
-    expect(resourcesOf(stack, "aws_iam_policy").map((p) => p.name).sort()).toEqual([
-      "blueprint-prod-github-apply-boundary",
-      "blueprint-prod-workload-boundary",
-    ]);
+    expect(
+      resourcesOf(stack, "aws_iam_policy")
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["blueprint-prod-github-apply-boundary", "blueprint-prod-workload-boundary"]);
     const [cap] = documentWith(stack, "CapWorkloads");
     expect(cap).toMatchObject({ effect: "Allow", resources: ["*"] });
     expect(cap?.not_actions).toEqual(
