@@ -294,7 +294,7 @@ describe("reviewed managed policies", () => {
         values: REVIEWED_MANAGED_POLICIES.filter((p) => p.attachedBy === "pipeline").map(managedPolicyArn),
       },
     ]);
-    const attachable = (deny?.condition as Array<{ values: string[] }>)[0]?.values ?? [];
+    const attachable = ((deny?.condition ?? []) as Array<{ values: string[] }>)[0]?.values ?? [];
     expect(attachable).toContain("arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy");
     expect(attachable).not.toContain("arn:aws:iam::aws:policy/PowerUserAccess");
   });
