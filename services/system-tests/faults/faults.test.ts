@@ -134,6 +134,7 @@ describe("the three services under steady load while things fail", () => {
   const killService = (key: ServiceKey): Fault => ({
     name: `SIGKILL ${key}-service`,
     databaseDown: false,
+    killsSender: key === "notification",
     async inject() {
       await services[key].kill();
       services[key].spawn();
@@ -148,6 +149,7 @@ describe("the three services under steady load while things fail", () => {
     {
       name: "SIGKILL + restart broker",
       databaseDown: false,
+      killsSender: false,
       async inject() {
         await cluster.killBroker();
         return { endedAt: Date.now(), recovering: cluster.broker.up() };
@@ -156,6 +158,7 @@ describe("the three services under steady load while things fail", () => {
     {
       name: "PostgreSQL restart",
       databaseDown: true,
+      killsSender: false,
       async inject() {
         await cluster.stopPostgres();
         await sleep(POSTGRES_DOWN_MS);
@@ -165,6 +168,7 @@ describe("the three services under steady load while things fail", () => {
     {
       name: `SMTP down (${OLD_MAX_ATTEMPTS} attempts or ${SMTP_OUTAGE_MAX_MS / 1000} s)`,
       databaseDown: false,
+      killsSender: false,
       async inject() {
         await smtp.cut();
         const cutAt = Date.now();
@@ -188,6 +192,7 @@ describe("the three services under steady load while things fail", () => {
     {
       name: "Kafka down while services start",
       databaseDown: false,
+      killsSender: true,
       async inject() {
         await cluster.killBroker();
         await Promise.all(KEYS.map((k) => services[k].kill()));
