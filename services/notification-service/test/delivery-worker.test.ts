@@ -165,6 +165,30 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     expect(smtp.to(n.recipient)).toEqual([expect.objectContaining({ accepted: true })]);
   });
 
+  it("When the database is away after a send for longer than the lease, then the record waits for it and the email is not sent again", async () => {
+    const n = await record();
+    const downUntil = Date.now() + 1_500;
+    const down = () => {
+      if (Date.now() < downUntil) throw new Error("connection terminated unexpectedly");
+    };
+    const away = new (class extends NotificationRepository {
+      override async recordSent(id: string, claimId: string): Promise<boolean> {
+        down();
+        return super.recordSent(id, claimId);
+      }
+      override async renewClaims(claimIds: readonly string[], leaseSeconds: number): Promise<Set<string>> {
+        down();
+        return super.renewClaims(claimIds, leaseSeconds);
+      }
+    })(db);
+    const w = worker({ repository: away, leaseSeconds: 1 });
+    expect(await w.deliverBatch()).toBe(1);
+    expect(await row(n.id)).toEqual({ status: "sent", attempts: 1, last_error: null });
+    await sleep(1_100);
+    expect(await w.deliverBatch()).toBe(0);
+    expect(smtp.to(n.recipient)).toHaveLength(1);
+  });
+
   it("When a worker died mid-send, then its claims are sent again after the lease with the same Message-ID, and its late outcome never overwrites the next claim's", async () => {
     const n = await record();
     const [dead] = await repository.claimDue(10, 1);

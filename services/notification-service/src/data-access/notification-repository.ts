@@ -80,12 +80,13 @@ export class NotificationRepository {
 
   /**
    * Extends the lease of the caller's claims still `sending`; returns the claim tokens that are
-   * still the caller's (a claim whose lease ended may have been taken over meanwhile).
+   * still the caller's. A claim whose lease ended meanwhile (the database was away) is extended too
+   * while nobody has claimed the row again, which would have replaced its token.
    */
   async renewClaims(claimIds: readonly string[], leaseSeconds: number): Promise<Set<string>> {
     const { rows } = await this.db.query<{ claim_id: string }>(
       `UPDATE notifications SET lease_until = now() + make_interval(secs => $2), updated_at = now()
-        WHERE claim_id = ANY($1::uuid[]) AND status = 'sending' AND lease_until >= now()
+        WHERE claim_id = ANY($1::uuid[]) AND status = 'sending'
         RETURNING claim_id`,
       [claimIds, leaseSeconds],
     );

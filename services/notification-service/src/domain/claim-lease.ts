@@ -29,11 +29,11 @@ export class ClaimLease {
   }
 
   /**
-   * True when the claim is still the worker's and stays so for `withinMs` plus a third of the lease:
-   * enough for an email started now to finish before anyone else may take the claim over.
+   * True when the claim is still the worker's for at least a third of the lease: enough for an
+   * email started now to finish before anyone else may take the claim over.
    */
-  holds(claimId: string, withinMs = 0): boolean {
-    return this.active.has(claimId) && Date.now() + withinMs + this.leaseMs / 3 < this.validUntil;
+  holds(claimId: string): boolean {
+    return this.active.has(claimId) && Date.now() + this.leaseMs / 3 < this.validUntil;
   }
 
   /** The claim's outcome is recorded: it needs no more renewals. */

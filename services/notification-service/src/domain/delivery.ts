@@ -139,7 +139,7 @@ export class DeliveryWorker {
     } catch (error) {
       outcome = { sent: false, error };
     }
-    const status = await this.record(n, outcome, lease);
+    const status = await this.record(n, outcome);
     lease.settled(n.claim_id);
     if (status) this.outcomes.inc({ type: n.type, status });
     if (!outcome.sent)
@@ -150,14 +150,14 @@ export class DeliveryWorker {
   }
 
   /**
-   * Records the outcome under the claim, retrying database failures while the lease lasts: the
-   * email is never sent again because its bookkeeping failed. Undefined when it could not be
-   * recorded; an unrecorded claim is attempted again once its lease ends.
+   * Records the outcome under the claim, retrying database failures until it is recorded or the
+   * worker stops: an email is not sent again because its bookkeeping failed (the claim's renewals
+   * keep it this worker's once the database answers again). Undefined when it could not be
+   * recorded; a claim left so is attempted again once its lease ends.
    */
   private async record(
     n: ClaimedNotification,
     outcome: Outcome,
-    lease: ClaimLease,
   ): Promise<"sent" | "retrying" | "failed" | undefined> {
     const { repository, logger, backoffBaseMs, backoffMaxMs, giveUpAfterSeconds } = this.options;
     for (let round = 1; ; round++) {
@@ -177,10 +177,10 @@ export class DeliveryWorker {
         return status;
       } catch (error) {
         const wait = backoffDelay(round, 100, 2_000);
-        if (this.stopping || !lease.holds(n.claim_id, wait)) {
+        if (this.stopping) {
           logger.error(
             { notification_id: n.id, sent: outcome.sent, err: error },
-            "outcome not recorded; the notification is attempted again when its lease ends",
+            "outcome not recorded before stopping; the notification is attempted again when its lease ends",
           );
           return undefined;
         }
