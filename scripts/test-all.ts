@@ -8,13 +8,13 @@ import { dependencyEnv, loadSettings } from "./deps/settings";
 import { actionlintSuite } from "./test/actionlint";
 import { checkovSuite } from "./test/checkov";
 import { composeCheckSuite } from "./test/compose-check";
-import { checkSuite, jestSuite, type Suite, vitestSuite } from "./test/suites";
+import { checkSuite, faultSuite, jestSuite, type Suite, vitestSuite } from "./test/suites";
 import { type SuiteOutcome, summaryLines } from "./test/summary";
 
 /**
  * The one test command: static checks, then the dependencies up (our own, or external ones with
  * BLUEPRINT_DEPS=external), every suite against them, dependencies this run started stopped
- * again, and a summary with each suite's duration.
+ * again, the fault suite on dependencies of its own, and a summary with each suite's duration.
  */
 async function main(): Promise<number> {
   const began = Date.now();
@@ -87,6 +87,8 @@ async function main(): Promise<number> {
   } finally {
     await stop();
   }
+  // Last, and with the run's dependencies stopped: it starts and breaks its own.
+  await runSuite(faultSuite);
   // After stopping, so the count line CI reads stays the last one printed.
   console.log("\n=== summary ===");
   for (const line of summaryLines(outcomes, secondsSince(began))) console.log(line);

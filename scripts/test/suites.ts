@@ -72,12 +72,26 @@ export const vitestSuite: Suite = {
   },
 };
 
-export const jestSuite: Suite = {
-  name: "services (jest)",
-  async run(env, reportDir) {
-    const report = path.join(reportDir, "jest.json");
-    fs.rmSync(report, { force: true });
-    const code = await exec(bin("jest"), ["--json", `--outputFile=${report}`], env);
-    return readReport(report, code);
-  },
-};
+/** A Jest run counted from its JSON report; `args` choose the configuration. */
+function jestRun(name: string, reportName: string, args: readonly string[]): Suite {
+  return {
+    name,
+    async run(env, reportDir) {
+      const report = path.join(reportDir, reportName);
+      fs.rmSync(report, { force: true });
+      const code = await exec(bin("jest"), [...args, "--json", `--outputFile=${report}`], env);
+      return readReport(report, code);
+    },
+  };
+}
+
+export const jestSuite = jestRun("services (jest)", "jest.json", []);
+
+/**
+ * The fault suite (docs/faults.md): the services under load while processes, the broker,
+ * PostgreSQL and SMTP fail. It starts its own PostgreSQL and broker, so it needs none of the run's.
+ */
+export const faultSuite = jestRun("faults (jest)", "faults.json", [
+  "--config",
+  path.resolve(__dirname, "../../services/system-tests/faults/jest.config.js"),
+]);

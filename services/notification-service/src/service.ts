@@ -37,8 +37,11 @@ export const configSchema = serviceConfigSchema(entry).extend({
   DELIVERY_GIVE_UP_AFTER_SECONDS: z.coerce.number().int().min(1).default(86_400),
   DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(0).default(1_000),
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(60_000),
-  /** Reservation of a claimed notification; longer than an SMTP attempt can take (timeouts 3 s + 10 s). */
-  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(15).default(60),
+  /**
+   * How long the claims of a worker that died wait before another sends them; live workers renew
+   * theirs every third of it and start a send only while at least a third of it remains.
+   */
+  DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(15).default(15),
   DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(500),
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(50),
 });

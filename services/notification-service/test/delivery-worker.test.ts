@@ -30,16 +30,19 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
       repository?: NotificationRepository;
       giveUpAfterSeconds?: number;
       metrics?: ServiceMetrics;
+      leaseSeconds?: number;
+      concurrency?: number;
     } = {},
   ) => {
+    const mailer = smtpMailer({
+      host: "127.0.0.1",
+      port: options.smtpPort ?? smtp.port,
+      secure: false,
+      from: "Shop <no-reply@shop.example>",
+    });
     const w = new DeliveryWorker({
       repository: options.repository ?? repository,
-      mailer: smtpMailer({
-        host: "127.0.0.1",
-        port: options.smtpPort ?? smtp.port,
-        secure: false,
-        from: "Shop <no-reply@shop.example>",
-      }),
+      mailer: { ...mailer, concurrency: options.concurrency ?? mailer.concurrency },
       metrics: options.metrics ?? new ServiceMetrics("notification-service", ["notifications_total"]),
       logger: quietLogger,
       batchSize: 10,
@@ -48,7 +51,7 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
       backoffBaseMs: 0,
       backoffMaxMs: 0,
       giveUpAfterSeconds: options.giveUpAfterSeconds ?? 86_400,
-      leaseSeconds: 60,
+      leaseSeconds: options.leaseSeconds ?? 60,
     });
     workers.push(w);
     return w;
@@ -162,24 +165,77 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     expect(smtp.to(n.recipient)).toEqual([expect.objectContaining({ accepted: true })]);
   });
 
-  it("When a worker's lease ended, then its late outcome is rejected and never overwrites the next claim's", async () => {
+  it("When the database is away after a send for longer than the lease, then the record waits for it and the email is not sent again", async () => {
     const n = await record();
-    const [late] = await repository.claimDue(10, 1);
+    const downUntil = Date.now() + 1_500;
+    const down = () => {
+      if (Date.now() < downUntil) throw new Error("connection terminated unexpectedly");
+    };
+    const away = new (class extends NotificationRepository {
+      override async recordSent(id: string, claimId: string): Promise<boolean> {
+        down();
+        return super.recordSent(id, claimId);
+      }
+      override async renewClaims(claimIds: readonly string[], leaseSeconds: number): Promise<Set<string>> {
+        down();
+        return super.renewClaims(claimIds, leaseSeconds);
+      }
+    })(db);
+    const w = worker({ repository: away, leaseSeconds: 1 });
+    expect(await w.deliverBatch()).toBe(1);
+    expect(await row(n.id)).toEqual({ status: "sent", attempts: 1, last_error: null });
     await sleep(1_100);
-    expect(await repository.failAbandoned()).toEqual(["welcome"]);
-    expect(await row(n.id)).toEqual({
-      status: "failed",
-      attempts: 1,
-      last_error: expect.stringMatching(/^delivery outcome unknown/),
-    });
-    expect(await repository.recordSent(n.id, late?.claim_id ?? "")).toBe(false);
+    expect(await w.deliverBatch()).toBe(0);
+    expect(smtp.to(n.recipient)).toHaveLength(1);
+  });
 
-    expect(await repository.redriveFailed(undefined)).toBe(1);
-    const [current] = await repository.claimDue(10, 60);
-    expect(current?.claim_id).not.toBe(late?.claim_id);
+  it("When a worker died mid-send, then its claims are sent again after the lease with the same Message-ID, and its late outcome never overwrites the next claim's", async () => {
+    const n = await record();
+    const [dead] = await repository.claimDue(10, 1);
+    expect(dead).toMatchObject({ id: n.id, resumed: false });
+    expect(await repository.claimDue(10, 1)).toEqual([]);
+    await sleep(1_100);
+
+    const [next] = await repository.claimDue(10, 60);
+    expect(next).toMatchObject({ id: n.id, resumed: true, attempts: 2 });
+    expect(next?.claim_id).not.toBe(dead?.claim_id);
     const failure = { error: "late", final: false, retryInMs: 0, giveUpAfterSeconds: 60 };
-    expect(await repository.recordFailure(n.id, late?.claim_id ?? "", failure)).toBeUndefined();
-    expect(await repository.recordSent(n.id, current?.claim_id ?? "")).toBe(true);
+    expect(await repository.recordFailure(n.id, dead?.claim_id ?? "", failure)).toBeUndefined();
+    expect(await repository.recordSent(n.id, dead?.claim_id ?? "")).toBe(false);
+    expect(await repository.recordSent(n.id, next?.claim_id ?? "")).toBe(true);
     expect(await row(n.id)).toEqual({ status: "sent", attempts: 2, last_error: null });
+  });
+
+  it("When a worker died mid-send, then the next worker delivers its email once the lease ends", async () => {
+    const n = await record();
+    await repository.claimDue(10, 1);
+    const w = worker();
+    expect(await w.deliverBatch()).toBe(0);
+    await sleep(1_100);
+    expect(await w.deliverBatch()).toBe(1);
+    expect(await row(n.id)).toEqual({ status: "sent", attempts: 2, last_error: null });
+    expect(smtp.to(n.recipient)).toEqual([
+      { to: [n.recipient], messageId: `<${n.id}@shop.example>`, accepted: true },
+    ]);
+  });
+
+  it("When sending takes longer than the lease, then the live worker keeps its claims and no other worker sends them", async () => {
+    const first = await record();
+    const second = await record();
+    smtp.replyDelayMs = 1_500;
+    try {
+      const slow = worker({ leaseSeconds: 1, concurrency: 1 });
+      const sending = slow.deliverBatch();
+      await sleep(1_200);
+      expect(await repository.claimDue(10, 60)).toEqual([]);
+      expect(await sending).toBe(2);
+    } finally {
+      smtp.replyDelayMs = 0;
+    }
+    expect(await row(first.id)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(await row(second.id)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(
+      smtp.attempts.filter((a) => [first.recipient, second.recipient].includes(a.to[0] ?? "")),
+    ).toHaveLength(2);
   });
 });

@@ -89,7 +89,6 @@ export class EventConsumer implements Component {
   private current: ConsumerState = "stopped";
   /** Crashes since events last flowed; sets the restart backoff. */
   private crashes = 0;
-  private restartCount = 0;
   private readonly log: Logger;
 
   constructor(
@@ -99,6 +98,8 @@ export class EventConsumer implements Component {
     for (const handler of handlers) this.handlers.set(handler.topic, handler);
     this.name = `${options.group} consumer`;
     this.log = options.logger.child({ component: "consumer", group: options.group });
+    // Exposed at 0 from the start, so the first restart is an increase.
+    options.metrics.consumerRestarts.inc({ group: options.group }, 0);
     options.metrics.onCollect(async () => {
       const lags = await withTimeout(
         options.admin.lag(this.groupId, this.physicalTopics()),
@@ -121,11 +122,6 @@ export class EventConsumer implements Component {
   /** For readiness and health: whether events are being consumed. */
   state(): ConsumerState {
     return this.current;
-  }
-
-  /** Restarts after crashes since `start`. */
-  get restarts(): number {
-    return this.restartCount;
   }
 
   async start(): Promise<void> {
@@ -172,7 +168,7 @@ export class EventConsumer implements Component {
     if (this.stopping || this.consumer !== crashed) return;
     this.current = "restarting";
     this.crashes += 1;
-    this.restartCount += 1;
+    this.options.metrics.consumerRestarts.inc({ group: this.options.group });
     const delay = backoffDelay(this.crashes, RESTART_BASE_MS, RESTART_MAX_MS);
     this.log.error(
       { err: error, crashes: this.crashes, restart_in_ms: delay },

@@ -15,6 +15,8 @@ export const KIT_METRICS = {
   eventsRetried: "events_retried_total",
   eventsDeadLettered: "events_dead_lettered_total",
   consumerLag: "kafka_consumer_lag",
+  /** Label group: replacements of a consumer client that crashed without recovering by itself. */
+  consumerRestarts: "kafka_consumer_restarts_total",
   outboxBacklog: "outbox_backlog",
   outboxOldestAge: "outbox_oldest_age_seconds",
   /** Label client: `outbox-relay`, `consumer` or `producer` (dead letters); 1 while it reaches the brokers. */

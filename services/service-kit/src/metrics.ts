@@ -44,6 +44,7 @@ export class ServiceMetrics {
   readonly eventsRetried: Counter<"topic" | "group">;
   readonly eventsDeadLettered: Counter<"topic" | "group">;
   readonly consumerLag: Gauge<"group" | "topic" | "partition">;
+  readonly consumerRestarts: Counter<"group">;
   readonly outboxBacklog: Gauge;
   readonly outboxOldestAge: Gauge;
   readonly kafkaConnected: Gauge<"client">;
@@ -106,6 +107,12 @@ export class ServiceMetrics {
       name: KIT_METRICS.consumerLag,
       help: "High watermark minus committed offset, per partition.",
       labelNames: ["group", "topic", "partition"],
+      registers,
+    });
+    this.consumerRestarts = new Counter({
+      name: KIT_METRICS.consumerRestarts,
+      help: "Consumer clients replaced after a crash they did not recover from by themselves.",
+      labelNames: ["group"],
       registers,
     });
     this.outboxBacklog = new Gauge({

@@ -73,6 +73,9 @@ describe("a consumer whose Kafka client crashes for good", () => {
   });
 
   it("When the client crashes without restarting itself, then the consumer says so, restarts it with backoff, and consumes once the cause is gone", async () => {
+    expect(await harness.metrics.registry.metrics()).toMatch(
+      /kafka_consumer_restarts_total\{group="order-service",service="order-service"\} 0/,
+    );
     await consumer.start();
     await eventually("the crash reported", async () =>
       consumer.state() === "restarting" ? true : undefined,
@@ -84,7 +87,12 @@ describe("a consumer whose Kafka client crashes for good", () => {
     await sleep(3_000);
     expect(consumed.has(event.event_id)).toBe(false);
     expect(consumer.state()).not.toBe("running");
-    expect(consumer.restarts).toBeGreaterThanOrEqual(2);
+    const restarts = async () =>
+      (await harness.metrics.registry.getSingleMetric("kafka_consumer_restarts_total")?.get())?.values;
+    expect(await restarts()).toEqual([
+      expect.objectContaining({ labels: { group: "order-service" }, value: expect.any(Number) }),
+    ]);
+    expect((await restarts())?.[0]?.value).toBeGreaterThanOrEqual(2);
 
     await foreign.disconnect();
     await eventually(

@@ -16,6 +16,8 @@ export interface ClaimedNotification {
   readonly attempts: number;
   /** This claim's token: outcomes are recorded only while the row still carries it. */
   readonly claim_id: string;
+  /** A previous attempt was abandoned mid-send: the email may already have been delivered once. */
+  readonly resumed: boolean;
 }
 
 /** How one attempt ended, as the worker records it. */
@@ -53,22 +55,42 @@ export class NotificationRepository {
   /**
    * Claims due notifications: each becomes `sending` under a lease and a fresh claim token, and
    * counts an attempt. Several replicas never claim the same row, and only the claimer can record
-   * its outcome. The lease condition keeps rows that a replica of the previous release (which
-   * leased without changing the status) is still sending.
+   * its outcome. A `sending` row whose lease ended belongs to a worker that stopped mid-send: it is
+   * claimed again (`resumed`), so the email goes out once more with the same Message-ID rather than
+   * never. The lease condition on the other rows keeps those that a replica of an earlier release
+   * (which leased without changing the status) is still sending.
    */
   async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedNotification[]> {
     const { rows } = await this.db.query<ClaimedNotification>(
-      `UPDATE notifications
-          SET status = 'sending', claim_id = gen_random_uuid(), attempts = attempts + 1,
+      `UPDATE notifications n
+          SET status = 'sending', claim_id = gen_random_uuid(), attempts = n.attempts + 1,
               lease_until = now() + make_interval(secs => $2), updated_at = now()
-        WHERE id IN (SELECT id FROM notifications
-                      WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now()
-                        AND (lease_until IS NULL OR lease_until < now())
-                      ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, event_id, type, recipient, subject, body, attempts, claim_id`,
+         FROM (SELECT id, status FROM notifications
+                WHERE (status IN ('pending', 'retrying') AND next_attempt_at <= now()
+                       AND (lease_until IS NULL OR lease_until < now()))
+                   OR (status = 'sending' AND lease_until < now())
+                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+        WHERE n.id = due.id
+        RETURNING n.id, n.event_id, n.type, n.recipient, n.subject, n.body, n.attempts, n.claim_id,
+                  due.status = 'sending' AS resumed`,
       [limit, leaseSeconds],
     );
     return rows;
+  }
+
+  /**
+   * Extends the lease of the caller's claims still `sending`; returns the claim tokens that are
+   * still the caller's. A claim whose lease ended meanwhile (the database was away) is extended too
+   * while nobody has claimed the row again, which would have replaced its token.
+   */
+  async renewClaims(claimIds: readonly string[], leaseSeconds: number): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ claim_id: string }>(
+      `UPDATE notifications SET lease_until = now() + make_interval(secs => $2), updated_at = now()
+        WHERE claim_id = ANY($1::uuid[]) AND status = 'sending'
+        RETURNING claim_id`,
+      [claimIds, leaseSeconds],
+    );
+    return new Set(rows.map((r) => r.claim_id));
   }
 
   /** Records that the SMTP server accepted the email; false when the claim is no longer the caller's. */
@@ -116,23 +138,6 @@ export class NotificationRepository {
       ],
     );
     return rows[0]?.status;
-  }
-
-  /**
-   * Fails `sending` rows whose lease ended: their worker stopped between handing the email to SMTP
-   * and recording the outcome, so it may or may not have been delivered. Not resending keeps a
-   * delivered email from arriving twice; the row shows why, and a redrive sends it again.
-   * Returns the types of the rows failed.
-   */
-  async failAbandoned(): Promise<NotificationType[]> {
-    const { rows } = await this.db.query<{ type: NotificationType }>(
-      `UPDATE notifications
-          SET status = 'failed', lease_until = NULL, claim_id = NULL, updated_at = now(),
-              last_error = 'delivery outcome unknown: the worker stopped while sending (not resent, to avoid a duplicate)'
-        WHERE status = 'sending' AND lease_until < now()
-        RETURNING type`,
-    );
-    return rows.map((r) => r.type);
   }
 
   /**

@@ -27,6 +27,8 @@ function isPermanentRefusal(error: unknown): boolean {
   return permanent === true && code !== "EAUTH";
 }
 
+const MAX_CONNECTIONS = 4;
+
 /** Mailer over a pooled nodemailer SMTP transport. */
 export function smtpMailer(settings: SmtpSettings): Mailer {
   const domain = senderDomain(settings.from);
@@ -37,12 +39,13 @@ export function smtpMailer(settings: SmtpSettings): Mailer {
     secure: settings.secure,
     auth: settings.user ? { user: settings.user, pass: settings.password ?? "" } : undefined,
     pool: true,
-    maxConnections: 4,
+    maxConnections: MAX_CONNECTIONS,
     connectionTimeout: 3_000,
     greetingTimeout: 3_000,
     socketTimeout: 10_000,
   });
   return {
+    concurrency: MAX_CONNECTIONS,
     async send({ notificationId, ...message }) {
       try {
         await transport.sendMail({

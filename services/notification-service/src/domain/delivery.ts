@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@blueprint/service-kit";
 import { backoffDelay, SERVICE_METRICS, type ServiceMetrics, Waker } from "@blueprint/service-kit";
 import type { ClaimedNotification, NotificationRepository } from "../data-access/notification-repository";
+import { ClaimLease } from "./claim-lease";
 import { NOTIFICATION_TYPES } from "./notifications";
 
 const LINGER_MS = 10;
@@ -27,6 +28,8 @@ export interface Mailer {
     text: string;
     headers: Record<string, string>;
   }): Promise<void>;
+  /** How many emails it sends at once. */
+  readonly concurrency: number;
   close(): void;
 }
 
@@ -41,7 +44,10 @@ export interface DeliveryOptions {
   readonly backoffMaxMs: number;
   /** Transient failures are retried until a notification has been undelivered this long. */
   readonly giveUpAfterSeconds: number;
-  /** How long a claimed notification is reserved for one attempt, bookkeeping included. */
+  /**
+   * How long a claim outlives its worker: a live worker renews it while sending, so this bounds how
+   * late the emails of a worker that died are sent by another, not how long a send may take.
+   */
   readonly leaseSeconds: number;
 }
 
@@ -52,6 +58,9 @@ type Outcome = { readonly sent: true } | { readonly sent: false; readonly error:
  * SMTP server never holds up events. Each attempt is claimed (`sending`, leased, with a token)
  * before the email goes out and its outcome recorded after, under that token:
  * - a failure to record the outcome is retried while the lease lasts, never answered by sending again;
+ * - a worker that dies mid-send leaves its claims to lapse; they are claimed again and sent with the
+ *   same Message-ID (at least once: an email accepted just before the death arrives twice, and
+ *   receivers that de-duplicate by Message-ID drop the second);
  * - connection errors and 4xx replies are retried with capped backoff until the notification is
  *   older than `giveUpAfterSeconds`; 5xx replies fail it at once with the server's reason;
  * - a worker whose lease ended cannot overwrite what was recorded since.
@@ -88,23 +97,35 @@ export class DeliveryWorker {
     this.options.mailer.close();
   }
 
-  /** Settles abandoned claims, then claims and attempts one batch; returns how many it attempted. */
+  /** Claims one batch and attempts it; returns how many it claimed. */
   async deliverBatch(): Promise<number> {
-    const { repository, batchSize, leaseSeconds, logger } = this.options;
-    const abandoned = await repository.failAbandoned();
-    for (const type of abandoned) this.outcomes.inc({ type, status: "failed" });
-    if (abandoned.length > 0)
-      logger.error(
-        { count: abandoned.length },
-        "notifications failed: outcome unknown after their lease ended",
-      );
+    const { repository, batchSize, leaseSeconds, logger, mailer } = this.options;
     const due = await repository.claimDue(batchSize, leaseSeconds);
-    await Promise.all(due.map((n) => this.attempt(n)));
+    if (due.length === 0) return 0;
+    const resumed = due.filter((n) => n.resumed).length;
+    if (resumed > 0)
+      logger.warn(
+        { count: resumed },
+        "resending emails whose previous attempt stopped mid-send (same Message-ID, receivers can drop a duplicate)",
+      );
+    const lease = new ClaimLease(repository, due, leaseSeconds, logger);
+    try {
+      // Sends start only while the lease is known to hold, so no more than the mailer's
+      // connections are in flight when the process dies.
+      const queue = [...due];
+      const sender = async () => {
+        for (let n = queue.shift(); n; n = queue.shift()) await this.attempt(n, lease);
+      };
+      await Promise.all(Array.from({ length: Math.min(mailer.concurrency, due.length) }, sender));
+    } finally {
+      lease.release();
+    }
     return due.length;
   }
 
-  private async attempt(n: ClaimedNotification): Promise<void> {
-    const leaseEnds = Date.now() + this.options.leaseSeconds * 1_000;
+  private async attempt(n: ClaimedNotification, lease: ClaimLease): Promise<void> {
+    // A claim whose lease may have ended is left alone: nothing was sent, and whoever claims it next sends it.
+    if (this.stopping || !lease.holds(n.claim_id)) return;
     let outcome: Outcome;
     try {
       await this.options.mailer.send({
@@ -118,7 +139,8 @@ export class DeliveryWorker {
     } catch (error) {
       outcome = { sent: false, error };
     }
-    const status = await this.record(n, outcome, leaseEnds);
+    const status = await this.record(n, outcome);
+    lease.settled(n.claim_id);
     if (status) this.outcomes.inc({ type: n.type, status });
     if (!outcome.sent)
       this.options.logger.warn(
@@ -128,14 +150,14 @@ export class DeliveryWorker {
   }
 
   /**
-   * Records the outcome under the claim, retrying database failures while the lease lasts: the
-   * email is never sent again because its bookkeeping failed. Undefined when it could not be
-   * recorded; an unrecorded claim is failed as "outcome unknown" once its lease ends.
+   * Records the outcome under the claim, retrying database failures until it is recorded or the
+   * worker stops: an email is not sent again because its bookkeeping failed (the claim's renewals
+   * keep it this worker's once the database answers again). Undefined when it could not be
+   * recorded; a claim left so is attempted again once its lease ends.
    */
   private async record(
     n: ClaimedNotification,
     outcome: Outcome,
-    leaseEnds: number,
   ): Promise<"sent" | "retrying" | "failed" | undefined> {
     const { repository, logger, backoffBaseMs, backoffMaxMs, giveUpAfterSeconds } = this.options;
     for (let round = 1; ; round++) {
@@ -155,10 +177,10 @@ export class DeliveryWorker {
         return status;
       } catch (error) {
         const wait = backoffDelay(round, 100, 2_000);
-        if (this.stopping || Date.now() + wait >= leaseEnds) {
+        if (this.stopping) {
           logger.error(
             { notification_id: n.id, sent: outcome.sent, err: error },
-            "outcome not recorded; the notification fails as outcome unknown when its lease ends",
+            "outcome not recorded before stopping; the notification is attempted again when its lease ends",
           );
           return undefined;
         }

@@ -33,13 +33,17 @@ export class ScriptedSmtp {
         const messageId =
           /^Message-ID:\s*(.+)$/im.exec(Buffer.concat(chunks).toString("utf8"))?.[1]?.trim() ?? "";
         const reply = to.map((address) => this.script.get(address)?.shift()).find((r) => r !== undefined);
-        this.attempts.push({ to, messageId, accepted: !reply });
-        if (!reply) return callback();
-        callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+        setTimeout(() => {
+          this.attempts.push({ to, messageId, accepted: !reply });
+          if (!reply) return callback();
+          callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+        }, this.replyDelayMs);
       });
     },
   });
   port = 0;
+  /** How long the server takes to answer each message, as a slow relay would. */
+  replyDelayMs = 0;
 
   /** The next messages to `address` get `replies`, one each, in order. */
   reply(address: string, ...replies: SmtpReply[]): void {

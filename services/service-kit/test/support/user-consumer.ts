@@ -44,6 +44,7 @@ export interface UserConsumerOptions {
  */
 export function userConsumer(options: UserConsumerOptions): {
   consumer: EventConsumer;
+  metrics: ServiceMetrics;
   stop(): Promise<void>;
 } {
   const config = loadConfig(
@@ -75,6 +76,7 @@ export function userConsumer(options: UserConsumerOptions): {
   );
   return {
     consumer,
+    metrics,
     async stop() {
       await consumer.stop();
       await db.end();

@@ -20,8 +20,10 @@ export interface EffectsSnapshot {
   readonly missingBefore: number;
   /** Orders beyond the first for one Idempotency-Key. */
   readonly duplicateOrders: number;
-  /** Emails beyond the first for one notification id. */
+  /** Emails beyond the first for one notification id with a Message-ID of their own: a receiver cannot tell them apart. */
   readonly duplicateEmails: number;
+  /** Emails beyond the first for one notification id with the first one's Message-ID: receivers can drop them. */
+  readonly resentEmails: number;
 }
 
 /** The phase's marker in user emails (`<key>@<phase>.example.com`) and order SKUs (`<phase>-<key>`). */
@@ -31,7 +33,8 @@ export const orderSku = (phase: string, key: string) => `${phase}-${key}`;
 /**
  * Reads, as the superuser, what each write of a phase produced: a user must reach order-service's
  * known_users and get a welcome notification; an order must get an order_confirmation
- * notification; every notification must arrive at the SMTP server exactly once.
+ * notification; every notification must arrive at the SMTP server, once or, when its sender died
+ * mid-send, again under the same Message-ID.
  */
 export class EffectsProbe {
   constructor(
@@ -57,9 +60,14 @@ export class EffectsProbe {
       [`${phase}-%`],
     );
     const mailsPerNotification = new Map<string, number>();
+    const messageIdsPerNotification = new Map<string, Set<string>>();
     for (const m of this.mail.messages) {
       const id = m.headers["x-notification-id"];
-      if (id) mailsPerNotification.set(id, (mailsPerNotification.get(id) ?? 0) + 1);
+      if (!id) continue;
+      mailsPerNotification.set(id, (mailsPerNotification.get(id) ?? 0) + 1);
+      const messageIds = messageIdsPerNotification.get(id) ?? new Set();
+      messageIds.add(m.headers["message-id"] ?? `missing-${messageIds.size}`);
+      messageIdsPerNotification.set(id, messageIds);
     }
     const writes = [...users.rows, ...orders.rows];
     const incomplete = writes.filter(
@@ -74,10 +82,10 @@ export class EffectsProbe {
       if (w.notification_id === null) count("notification row");
       else if (!mailsPerNotification.has(w.notification_id)) count("email");
     }
-    const duplicateEmails = writes.reduce(
-      (sum, w) => sum + Math.max(0, (mailsPerNotification.get(w.notification_id ?? "") ?? 0) - 1),
-      0,
-    );
+    const beyondFirst = (count: (id: string) => number) =>
+      writes.reduce((sum, w) => sum + Math.max(0, count(w.notification_id ?? "") - 1), 0);
+    const emails = beyondFirst((id) => mailsPerNotification.get(id) ?? 0);
+    const duplicateEmails = beyondFirst((id) => messageIdsPerNotification.get(id)?.size ?? 0);
     return {
       committed: writes.length,
       missing: incomplete.length,
@@ -85,6 +93,7 @@ export class EffectsProbe {
       missingBefore: incomplete.filter((w) => w.created_at <= cutoff).length,
       duplicateOrders: orders.rows.length - new Set(orders.rows.map((o) => o.sku)).size,
       duplicateEmails,
+      resentEmails: emails - duplicateEmails,
     };
   }
 }

@@ -9,6 +9,11 @@ export interface Fault {
   /** Whether the database itself goes down, the one time 503 with Retry-After is expected. */
   readonly databaseDown: boolean;
   /**
+   * Whether notification-service dies while sending: the one time an email may arrive again (with
+   * the same Message-ID), when the server accepted it just before the death.
+   */
+  readonly killsSender: boolean;
+  /**
    * Breaks something, holds the fault, and undoes it: returns when the undoing has begun (a
    * process restarted, a server listening again), with what is still finishing in the background.
    */
@@ -71,11 +76,13 @@ export async function runPhase(
     return {
       fault: fault.name,
       databaseDown: fault.databaseDown,
+      killsSender: fault.killsSender,
       tally,
       lost: final.missing,
       lostByEffect: final.missingByEffect,
       duplicateOrders: final.duplicateOrders,
       duplicateEmails: final.duplicateEmails,
+      resentEmails: final.resentEmails,
       caughtUpSeconds,
       crashes: crashes(),
     };

@@ -5,6 +5,8 @@ export interface FaultRow {
   readonly fault: string;
   /** Whether 503 with Retry-After is expected: only while the database itself is down. */
   readonly databaseDown: boolean;
+  /** Whether notification-service died mid-send, the one time a resent email is expected. */
+  readonly killsSender: boolean;
   readonly tally: ClientTally;
   /** Committed writes whose downstream effects never appeared within the wait. */
   readonly lost: number;
@@ -12,6 +14,8 @@ export interface FaultRow {
   readonly lostByEffect: Readonly<Record<string, number>>;
   readonly duplicateOrders: number;
   readonly duplicateEmails: number;
+  /** Emails sent again with their first Message-ID (receivers can drop them). */
+  readonly resentEmails: number;
   /** Seconds from the fault's end until every write committed before it had its effects; null: never within the wait. */
   readonly caughtUpSeconds: number | null;
   /** Service exits the suite did not cause (the supervisor restarted them). */
@@ -32,7 +36,9 @@ export function violations(row: FaultRow): string[] {
   if (row.duplicateOrders > 0)
     problems.push(`${row.duplicateOrders} duplicate order(s) for one Idempotency-Key`);
   if (row.duplicateEmails > 0)
-    problems.push(`${row.duplicateEmails} duplicate email(s) for one notification`);
+    problems.push(`${row.duplicateEmails} duplicate email(s) for one notification with a new Message-ID`);
+  if (!row.killsSender && row.resentEmails > 0)
+    problems.push(`${row.resentEmails} email(s) resent although notification-service never died`);
   if (tally.otherServerErrors > 0)
     problems.push(`${tally.otherServerErrors} 5xx other than 503 with Retry-After`);
   if (!row.databaseDown && tally.unavailableWithRetryAfter > 0)
@@ -50,6 +56,7 @@ const COLUMNS = [
   "accepted",
   "lost",
   "doubled",
+  "resent",
   "503+RA",
   "other 5xx",
   "no resp.",
@@ -66,6 +73,7 @@ function cells(row: FaultRow): string[] {
     String(tally.accepted),
     String(row.lost),
     String(row.duplicateOrders + row.duplicateEmails),
+    String(row.resentEmails),
     String(tally.unavailableWithRetryAfter),
     String(tally.otherServerErrors),
     String(tally.noResponse),
