@@ -97,7 +97,6 @@ export class CognitoIdentity extends Construct {
     this.domain = new CognitoUserPoolDomain(this, "Domain", {
       domain: props.domainPrefix,
       userPoolId: this.userPool.id,
-      managedLoginVersion: 2,
     });
     const issuer = `https://cognito-idp.${props.region}.amazonaws.com/${this.userPool.id}`;
     this.verification = {
