@@ -21,9 +21,8 @@ export interface ServiceSecretsProps {
 /**
  * The Secrets Manager entries the services read. Terraform creates the containers only: values are
  * written by the database bootstrap (service role passwords) and by operators (SMTP credentials), so
- * no secret value appears in code or in this layer's plans and state. (On EKS the workloads layer
- * reads them into Kubernetes Secrets, so its encrypted state holds them; see "First run and day-to-day
- * use" in docs/infrastructure.md for the alternatives.)
+ * no secret value appears in code, plans or state. The services get the secrets' ARNs and read the
+ * values at start (ECS injects them; on EKS the service reads them with its own role).
  */
 export class ServiceSecrets extends Construct {
   private readonly byName: ByName<SecretsmanagerSecret>;
