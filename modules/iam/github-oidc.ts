@@ -189,6 +189,8 @@ const NEVER_FOR_WORKLOADS = [
  * - `apply`: only from the GitHub environment named after this environment (its reviewers approve).
  *   PowerUserAccess plus the IAM it needs on the environment's own roles, under a permissions boundary
  *   it can neither change nor remove, which also protects both pipeline roles from it.
+ * - the workload boundary: every role the apply role creates or changes must carry it (no IAM changes),
+ *   so a new role is never a way around the apply role's own boundary.
  */
 export class GithubPipelineRoles extends Construct {
   /** The provider, when this stack creates it. */
