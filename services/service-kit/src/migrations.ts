@@ -20,6 +20,8 @@ const KIT_TABLE_SETS: readonly KitTableSet[] = [
   { name: "outbox", needed: (entry) => entry.produces.length > 0 },
   { name: "processed-events", needed: (entry) => entry.consumes.length > 0 },
   { name: "idempotency", needed: (entry) => entry.routes.some((route) => route.method === "POST") },
+  // Every service serves its audit log, writes or not.
+  { name: "audit", needed: () => true },
 ];
 
 /** Folder of the kit's migrations; `../migrations` from both `src` (sources) and `dist` (images). */
