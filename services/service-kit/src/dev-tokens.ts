@@ -1,7 +1,7 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type JsonWebKey, randomBytes, sign } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { importJWK, type JWK, SignJWT } from "jose";
+import type { JWK } from "jose";
 import { AUTH_SCOPES, type AuthScope } from "./catalog";
 
 /*
@@ -89,21 +89,33 @@ export interface TokenClaims {
   readonly shiftSeconds?: number;
 }
 
-/** Signs a token with `key` (a private JWK): `iss`, `aud`, `sub`, `scope`, `iat`, `nbf`, `exp`. */
-export async function signToken(key: JWK, claims: TokenClaims): Promise<string> {
+/**
+ * Signs a token with `key` (a private EC P-256 or RSA JWK): `iss`, `aud`, `sub`, `scope`, `iat`,
+ * `nbf`, `exp`. Synchronous (node:crypto), so tests and tools can make tokens inline; the services
+ * verify them with jose, which checks this encoding independently.
+ */
+export function signToken(key: JWK, claims: TokenClaims): string {
   const now = Math.floor(Date.now() / 1000) + (claims.shiftSeconds ?? 0);
-  const jwt = new SignJWT(claims.scopes && claims.scopes.length > 0 ? { scope: claims.scopes.join(" ") } : {})
-    .setProtectedHeader({ alg: key.alg ?? ALGORITHM, kid: key.kid, typ: "JWT" })
-    .setIssuer(claims.issuer ?? LOCAL_ISSUER)
-    .setAudience(claims.audience ?? LOCAL_AUDIENCE)
-    .setSubject(claims.sub)
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + (claims.expiresInSeconds ?? 3600));
-  return jwt.sign(await importJWK(key, key.alg ?? ALGORITHM));
+  const alg = key.kty === "RSA" ? "RS256" : ALGORITHM;
+  const header = { alg, kid: key.kid, typ: "JWT" };
+  const payload = {
+    ...(claims.scopes && claims.scopes.length > 0 ? { scope: claims.scopes.join(" ") } : {}),
+    iss: claims.issuer ?? LOCAL_ISSUER,
+    aud: claims.audience ?? LOCAL_AUDIENCE,
+    sub: claims.sub,
+    iat: now,
+    nbf: now,
+    exp: now + (claims.expiresInSeconds ?? 3600),
+  };
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString("base64url");
+  const signingInput = `${encode(header)}.${encode(payload)}`;
+  const privateKey = createPrivateKey({ key: key as JsonWebKey, format: "jwk" });
+  // JWS wants ECDSA signatures as r || s, not DER.
+  const signature = sign("sha256", Buffer.from(signingInput), { key: privateKey, dsaEncoding: "ieee-p1363" });
+  return `${signingInput}.${signature.toString("base64url")}`;
 }
 
 /** A token from the development issuer. */
-export function devToken(claims: TokenClaims, localDir: string = localDirectory()): Promise<string> {
+export function devToken(claims: TokenClaims, localDir: string = localDirectory()): string {
   return signToken(devSigningKey(localDir), claims);
 }

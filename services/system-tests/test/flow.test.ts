@@ -8,6 +8,7 @@ import {
   type ServiceKey,
   serviceEnv,
 } from "../support/environment";
+import { bearer, tokenFor } from "../support/auth";
 import { TopicRecorder } from "../support/kafka";
 import { freePort, ServiceProcess } from "../support/processes";
 
@@ -15,10 +16,13 @@ async function json(res: Response): Promise<{ status: number; body: Record<strin
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-function post(url: string, body: unknown): Promise<Response> {
+/** Signs users up: may create any user, read nothing. */
+const SIGNUP = tokenFor("signup-frontend", ["users:write"]);
+
+function post(url: string, body: unknown, token = SIGNUP): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: bearer(token) },
     body: JSON.stringify(body),
   });
 }
@@ -71,13 +75,16 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     await events.waitFor(`${ns.namespace}user.created`, 1, (m) => m.key === userId);
     mark("user.created on Kafka");
 
+    // The user itself orders and reads its notifications: its own token, no scope.
+    const own = tokenFor(userId);
     // order-service learns of users asynchronously: 422 until its projection has the user.
     const order = await eventually("order accepted", async () => {
       const res = await json(
-        await post(`${services.order.url}/orders`, {
-          user_id: userId,
-          items: [{ sku: "FLOW-1", quantity: 2, unit_price: 12.5 }],
-        }),
+        await post(
+          `${services.order.url}/orders`,
+          { user_id: userId, items: [{ sku: "FLOW-1", quantity: 2, unit_price: 12.5 }] },
+          own,
+        ),
       );
       if (res.status === 422) return undefined;
       return res;
@@ -90,7 +97,11 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     mark("order.processed on Kafka");
 
     const notifications = await eventually("both notifications sent", async () => {
-      const res = await json(await fetch(`${services.notification.url}/notifications?user_id=${userId}`));
+      const res = await json(
+        await fetch(`${services.notification.url}/notifications?user_id=${userId}`, {
+          headers: { authorization: bearer(own) },
+        }),
+      );
       const items = res.body.items as Array<{ type: string; status: string }>;
       return items.length === 2 && items.every((n) => n.status === "sent") ? items : undefined;
     });
