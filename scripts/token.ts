@@ -32,9 +32,11 @@ export function parseTokenArgs(args: readonly string[]): TokenRequest {
     strict: true,
     allowPositionals: false,
   });
-  if (values.admin && values.scope !== undefined) throw new Error(`--admin holds every scope; drop --scope\n${USAGE}`);
+  if (values.admin && values.scope !== undefined)
+    throw new Error(`--admin holds every scope; drop --scope\n${USAGE}`);
   const sub = values.sub ?? (values.admin ? ADMIN_SUBJECT : undefined);
-  if (sub === undefined || sub.trim() === "") throw new Error(`--sub <id> is required without --admin\n${USAGE}`);
+  if (sub === undefined || sub.trim() === "")
+    throw new Error(`--sub <id> is required without --admin\n${USAGE}`);
   const scopes = values.admin ? [...ALL_SCOPES] : (values.scope ?? "").split(/\s+/).filter((s) => s !== "");
   const unknown = scopes.filter((scope) => !Object.hasOwn(AUTH_SCOPES, scope));
   if (unknown.length > 0) {

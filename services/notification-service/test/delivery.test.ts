@@ -1,7 +1,7 @@
 import { type RunningService, startService, type UserCreatedEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { api } from "../../system-tests/support/auth";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import { api } from "../../system-tests/support/auth";
 import {
   createTestDatabase,
   createTestNamespace,

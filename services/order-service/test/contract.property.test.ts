@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { decodeEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { api } from "../../system-tests/support/auth";
 import {
   anyText,
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { orderService } from "../src/service";
 
 const item = fc.record({

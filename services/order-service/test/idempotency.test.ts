@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { api } from "../../system-tests/support/auth";
 import {
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { orderService } from "../src/service";
 
 describe("order-service: POST /orders with an Idempotency-Key, against the real PostgreSQL and Kafka", () => {

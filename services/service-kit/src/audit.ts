@@ -98,7 +98,8 @@ function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   const match = /^audit:(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match?.[1]) throw AppError.badRequest("invalid cursor", [{ field: "cursor", message: "not a cursor" }]);
+  if (!match?.[1])
+    throw AppError.badRequest("invalid cursor", [{ field: "cursor", message: "not a cursor" }]);
   return match[1];
 }
 

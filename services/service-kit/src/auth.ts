@@ -2,9 +2,9 @@ import type { RequestHandler } from "express";
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  errors,
   type JWTPayload,
   type JWTVerifyGetKey,
-  errors,
   jwtVerify,
 } from "jose";
 import type { Logger } from "pino";

@@ -113,7 +113,7 @@ const inlineJwks = z
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      ctx.addIssue({ code: "custom", message: "must be JSON: a JSON Web Key Set such as {\"keys\":[...]}" });
+      ctx.addIssue({ code: "custom", message: 'must be JSON: a JSON Web Key Set such as {"keys":[...]}' });
       return z.NEVER;
     }
   })

@@ -103,7 +103,12 @@ export class IdempotencyStore {
             const tx = new KeyTransaction(client);
             return { result: await write(tx), onCommit: tx.onCommit };
           })
-        : await this.keyed(route, key, createHash("sha256").update(JSON.stringify(request)).digest("hex"), write);
+        : await this.keyed(
+            route,
+            key,
+            createHash("sha256").update(JSON.stringify(request)).digest("hex"),
+            write,
+          );
     for (const callback of done.onCommit) callback();
     return done.result;
   }

@@ -1,10 +1,9 @@
 import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { expressPath, type HttpMethod, type RouteEntry } from "./catalog";
-import { authenticate, type Caller, callerOf, forbidden, type TokenVerifier } from "./auth";
 import type { AuditLog, AuditOutcome } from "./audit";
-import { AUTH_SCOPES, type AuthScope } from "./catalog";
+import { authenticate, type Caller, callerOf, forbidden, type TokenVerifier } from "./auth";
+import { AUTH_SCOPES, type AuthScope, expressPath, type HttpMethod, type RouteEntry } from "./catalog";
 import type { Queryable } from "./database";
 import { AppError, errorStatus, fieldErrors } from "./errors";
 
@@ -137,7 +136,10 @@ export interface MountOptions {
   readonly audit?: AuditLog;
 }
 
-function ownerField(owner: OwnerField<z.ZodType, z.ZodObject, z.ZodObject>): { from: "params" | "query" | "body" | "response"; field: string } {
+function ownerField(owner: OwnerField<z.ZodType, z.ZodObject, z.ZodObject>): {
+  from: "params" | "query" | "body" | "response";
+  field: string;
+} {
   const [from, field] = Object.entries(owner)[0] as ["params" | "query" | "body" | "response", string];
   return { from, field };
 }
@@ -218,6 +220,10 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
     }
     const handler: RequestHandler = async (req, res) => {
       const caller = callerOf(res);
+      // Without the scope and with no owner rule, nothing in the request can grant it: refuse before parsing.
+      if (!route.access.owner && !caller.scopes.has(route.access.scope)) {
+        throw forbidden(options.realm, route.access.scope, false);
+      }
       const input = {
         params: route.params ? parse(route.params, req.params, "path parameter") : undefined,
         query: route.query ? parse(route.query, req.query, "query parameter") : undefined,
@@ -379,7 +385,9 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
       statuses[400] ??= { description: "invalid request" };
     }
     statuses[401] ??= { description: "no bearer token, or one that is malformed, expired or not ours" };
-    statuses[403] ??= { description: `the token lacks scope ${route.access.scope}${route.access.owner ? " and is not the owner's" : ""}` };
+    statuses[403] ??= {
+      description: `the token lacks scope ${route.access.scope}${route.access.owner ? " and is not the owner's" : ""}`,
+    };
     if (route.body) {
       statuses[413] ??= { description: "body too large" };
       statuses[415] ??= { description: "content type is not application/json" };

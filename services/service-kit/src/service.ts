@@ -3,9 +3,9 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import type { ServiceEntry } from "./catalog";
 import { AuditLog, auditRoute } from "./audit";
 import { TokenVerifier } from "./auth";
+import type { ServiceEntry } from "./catalog";
 import {
   authConfigSchema,
   type BaseConfig,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import { bearer, tokenFor } from "../support/auth";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -8,7 +9,6 @@ import {
   type ServiceKey,
   serviceEnv,
 } from "../support/environment";
-import { bearer, tokenFor } from "../support/auth";
 import { TopicRecorder } from "../support/kafka";
 import { freePort, ServiceProcess } from "../support/processes";
 

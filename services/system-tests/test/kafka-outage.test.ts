@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { type RunningService, startService } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { api } from "../support/auth";
 import { orderService } from "../../order-service/src/service";
 import { userService } from "../../user-service/src/service";
+import { api } from "../support/auth";
 import { createTestDatabase, eventually, serviceEnv } from "../support/environment";
 import { privateBroker, TopicRecorder } from "../support/kafka";
 

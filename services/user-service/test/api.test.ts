@@ -115,8 +115,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
       400,
       "malformed_json",
       [],
-      () =>
-        api(svc.server).post("/users").set("content-type", "application/json").send('{"email": "a@b.c",'),
+      () => api(svc.server).post("/users").set("content-type", "application/json").send('{"email": "a@b.c",'),
     ],
     ["wrong types", 400, "invalid_request", ["email", "name"], () => post({ email: 42, name: ["x"] })],
     ["missing fields", 400, "invalid_request", ["email", "name"], () => post({})],

@@ -2,12 +2,12 @@ import { decodeEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import type request from "supertest";
-import { api } from "../../system-tests/support/auth";
 import {
   type ServiceUnderTest,
   startServiceUnderTest,
   anyText as text,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { userService } from "../src/service";
 
 /** Addresses valid by RFC, odd ones some validators accept and others reject, and garbage. */

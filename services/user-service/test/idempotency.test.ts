@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { IdempotencyStore } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { api } from "../../system-tests/support/auth";
 import {
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { quietLogger } from "../../system-tests/support/environment";
 import { validateOpenApi } from "../../system-tests/support/openapi";
 import { userService } from "../src/service";
