@@ -49,7 +49,14 @@ export const baseConfigSchema = z.object({
   PGDATABASE: z.string().min(1).default("blueprint"),
   PGUSER: z.string().min(1),
   PGPASSWORD: z.string().min(1),
-  PGSSLMODE: z.enum(["disable", "require", "verify-full"]).default("disable"),
+  /**
+   * `verify-full` (default): TLS, and the server certificate must chain to the RDS CAs (or
+   * PGSSLROOTCERT) and name PGHOST. `require` encrypts without verifying; `disable` is for the
+   * local PostgreSQL, which has no TLS.
+   */
+  PGSSLMODE: z.enum(["disable", "require", "verify-full"]).default("verify-full"),
+  /** A PEM file of CAs to trust instead of the RDS bundle the image carries (a PostgreSQL not in RDS). */
+  PGSSLROOTCERT: z.string().min(1).optional(),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   KAFKA_BROKERS: z
     .string()

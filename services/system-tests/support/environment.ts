@@ -111,6 +111,7 @@ export function serviceEnv(
     HOME: process.env.HOME,
     PGHOST,
     PGPORT: String(PGPORT),
+    PGSSLMODE: "disable",
     PGDATABASE: database,
     PGUSER: entry.database.role,
     PGPASSWORD: localServicePassword(entry.database.role),
