@@ -117,13 +117,18 @@ export function createHttpApp(options: HttpAppOptions): Express {
         res.setHeader("x-request-id", id);
         return id;
       },
+      // The route template is known only once routing is done: added to the completion line.
+      customSuccessObject: (req, _res, value) => ({ ...value, route: routeTemplate(req as express.Request) }),
+      customErrorObject: (req, _res, _error, value) => ({
+        ...value,
+        route: routeTemplate(req as express.Request),
+      }),
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
       serializers: {
         req: (req: { id: string; method: string; raw: express.Request }) => ({
           id: req.id,
           method: req.method,
-          route: routeTemplate(req.raw),
           url: redactedUrl(req.raw.originalUrl ?? req.raw.url),
         }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
