@@ -19,7 +19,7 @@ CREATE INDEX IF NOT EXISTS audit_log_resource ON audit_log (resource_id, id);
 
 -- Append-only for the service: it runs as the role that owns its schema, so the owner's own UPDATE,
 -- DELETE and TRUNCATE privileges are revoked, and a trigger refuses the same for any other role
--- (docs/decisions/0028 says what this does not stop: the owner granting itself the privileges again).
+-- (docs/decisions/0027 says what this does not stop: the owner granting itself the privileges again).
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM CURRENT_USER;
 
 CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
