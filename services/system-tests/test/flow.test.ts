@@ -114,6 +114,31 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     console.log(`flow trail:\n${trail.join("\n")}`);
   });
 
+  it("When the real processes are asked without a token, by another user, or for their audit log, then they answer 401, 403 and the writes' rows", async () => {
+    const created = await json(
+      await post(`${services.user.url}/users`, { email: `audit-${randomUUID()}@example.com`, name: "A" }),
+    );
+    const userId = String(created.body.id);
+    const get = (url: string, token?: string) =>
+      fetch(url, token === undefined ? {} : { headers: { authorization: bearer(token) } });
+
+    const anonymous = await get(`${services.order.url}/orders?user_id=${userId}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer realm="order-service"$/);
+    expect((await get(`${services.user.url}/users/${userId}`, tokenFor(randomUUID()))).status).toBe(403);
+    expect((await get(`${services.user.url}/users/${userId}`, tokenFor(userId))).status).toBe(200);
+
+    const audit = await json(
+      await get(
+        `${services.user.url}/users/audit?resource_id=${userId}`,
+        tokenFor("auditor", ["audit:read"]),
+      ),
+    );
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({ actor: "signup-frontend", action: "createUser", outcome: "succeeded" }),
+    ]);
+  });
+
   it("When each service is scraped, then /metrics carries the kit's event metrics", async () => {
     const scrape = async (key: ServiceKey) => (await fetch(`${services[key].url}/metrics`)).text();
     const [user, order, notification] = await Promise.all([
