@@ -142,6 +142,8 @@ export function dependencyEnv(settings: LocalSettings): NodeJS.ProcessEnv {
   return {
     PGHOST: settings.postgres.host,
     PGPORT: String(settings.postgres.port),
+    // The local PostgreSQL has no TLS; deployed services keep the default, verify-full.
+    PGSSLMODE: "disable",
     KAFKA_BROKERS: settings.kafkaBrokers.join(","),
     PROMETHEUS_URL: settings.prometheusUrl,
   };

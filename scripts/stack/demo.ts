@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type IncomingMessage, Messaging } from "@blueprint/service-kit";
+import { devToken } from "@blueprint/service-kit/dev-tokens";
 import type { LocalSettings } from "../deps/settings";
 import type { StackPorts } from "./stack";
 
@@ -24,10 +25,18 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 // biome-ignore lint/suspicious/noExplicitAny: demo output reads a few fields of each service's JSON.
 type Json = any;
 
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: Json }> {
+async function call(
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Json }> {
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -66,10 +75,13 @@ export async function demo(settings: LocalSettings, ports: StackPorts, log = con
   const at = () => `${String(Date.now() - t0).padStart(6)} ms`;
   try {
     const email = `demo-${Date.now()}@example.com`;
-    const created = await call("POST", `${user}/users`, { email, name: "Demo User" });
+    // A sign-up front end may create users (users:write); the new user then acts with its own token.
+    const signup = devToken({ sub: "demo-signup", scopes: ["users:write"] }, settings.localDir);
+    const created = await call("POST", `${user}/users`, { email, name: "Demo User" }, signup);
     if (created.status !== 201)
       throw new Error(`POST /users answered ${created.status}: ${JSON.stringify(created.body)}`);
     const userId: string = created.body.id;
+    const own = devToken({ sub: userId }, settings.localDir);
     log(`${at()}  POST /users                -> 201 user ${userId} <${email}>`);
 
     const userEvent = await until("user.created", async () => seen.find((m) => m.key === userId));
@@ -77,13 +89,18 @@ export async function demo(settings: LocalSettings, ports: StackPorts, log = con
 
     let rejected = 0;
     const placed = await until("order accepted", async () => {
-      const res = await call("POST", `${order}/orders`, {
-        user_id: userId,
-        items: [
-          { sku: "BOOK-42", quantity: 1, unit_price: 29.9 },
-          { sku: "MUG-7", quantity: 2, unit_price: 8.5 },
-        ],
-      });
+      const res = await call(
+        "POST",
+        `${order}/orders`,
+        {
+          user_id: userId,
+          items: [
+            { sku: "BOOK-42", quantity: 1, unit_price: 29.9 },
+            { sku: "MUG-7", quantity: 2, unit_price: 8.5 },
+          ],
+        },
+        own,
+      );
       if (res.status === 422) {
         rejected += 1;
         return undefined;
@@ -99,7 +116,7 @@ export async function demo(settings: LocalSettings, ports: StackPorts, log = con
     log(`${at()}  order.processed           partition ${orderEvent.partition} offset ${orderEvent.offset}`);
 
     const sent = await until("both notifications sent", async () => {
-      const res = await call("GET", `${notification}/notifications?user_id=${userId}`);
+      const res = await call("GET", `${notification}/notifications?user_id=${userId}`, undefined, own);
       const items = res.body.items as Notification[];
       return items.length === 2 && items.every((n) => n.status === "sent") ? items : undefined;
     });

@@ -26,6 +26,7 @@ for (const service of serviceEntries()) {
         // The database deps:up runs, or with BLUEPRINT_DEPS=external the one PGHOST names.
         PGHOST: settings.postgres.host,
         PGPORT: String(settings.postgres.port),
+        PGSSLMODE: process.env.PGSSLMODE ?? "disable",
         PGDATABASE: CATALOG.database,
         PGUSER: role,
         PGPASSWORD: process.env[`${role.toUpperCase()}_PGPASSWORD`] ?? localServicePassword(role),

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { CATALOG, type ServiceName, serviceEntries } from "@blueprint/service-kit/catalog";
+import { localAuthEnv } from "@blueprint/service-kit/dev-tokens";
 import type { Dependency } from "../deps/dependency";
 import { assertPortFree, runningPid, spawnDetached, stopPid, tail, waitUntil } from "../deps/processes";
 import { localServicePassword } from "../deps/provisioning";
@@ -85,6 +86,8 @@ function processes(settings: LocalSettings, ports: StackPorts): StackProcess[] {
         PGPASSWORD: localServicePassword(s.database.role),
         SMTP_HOST: settings.host,
         SMTP_PORT: String(ports.smtp),
+        // Tokens of `npm run token` (the development key under the local directory) are trusted.
+        ...localAuthEnv(settings.localDir),
       },
       url: `http://${settings.host}:${port}`,
       ready: httpReady(`http://${settings.host}:${port}/ready`),

@@ -1,7 +1,7 @@
 import { type RunningService, startService, type UserCreatedEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import request from "supertest";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import { api } from "../../system-tests/support/auth";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -29,7 +29,7 @@ describe("notification-service: once per event, SMTP retries visible in the stat
   const smtp = new MailCatcher({ smtpPort: 0 });
 
   const list = async (userId: string): Promise<Listed[]> =>
-    (await request(svc.server).get("/notifications").query({ user_id: userId })).body.items;
+    (await api(svc.server).get("/notifications").query({ user_id: userId })).body.items;
   const publishUser = async (event: UserCreatedEvent) =>
     publishRaw(`${ns.namespace}user.created`, [{ key: event.user_id, value: JSON.stringify(event) }]);
   beforeAll(async () => {
@@ -111,11 +111,11 @@ describe("notification-service: once per event, SMTP retries visible in the stat
   }, 60_000);
 
   it("When the user id is malformed or missing, then 400 names user_id; the OpenAPI document is valid", async () => {
-    const bad = await request(svc.server).get("/notifications").query({ user_id: "7" });
+    const bad = await api(svc.server).get("/notifications").query({ user_id: "7" });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: "user_id", message: expect.any(String) }]);
-    expect((await request(svc.server).get("/notifications")).status).toBe(400);
-    const doc = (await request(svc.server).get("/openapi.json")).body;
+    expect((await api(svc.server).get("/notifications")).status).toBe(400);
+    const doc = (await api(svc.server).get("/openapi.json")).body;
     expect(await validateOpenApi(doc)).toEqual({ valid: true, version: "3.1", errors: null });
   });
 });

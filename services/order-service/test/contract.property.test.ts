@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { decodeEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import request from "supertest";
 import {
   anyText,
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { orderService } from "../src/service";
 
 const item = fc.record({
@@ -37,7 +37,7 @@ describe("order-service: what the API accepts, its event contract accepts", () =
     const placed: string[] = [];
     await fc.assert(
       fc.asyncProperty(fc.array(item, { minLength: 0, maxLength: 4 }), async (items) => {
-        const res = await request(sut.svc.server).post("/orders").send({ user_id: userId, items });
+        const res = await api(sut.svc.server).post("/orders").send({ user_id: userId, items });
         if (res.status === 201) {
           placed.push(res.body.id);
           return;

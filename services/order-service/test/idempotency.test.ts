@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import request from "supertest";
 import {
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { orderService } from "../src/service";
 
 describe("order-service: POST /orders with an Idempotency-Key, against the real PostgreSQL and Kafka", () => {
@@ -25,7 +25,7 @@ describe("order-service: POST /orders with an Idempotency-Key, against the real 
     items: [{ sku: "BOOK-1", quantity: 2, unit_price: 9.5 }],
   });
   const post = (key: string, body: object) =>
-    request(sut.svc.server).post("/orders").set("Idempotency-Key", key).send(body);
+    api(sut.svc.server).post("/orders").set("Idempotency-Key", key).send(body);
 
   it("When POST /orders is retried with the same key, then one order is made and one order.processed is published", async () => {
     const userId = randomUUID();

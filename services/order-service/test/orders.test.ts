@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { decodeEvent, newEvent, type RunningService, startService } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import request from "supertest";
+import { api } from "../../system-tests/support/auth";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -45,7 +45,7 @@ describe("order-service API against the real PostgreSQL and Kafka", () => {
       { sku: "BOOK-1", quantity: 3, unit_price: 0.1 },
       { sku: "PEN-2", quantity: 2, unit_price: 19.99 },
     ];
-    const res = await request(svc.server).post("/orders").send({ user_id: userId, items });
+    const res = await api(svc.server).post("/orders").send({ user_id: userId, items });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.any(String),
@@ -55,8 +55,8 @@ describe("order-service API against the real PostgreSQL and Kafka", () => {
       items,
       created_at: expect.any(String),
     });
-    expect((await request(svc.server).get(`/orders/${res.body.id}`)).body).toEqual(res.body);
-    const list = await request(svc.server).get("/orders").query({ user_id: userId });
+    expect((await api(svc.server).get(`/orders/${res.body.id}`)).body).toEqual(res.body);
+    const list = await api(svc.server).get("/orders").query({ user_id: userId });
     expect(list.body.items.map((o: { id: string }) => o.id)).toContain(res.body.id);
 
     const [message] = await events.waitFor(`${ns.namespace}order.processed`, 1, (m) => m.key === res.body.id);
@@ -73,7 +73,7 @@ describe("order-service API against the real PostgreSQL and Kafka", () => {
   });
 
   it("When the user is unknown, then 422 names user_id and nothing is written", async () => {
-    const res = await request(svc.server)
+    const res = await api(svc.server)
       .post("/orders")
       .send({ user_id: randomUUID(), items: [{ sku: "X", quantity: 1, unit_price: 1 }] });
     expect(res.status).toBe(422);
@@ -94,7 +94,7 @@ describe("order-service API against the real PostgreSQL and Kafka", () => {
     ["an unknown item field", { items: [{ ...item, discount: 5 }] }, ["items.0.discount"]],
     ["a NUL character in a sku", { items: [{ ...item, sku: "A\u0000" }] }, ["items.0.sku"]],
   ])("When the order has %s, then 400 names the field", async (_case, change, fields) => {
-    const res = await request(svc.server)
+    const res = await api(svc.server)
       .post("/orders")
       .send({ user_id: userId, items: [item], ...change });
     expect(res.status).toBe(400);
@@ -102,16 +102,16 @@ describe("order-service API against the real PostgreSQL and Kafka", () => {
   });
 
   it("When an order id or user id is malformed, then 400; when unknown, then 404 or an empty list", async () => {
-    expect((await request(svc.server).get("/orders/xyz")).status).toBe(400);
-    expect((await request(svc.server).get("/orders").query({ user_id: "xyz" })).status).toBe(400);
-    expect((await request(svc.server).get(`/orders/${randomUUID()}`)).status).toBe(404);
-    expect((await request(svc.server).get("/orders").query({ user_id: randomUUID() })).body).toEqual({
+    expect((await api(svc.server).get("/orders/xyz")).status).toBe(400);
+    expect((await api(svc.server).get("/orders").query({ user_id: "xyz" })).status).toBe(400);
+    expect((await api(svc.server).get(`/orders/${randomUUID()}`)).status).toBe(404);
+    expect((await api(svc.server).get("/orders").query({ user_id: randomUUID() })).body).toEqual({
       items: [],
     });
   });
 
   it("When /openapi.json is fetched, then it is a valid OpenAPI 3.1 document with the order routes", async () => {
-    const doc = (await request(svc.server).get("/openapi.json")).body;
+    const doc = (await api(svc.server).get("/openapi.json")).body;
     expect(await validateOpenApi(doc)).toEqual({ valid: true, version: "3.1", errors: null });
     expect(Object.keys(doc.paths["/orders"])).toEqual(["post", "get"]);
     expect(Object.keys(doc.paths["/orders"].post.responses)).toEqual(

@@ -56,7 +56,10 @@ export interface ServiceSpec {
   readonly database: { readonly role: string; readonly schema: string };
   /** Path prefix the load balancer routes to the service. */
   readonly pathPrefix: string;
-  /** The business routes; the first is the key route its dashboard shows. Probes are common to all. */
+  /**
+   * The business routes; the first is the key route its dashboard shows. Probes are common to all;
+   * `<pathPrefix>/audit` is the kit's audit log route, which every service serves.
+   */
   readonly routes: readonly RouteEntry[];
   /** Topics the service writes through its outbox. */
   readonly produces: readonly string[];
@@ -93,6 +96,7 @@ export const CATALOG = {
         { method: "POST", path: "/users" },
         { method: "GET", path: "/users/{id}" },
         { method: "GET", path: "/users" },
+        { method: "GET", path: "/users/audit" },
       ],
       produces: ["user.created"],
       consumes: [],
@@ -107,6 +111,7 @@ export const CATALOG = {
         { method: "POST", path: "/orders" },
         { method: "GET", path: "/orders/{id}" },
         { method: "GET", path: "/orders" },
+        { method: "GET", path: "/orders/audit" },
       ],
       produces: ["order.processed"],
       consumes: ["user.created"],
@@ -117,7 +122,10 @@ export const CATALOG = {
       port: 8083,
       database: { role: "notification_service", schema: "notifications" },
       pathPrefix: "/notifications",
-      routes: [{ method: "GET", path: "/notifications" }],
+      routes: [
+        { method: "GET", path: "/notifications" },
+        { method: "GET", path: "/notifications/audit" },
+      ],
       produces: [],
       consumes: ["user.created", "order.processed"],
       secrets: ["database", "smtp"],

@@ -49,7 +49,14 @@ export const baseConfigSchema = z.object({
   PGDATABASE: z.string().min(1).default("blueprint"),
   PGUSER: z.string().min(1),
   PGPASSWORD: z.string().min(1),
-  PGSSLMODE: z.enum(["disable", "require", "verify-full"]).default("disable"),
+  /**
+   * `verify-full` (default): TLS, and the server certificate must chain to the RDS CAs (or
+   * PGSSLROOTCERT) and name PGHOST. `require` encrypts without verifying; `disable` is for the
+   * local PostgreSQL, which has no TLS.
+   */
+  PGSSLMODE: z.enum(["disable", "require", "verify-full"]).default("verify-full"),
+  /** A PEM file of CAs to trust instead of the RDS bundle the image carries (a PostgreSQL not in RDS). */
+  PGSSLROOTCERT: z.string().min(1).optional(),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   KAFKA_BROKERS: z
     .string()
@@ -96,6 +103,83 @@ export const baseConfigSchema = z.object({
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** Hosts an `http:` issuer or JWKS URL may name: the machine itself (the local stack, tests). */
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** A URL that is https, or http to the loopback interface only: keys and issuers are never trusted over plain HTTP. */
+const trustedUrl = z.url().refine((value) => {
+  const url = new URL(value);
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+}, "must be an https URL (http only to localhost)");
+
+/** Inline public keys: a JSON Web Key Set whose keys hold no private members. */
+const inlineJwks = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'must be JSON: a JSON Web Key Set such as {"keys":[...]}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.object({
+      keys: z
+        .array(
+          z
+            .looseObject({ kty: z.enum(["RSA", "EC"]), kid: z.string().min(1) })
+            .refine((key) => !("d" in key), "holds a private key member (d); give public keys only"),
+        )
+        .min(1, "must hold at least one key"),
+    }),
+  );
+
+/**
+ * How services authenticate callers (JWT bearer tokens). Separate from the base settings so that
+ * the migrate command, which serves no requests, does not need them. No defaults: a service without
+ * an issuer and audience does not start.
+ */
+export const authConfigSchema = z
+  .object({
+    /** The `iss` every token must carry; the JWKS is found under it unless AUTH_JWKS_URL or AUTH_JWKS says otherwise. */
+    AUTH_ISSUER: trustedUrl,
+    /** This API's identifier: the `aud` of standard tokens, the scope prefix of Cognito access tokens. */
+    AUTH_AUDIENCE: z
+      .string()
+      .min(1)
+      .regex(/^[^\s]+$/, "no spaces"),
+    /** Where the issuer publishes its public keys. @default `<AUTH_ISSUER>/.well-known/jwks.json` */
+    AUTH_JWKS_URL: trustedUrl.optional(),
+    /** The issuer's public keys inline, for an issuer with no JWKS endpoint (the local development key). */
+    AUTH_JWKS: inlineJwks.optional(),
+    /** Cognito app clients whose access tokens are for this API even without one of its scopes (owner access). */
+    AUTH_CLIENT_IDS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((id) => id.trim())
+          .filter((id) => id.length > 0),
+      ),
+    /** Leeway for `exp` and `nbf` between the issuer's clock and ours. */
+    AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    /** Least time between two JWKS fetches a token with an unknown `kid` triggers (protects the issuer). */
+    AUTH_JWKS_COOLDOWN_MS: milliseconds.max(600_000).default(30_000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.AUTH_JWKS !== undefined && config.AUTH_JWKS_URL !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_JWKS"],
+        message: "set either AUTH_JWKS (inline keys) or AUTH_JWKS_URL, not both",
+      });
+    }
+  });
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;
 
 /**
  * Parses `env` with `schema`. On failure, throws a ConfigError listing every variable that is

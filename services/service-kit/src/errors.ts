@@ -19,6 +19,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly fields: readonly FieldError[] = [],
+    /** Response headers that belong to the error, such as the `WWW-Authenticate` challenge of a 401. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = "AppError";
@@ -68,6 +70,8 @@ export interface Problem {
 
 const TITLES: Record<number, string> = {
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",
@@ -130,6 +134,11 @@ function toAppError(error: unknown): AppError | undefined {
   }
 }
 
+/** The status the error handler answers `error` with. */
+export function errorStatus(error: unknown): number {
+  return toAppError(error)?.status ?? 500;
+}
+
 export function sendProblem(
   res: Parameters<RequestHandler>[1],
   status: number,
@@ -172,6 +181,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = toAppError(error);
     const log = (req as { log?: Logger }).log ?? logger;
+    if (known) res.set(known.headers);
     if (known && known.status < 500) {
       sendProblem(res, known.status, known.code, known.message, known.fields);
       return;

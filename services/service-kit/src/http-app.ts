@@ -3,6 +3,8 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
+import type { AuditLog } from "./audit";
+import type { TokenVerifier } from "./auth";
 import { expressPath } from "./catalog";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./errors";
 import { type ReadinessCheck, runChecks } from "./health";
@@ -25,9 +27,36 @@ export interface HttpAppOptions {
   /** @default "100kb" */
   readonly bodyLimit?: string;
   readonly lifecycle?: Lifecycle;
+  /** Checks the bearer tokens of the business routes; probes, metrics and the OpenAPI document stay public. */
+  readonly verifier: TokenVerifier;
+  /** Where writes are audited; required when any route writes. */
+  readonly audit?: AuditLog;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The route template that served `req` (`/users/:id`), or `unmatched`: the metrics' `endpoint` label. */
+function routeTemplate(req: express.Request): string {
+  const route = req.route as { path?: string } | undefined;
+  return route?.path === undefined ? "unmatched" : `${req.baseUrl}${route.path}`;
+}
+
+/**
+ * The URL as request logs may hold it: query values and any path segment holding an `@` (an email
+ * in a mistyped path) replaced, so that logs never carry personal data a client put in the URL.
+ */
+export function redactedUrl(url: string): string {
+  const [path = "", query] = url.split("?", 2);
+  const redactedPath = path
+    .split("/")
+    .map((segment) => (/@|%40/i.test(segment) ? "[redacted]" : segment))
+    .join("/");
+  if (query === undefined) return redactedPath;
+  const names = [...new URLSearchParams(query).keys()].map((name) =>
+    /@/.test(name) ? "[redacted]" : encodeURIComponent(name),
+  );
+  return `${redactedPath}?${[...new Set(names)].map((name) => `${name}=[redacted]`).join("&")}`;
+}
 
 /** Paths every service serves, all with GET only. */
 const PLATFORM_PATHS = ["/health", "/ready", "/metrics", "/openapi.json"];
@@ -68,10 +97,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
     if (lifecycle.draining) res.setHeader("connection", "close");
     const started = process.hrtime.bigint();
     res.once("finish", () => {
-      const route = req.route as { path?: string } | undefined;
       const labels = {
         method: req.method,
-        endpoint: route?.path === undefined ? "unmatched" : `${req.baseUrl}${route.path}`,
+        endpoint: routeTemplate(req),
         status: String(res.statusCode),
       };
       metrics.httpRequests.inc(labels);
@@ -89,13 +117,19 @@ export function createHttpApp(options: HttpAppOptions): Express {
         res.setHeader("x-request-id", id);
         return id;
       },
+      // The route template is known only once routing is done: added to the completion line.
+      customSuccessObject: (req, _res, value) => ({ ...value, route: routeTemplate(req as express.Request) }),
+      customErrorObject: (req, _res, _error, value) => ({
+        ...value,
+        route: routeTemplate(req as express.Request),
+      }),
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
+        req: (req: { id: string; method: string; raw: express.Request }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactedUrl(req.raw.originalUrl ?? req.raw.url),
         }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
@@ -128,7 +162,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   const router = express.Router();
-  mountRoutes(router, routes, options.bodyLimit ?? "100kb");
+  mountRoutes(router, routes, {
+    bodyLimit: options.bodyLimit ?? "100kb",
+    verifier: options.verifier,
+    realm: options.service,
+    audit: options.audit,
+  });
   app.use(router);
   app.use(methodsNotAllowed(routes));
   app.use(notFoundHandler);

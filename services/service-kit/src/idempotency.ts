@@ -4,7 +4,15 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { Database, type Queryable } from "./database";
 import { AppError } from "./errors";
-import { defineRoute, type RouteContext, type RouteInput, type RouteResult, type RouteSpec } from "./routes";
+import {
+  defineRoute,
+  type RouteAccess,
+  type RouteAudit,
+  type RouteContext,
+  type RouteInput,
+  type RouteResult,
+  type RouteSpec,
+} from "./routes";
 import type { Component } from "./service";
 import { Waker } from "./timing";
 
@@ -34,7 +42,7 @@ export function withinTransaction<T>(q: Queryable, work: (tx: Queryable) => Prom
   return q instanceof Database ? q.transaction(work) : work(q);
 }
 
-/** The transaction of a keyed write; callbacks registered with `afterCommit` run once it commits. */
+/** The transaction of a write; callbacks registered with `afterCommit` run once it commits. */
 class KeyTransaction implements Queryable {
   readonly onCommit: Array<() => void> = [];
 
@@ -79,18 +87,30 @@ export class IdempotencyStore {
     private readonly logger: Logger,
   ) {}
 
-  /** Runs `write` at most once per route and key; without a key, always, outside any transaction. */
+  /**
+   * Runs `write` in a transaction (its audit row shares it), at most once per route and key; without
+   * a key, always.
+   */
   async run(
     route: string,
     key: string | undefined,
     request: unknown,
     write: (q: Queryable) => Promise<RouteResult>,
   ): Promise<RouteResult> {
-    if (key === undefined) return write(this.db);
-    const requestHash = createHash("sha256").update(JSON.stringify(request)).digest("hex");
-    const keyed = await this.keyed(route, key, requestHash, write);
-    for (const callback of keyed.onCommit) callback();
-    return keyed.result;
+    const done =
+      key === undefined
+        ? await this.db.transaction(async (client) => {
+            const tx = new KeyTransaction(client);
+            return { result: await write(tx), onCommit: tx.onCommit };
+          })
+        : await this.keyed(
+            route,
+            key,
+            createHash("sha256").update(JSON.stringify(request)).digest("hex"),
+            write,
+          );
+    for (const callback of done.onCommit) callback();
+    return done.result;
   }
 
   /** The write in the key's transaction, or the stored response; then the callbacks to run after commit. */
@@ -192,10 +212,16 @@ export class IdempotencyStore {
   }
 }
 
-type IdempotentRouteSpec<B, P, Q> = Omit<RouteSpec, "handler" | "headers" | "body" | "params" | "query"> & {
+type IdempotentRouteSpec<B, P, Q> = Omit<
+  RouteSpec,
+  "handler" | "headers" | "body" | "params" | "query" | "access" | "audit"
+> & {
   readonly body?: B;
   readonly params?: P;
   readonly query?: Q;
+  readonly access: RouteAccess<B, P, Q>;
+  /** What the write changes; its audit row is written in the write's transaction. */
+  readonly audit: RouteAudit;
   /** The write, with `q` to run its queries on (the key's transaction when a key was sent). */
   handler(
     input: RouteInput<B, P, Q, typeof IdempotencyHeaders>,
@@ -211,7 +237,9 @@ const KEY_RESPONSES = {
 
 /**
  * A write route that honours the `Idempotency-Key` header (declared in its OpenAPI document with
- * the 409 and 422 it can cause), scoped to its method and path.
+ * the 409 and 422 it can cause), scoped to its method and path, and records its audit row in the
+ * write's transaction: the row commits with the change or rolls back with it. A replay writes
+ * nothing and so records nothing; the first request's row stands for it.
  */
 export function idempotentRoute<
   B extends z.ZodType | undefined = undefined,
@@ -229,6 +257,10 @@ export function idempotentRoute<
     headers: IdempotencyHeaders,
     responses,
     handler: (input, context) =>
-      store.run(route, input.headers["idempotency-key"], input.body, (q) => spec.handler(input, context, q)),
+      store.run(route, input.headers["idempotency-key"], input.body, async (q) => {
+        const result = await spec.handler(input, context, q);
+        await context.audit.succeeded(q, result);
+        return result;
+      }),
   });
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { ServiceEntry } from "./catalog";
 import type { BaseConfig } from "./config";
+import { postgresTls } from "./database";
 
 /**
  * Tables the kit's own code reads and writes. Each set has its migrations in
@@ -20,6 +21,8 @@ const KIT_TABLE_SETS: readonly KitTableSet[] = [
   { name: "outbox", needed: (entry) => entry.produces.length > 0 },
   { name: "processed-events", needed: (entry) => entry.consumes.length > 0 },
   { name: "idempotency", needed: (entry) => entry.routes.some((route) => route.method === "POST") },
+  // Every service with an HTTP API serves its audit log, writes or not.
+  { name: "audit", needed: (entry) => entry.routes.length > 0 },
 ];
 
 /** Folder of the kit's migrations; `../migrations` from both `src` (sources) and `dist` (images). */
@@ -78,8 +81,7 @@ async function migrate(options: MigrationOptions, dir: string, migrationsTable: 
       database: config.PGDATABASE,
       user: config.PGUSER,
       password: config.PGPASSWORD,
-      ssl:
-        config.PGSSLMODE === "disable" ? false : { rejectUnauthorized: config.PGSSLMODE === "verify-full" },
+      ssl: postgresTls(config),
     },
     dir,
     schema,

@@ -1,8 +1,11 @@
 import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { expressPath, type HttpMethod, type RouteEntry } from "./catalog";
-import { AppError, fieldErrors } from "./errors";
+import type { AuditLog, AuditOutcome } from "./audit";
+import { authenticate, type Caller, callerOf, forbidden, type TokenVerifier } from "./auth";
+import { AUTH_SCOPES, type AuthScope, expressPath, type HttpMethod, type RouteEntry } from "./catalog";
+import type { Queryable } from "./database";
+import { AppError, errorStatus, fieldErrors } from "./errors";
 
 /** What a handler returns: the status, the JSON body and any response headers to send. */
 export interface RouteResult {
@@ -14,6 +17,42 @@ export interface RouteResult {
 export interface RouteContext {
   readonly log: Logger;
   readonly requestId: string;
+  /** Who sent the request (its token's subject and scopes). */
+  readonly caller: Caller;
+  /** Records the audit row of a successful write, on the write's own transaction. */
+  readonly audit: WriteAudit;
+}
+
+/** The succeeded-audit hook of one write request; `idempotentRoute` calls it inside the write's transaction. */
+export interface WriteAudit {
+  succeeded(q: Queryable, result: RouteResult): Promise<void>;
+}
+
+type Fields<S> = S extends z.ZodType ? keyof z.output<S> & string : never;
+
+/**
+ * Where the id of the user a request is about is: a request input field, or for a read whose owner
+ * is known only once loaded, a field of the response body.
+ */
+export type OwnerField<B = unknown, P = unknown, Q = unknown> =
+  | { readonly params: Fields<P> }
+  | { readonly query: Fields<Q> }
+  | { readonly body: Fields<B> }
+  | { readonly response: string };
+
+/**
+ * Who may call a route: callers holding `scope`, and, when `owner` is given, a caller whose token
+ * subject is the user the request is about (its own record, orders, notifications).
+ */
+export interface RouteAccess<B = unknown, P = unknown, Q = unknown> {
+  readonly scope: AuthScope;
+  readonly owner?: OwnerField<B, P, Q>;
+}
+
+/** What a write changes, for its audit row: the resource type and the response field holding its id. */
+export interface RouteAudit {
+  readonly resource: string;
+  readonly idField: string;
 }
 
 export interface RouteResponse {
@@ -51,6 +90,10 @@ export interface RouteSpec<
   readonly query?: Q;
   /** Request headers the handler reads (names lower-case); documented as header parameters. */
   readonly headers?: H;
+  /** Required: every business route says who may call it (there are no anonymous ones). */
+  readonly access: RouteAccess<B, P, Q>;
+  /** Required on writes (every method but GET): what the audit row of the change names. */
+  readonly audit?: RouteAudit;
   readonly responses: Readonly<Record<number, RouteResponse>>;
   handler(input: RouteInput<B, P, Q, H>, context: RouteContext): Promise<RouteResult>;
 }
@@ -83,12 +126,73 @@ const ROUTER_METHODS = {
   DELETE: "delete",
 } as const satisfies Record<HttpMethod, keyof Router>;
 
+/** How mounted routes authenticate callers and record writes. */
+export interface MountOptions {
+  readonly bodyLimit: string;
+  readonly verifier: TokenVerifier;
+  /** Realm of the `WWW-Authenticate` challenges: the service name. */
+  readonly realm: string;
+  /** Where writes are audited; required when any route writes. */
+  readonly audit?: AuditLog;
+}
+
+function ownerField(owner: OwnerField<z.ZodType, z.ZodObject, z.ZodObject>): {
+  from: "params" | "query" | "body" | "response";
+  field: string;
+} {
+  const [from, field] = Object.entries(owner)[0] as ["params" | "query" | "body" | "response", string];
+  return { from, field };
+}
+
+function fieldOf(value: unknown, field: string): unknown {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : undefined;
+}
+
 /**
- * Mounts routes on a router. Routes with a body get their own JSON parser so that body errors
- * (413, malformed JSON) are counted under the route's template, not as unmatched.
+ * Runs the handler if the caller may: with the route's scope always; as the owner when the user the
+ * request is about is the token's subject. An owner read of a resource it does not own, or of one that
+ * does not exist, is the same 403, so that a caller without the scope learns nothing of others' ids.
  */
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], bodyLimit: string): void {
-  const json = express.json({ limit: bodyLimit, type: "application/json" });
+async function authorized(
+  route: RouteSpec,
+  caller: Caller,
+  input: Record<"params" | "query" | "body", unknown>,
+  realm: string,
+  run: () => Promise<RouteResult>,
+): Promise<RouteResult> {
+  const { scope, owner } = route.access;
+  if (caller.scopes.has(scope)) return run();
+  const denied = forbidden(realm, scope, owner !== undefined);
+  if (!owner) throw denied;
+  const { from, field } = ownerField(owner);
+  if (from !== "response") {
+    if (fieldOf(input[from], field) === caller.sub) return run();
+    throw denied;
+  }
+  let result: RouteResult;
+  try {
+    result = await run();
+  } catch (error) {
+    throw error instanceof AppError && error.status === 404 ? denied : error;
+  }
+  if (fieldOf(result.body, field) !== caller.sub) throw denied;
+  return result;
+}
+
+function outcomeOf(status: number): AuditOutcome {
+  if (status === 403) return "denied";
+  return status < 500 ? "rejected" : "failed";
+}
+
+/**
+ * Mounts routes on a router. Each route first authenticates the caller (401 before anything is
+ * parsed); routes with a body then get their own JSON parser so that body errors (413, malformed
+ * JSON) are counted under the route's template, not as unmatched. Writes end with an error step
+ * that records every refused or failed write of an authenticated caller in the audit log, in its
+ * own transaction (the write's own transaction, and its audit row, rolled back).
+ */
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], options: MountOptions): void {
+  const json = express.json({ limit: options.bodyLimit, type: "application/json" });
   const requireJson: RequestHandler = (req, _res, next) => {
     if (!hasBody(req)) {
       next(
@@ -104,22 +208,88 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], bodyLi
       );
     } else next();
   };
-  for (const route of routes) {
+  const auth = authenticate(options.verifier, options.realm);
+  // Static paths before templated ones, so that `/users/audit` is not taken for `/users/{id}`.
+  const ordered = [...routes].sort((a, b) => a.path.split("{").length - b.path.split("{").length);
+  for (const route of ordered) {
+    const writes = route.method !== "GET";
+    const audit = route.audit;
+    const log = options.audit;
+    if (writes && (!audit || !log)) {
+      throw new Error(`${route.method} ${route.path} writes: it needs an audit declaration and an audit log`);
+    }
     const handler: RequestHandler = async (req, res) => {
+      const caller = callerOf(res);
+      // Without the scope and with no owner rule, nothing in the request can grant it: refuse before parsing.
+      if (!route.access.owner && !caller.scopes.has(route.access.scope)) {
+        throw forbidden(options.realm, route.access.scope, false);
+      }
       const input = {
         params: route.params ? parse(route.params, req.params, "path parameter") : undefined,
         query: route.query ? parse(route.query, req.query, "query parameter") : undefined,
         headers: route.headers ? parse(route.headers, req.headers, "header") : undefined,
         body: route.body ? parse(route.body, req.body, "request body") : undefined,
       };
-      const log = (req as unknown as { log: Logger }).log;
-      const result = await route.handler(input as never, { log, requestId: String(req.id) });
+      const requestId = String(req.id);
+      const context: RouteContext = {
+        log: (req as unknown as { log: Logger }).log,
+        requestId,
+        caller,
+        audit: {
+          succeeded: async (q, result) => {
+            if (!audit || !log) throw new Error(`${route.operationId} is not a write; it has no audit row`);
+            const resourceId = fieldOf(result.body, audit.idField);
+            await log.insert(q, {
+              actor: caller.sub,
+              action: route.operationId,
+              resourceType: audit.resource,
+              resourceId: typeof resourceId === "string" ? resourceId : null,
+              outcome: "succeeded",
+              status: result.status,
+              requestId,
+            });
+          },
+        },
+      };
+      const result = await authorized(route, caller, input, options.realm, () =>
+        route.handler(input as never, context),
+      );
       res
         .status(result.status)
         .set(result.headers ?? {})
         .json(result.body);
     };
-    const chain = route.body ? [requireJson, json, handler] : [handler];
+    const recordRefused: express.ErrorRequestHandler = (error, req, res, next) => {
+      const caller = (res.locals as { caller?: Caller }).caller;
+      if (!caller || !audit || !log) {
+        next(error);
+        return;
+      }
+      const status = errorStatus(error);
+      log
+        .insert(log.db, {
+          actor: caller.sub,
+          action: route.operationId,
+          resourceType: audit.resource,
+          resourceId: null,
+          outcome: outcomeOf(status),
+          status,
+          requestId: String(req.id),
+        })
+        .catch((auditError: unknown) =>
+          (req as unknown as { log: Logger }).log.error(
+            { err: auditError },
+            "could not record the refused write in the audit log",
+          ),
+        )
+        .finally(() => next(error));
+    };
+    const chain: Array<RequestHandler | express.ErrorRequestHandler> = [
+      auth,
+      ...(route.body ? [requireJson, json] : []),
+      handler,
+      ...(writes ? [recordRefused] : []),
+    ];
     router[ROUTER_METHODS[route.method]](expressPath(route.path), ...chain);
   }
 }
@@ -171,12 +341,17 @@ const problemSchema: JsonSchema = {
   },
 };
 
+/** Name of the bearer token scheme in the OpenAPI documents. */
+const SECURITY_SCHEME = "bearer";
+
+/** Probes and metrics are public (load balancers and Prometheus call them without tokens). */
 const PLATFORM_PATHS: JsonSchema = {
   "/health": {
     get: {
       operationId: "health",
       summary: "Liveness: the process answers",
       tags: ["platform"],
+      security: [],
       responses: { "200": { description: "alive" } },
     },
   },
@@ -185,6 +360,7 @@ const PLATFORM_PATHS: JsonSchema = {
       operationId: "ready",
       summary: "Readiness: PostgreSQL and Kafka answer and the service is not draining",
       tags: ["platform"],
+      security: [],
       responses: { "200": { description: "ready" }, "503": { description: "not ready" } },
     },
   },
@@ -193,6 +369,7 @@ const PLATFORM_PATHS: JsonSchema = {
       operationId: "metrics",
       summary: "Prometheus metrics",
       tags: ["platform"],
+      security: [],
       responses: { "200": { description: "text exposition format" } },
     },
   },
@@ -207,6 +384,10 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
     if (route.body || route.params || route.query || route.headers) {
       statuses[400] ??= { description: "invalid request" };
     }
+    statuses[401] ??= { description: "no bearer token, or one that is malformed, expired or not ours" };
+    statuses[403] ??= {
+      description: `the token lacks scope ${route.access.scope}${route.access.owner ? " and is not the owner's" : ""}`,
+    };
     if (route.body) {
       statuses[413] ??= { description: "body too large" };
       statuses[415] ??= { description: "content type is not application/json" };
@@ -227,10 +408,18 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
           : {}),
       };
     }
+    const owner = route.access.owner ? ownerField(route.access.owner) : undefined;
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, JsonSchema>)[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,
+      ...(owner
+        ? {
+            description: `Needs scope ${route.access.scope}, or a token whose subject is the user named by ${owner.from === "response" ? "the response's" : `the ${owner.from === "params" ? "path" : owner.from}`} field ${owner.field}.`,
+            "x-owner": { in: owner.from === "params" ? "path" : owner.from, name: owner.field },
+          }
+        : {}),
+      security: [{ [SECURITY_SCHEME]: [route.access.scope] }],
       ...(route.tags ? { tags: route.tags } : {}),
       parameters: [
         ...parameters(route.params, "path"),
@@ -252,6 +441,20 @@ export function openApiDocument(info: OpenApiInfo, routes: readonly RouteSpec[])
     openapi: "3.1.0",
     info,
     paths: { ...paths, ...PLATFORM_PATHS },
-    components: { schemas: { Problem: problemSchema } },
+    components: {
+      schemas: { Problem: problemSchema },
+      securitySchemes: {
+        [SECURITY_SCHEME]: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "An RS256 or ES256 access token from the environment's issuer. Each operation lists the scope it needs; " +
+            `the scopes: ${Object.entries(AUTH_SCOPES)
+              .map(([name, grants]) => `${name} (${grants})`)
+              .join(", ")}.`,
+        },
+      },
+    },
   };
 }

@@ -3,8 +3,11 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { AuditLog, auditRoute } from "./audit";
+import { TokenVerifier } from "./auth";
 import type { ServiceEntry } from "./catalog";
 import {
+  authConfigSchema,
   type BaseConfig,
   baseConfigSchema,
   ConfigError,
@@ -152,8 +155,9 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * Starts a service: config (a bad value stops start-up naming the variable), logger, metrics,
- * pool, messaging, its parts (its routes must be its catalog entry's), migrations when
+ * Starts a service: config and auth settings (a bad value stops start-up naming the variable),
+ * logger, metrics, pool, messaging, its parts and the kit's audit route (together they must be its
+ * catalog entry's routes), migrations when
  * MIGRATE_ON_START, the HTTP app, then its components in the background (retried until Kafka
  * answers; the service does not wait for them). Stopping drains in the order the platform promises: /ready turns
  * 503, the listener closes and in-flight requests finish, components stop in reverse (consumers
@@ -164,7 +168,9 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   definition: ServiceDefinition<S>,
   options: StartOptions = {},
 ): Promise<RunningService<z.output<S>>> {
-  const config = loadConfig(definition.configSchema, options.env ?? process.env) as z.output<S>;
+  const env = options.env ?? process.env;
+  const config = loadConfig(definition.configSchema, env) as z.output<S>;
+  const verifier = new TokenVerifier(loadConfig(authConfigSchema, env));
   const authentication = kafkaAuthentication(config);
   const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
   const metrics = new ServiceMetrics(config.SERVICE_NAME, definition.entry.metrics);
@@ -181,7 +187,9 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
   // Building the parts does no I/O; the route check comes before migrating so that an image whose
   // routes differ from its catalog entry stops without having changed the database.
   const parts = definition.create(context);
-  checkRoutesMatchCatalog(definition.entry, parts.routes);
+  const audit = new AuditLog(db);
+  const routes = [...parts.routes, auditRoute(definition.entry, audit)];
+  checkRoutesMatchCatalog(definition.entry, routes);
   if (config.MIGRATE_ON_START) {
     const { runMigrations } = await import("./migrations.js");
     await runMigrations({ config, entry: definition.entry, dir: definition.migrationsDir, logger });
@@ -194,7 +202,9 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
     // Kafka is not a readiness check: this instance serves its traffic without it (events wait in
     // the outbox); broker connectivity is the kafka_connected metric and its alert.
     readiness: [postgresCheck(db)],
-    routes: parts.routes,
+    routes,
+    verifier,
+    audit,
     openapi: { title: definition.entry.name, version: API_VERSION, description: definition.description },
     bodyLimit: config.BODY_LIMIT,
     lifecycle,

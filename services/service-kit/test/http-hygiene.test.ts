@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import request from "supertest";
+import { api } from "../../system-tests/support/auth";
 import {
   createTestDatabase,
   eventually,
@@ -58,7 +58,7 @@ describe("HTTP hygiene of a kit service (user-service, real PostgreSQL behind a 
 
   it("When a path holds malformed percent-encoding, then the answer is 400 malformed_path, not a service error", async () => {
     const before = await serviceErrors(svc);
-    const res = await request(svc.server).get("/users/%E0%A4%A");
+    const res = await api(svc.server).get("/users/%E0%A4%A");
     expect(res.status).toBe(400);
     expect(res.headers["content-type"]).toMatch(PROBLEM);
     expect(res.body).toMatchObject({ status: 400, code: "malformed_path" });
@@ -67,14 +67,14 @@ describe("HTTP hygiene of a kit service (user-service, real PostgreSQL behind a 
 
   it("When a body is not what it claims or holds a value PostgreSQL cannot store, then the answer is 4xx, not a service error", async () => {
     const before = await serviceErrors(svc);
-    const notGzip = await request(svc.server)
+    const notGzip = await api(svc.server)
       .post("/users")
       .set("content-type", "application/json")
       .set("content-encoding", "gzip")
       .send('{"email":"gzip@example.com","name":"x"}');
     expect(notGzip.status).toBe(400);
     expect(notGzip.headers["content-type"]).toMatch(PROBLEM);
-    const nul = await request(svc.server)
+    const nul = await api(svc.server)
       .post("/users")
       .send({ email: `nul-${randomUUID()}@example.com`, name: "a\u0000b" });
     expect(nul.status).toBe(400);
@@ -83,21 +83,21 @@ describe("HTTP hygiene of a kit service (user-service, real PostgreSQL behind a 
   });
 
   it("When a path is asked with a method it does not declare, then the answer is 405 with Allow", async () => {
-    const one = await request(svc.server).delete(`/users/${randomUUID()}`);
+    const one = await api(svc.server).delete(`/users/${randomUUID()}`);
     expect(one.status).toBe(405);
     expect(one.headers.allow).toBe("GET, HEAD");
     expect(one.headers["content-type"]).toMatch(PROBLEM);
     expect(one.body).toMatchObject({ status: 405, code: "method_not_allowed" });
 
-    const collection = await request(svc.server).put("/users").send({});
+    const collection = await api(svc.server).put("/users").send({});
     expect(collection.status).toBe(405);
     expect(collection.headers.allow?.split(", ").sort()).toEqual(["GET", "HEAD", "POST"]);
 
-    const platform = await request(svc.server).post("/ready");
+    const platform = await api(svc.server).post("/ready");
     expect(platform.status).toBe(405);
     expect(platform.headers.allow).toBe("GET, HEAD");
 
-    expect((await request(svc.server).delete("/nowhere")).status).toBe(404);
+    expect((await api(svc.server).delete("/nowhere")).status).toBe(404);
   });
 
   it("When a keep-alive connection idles longer than Node's default 5 s, then the service still answers on it (the load balancer's 60 s idle timeout decides)", async () => {
@@ -108,21 +108,21 @@ describe("HTTP hygiene of a kit service (user-service, real PostgreSQL behind a 
   it("When PostgreSQL is unreachable, then requests get 503 with Retry-After, and succeed again once it is back", async () => {
     await proxy.cut();
     try {
-      const created = await request(svc.server)
+      const created = await api(svc.server)
         .post("/users")
         .send({ email: `outage-${randomUUID()}@example.com`, name: "Outage" });
       expect(created.status).toBe(503);
       expect(created.headers["retry-after"]).toBe("2");
       expect(created.headers["content-type"]).toMatch(PROBLEM);
       expect(created.body).toMatchObject({ status: 503, code: "unavailable" });
-      const read = await request(svc.server).get(`/users/${randomUUID()}`);
+      const read = await api(svc.server).get(`/users/${randomUUID()}`);
       expect(read.status).toBe(503);
-      expect((await request(svc.server).get("/ready")).status).toBe(503);
+      expect((await api(svc.server).get("/ready")).status).toBe(503);
     } finally {
       await proxy.restore();
     }
     await eventually("writes succeed again", async () => {
-      const res = await request(svc.server)
+      const res = await api(svc.server)
         .post("/users")
         .send({ email: `back-${randomUUID()}@example.com`, name: "Back" });
       return res.status === 201 ? true : undefined;

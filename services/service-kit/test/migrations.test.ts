@@ -96,7 +96,9 @@ const PROCESSED_ROW = `INSERT INTO processed_events (event_id, event_type, topic
 /** The tables each service's schema has once migrated. */
 const FRESH_TABLES: Record<string, string[]> = {
   "user-service": [
+    "audit_log",
     "idempotency_keys",
+    "kit_audit_migrations",
     "kit_idempotency_migrations",
     "kit_outbox_migrations",
     "outbox",
@@ -104,7 +106,9 @@ const FRESH_TABLES: Record<string, string[]> = {
     "users",
   ],
   "order-service": [
+    "audit_log",
     "idempotency_keys",
+    "kit_audit_migrations",
     "kit_idempotency_migrations",
     "kit_outbox_migrations",
     "kit_processed_events_migrations",
@@ -115,6 +119,8 @@ const FRESH_TABLES: Record<string, string[]> = {
     "processed_events",
   ],
   "notification-service": [
+    "audit_log",
+    "kit_audit_migrations",
     "kit_processed_events_migrations",
     "notifications",
     "pgmigrations",
@@ -124,13 +130,14 @@ const FRESH_TABLES: Record<string, string[]> = {
 
 /** The kit migrations each service applies. */
 const KIT_APPLIED: Record<string, string[]> = {
-  "user-service": ["outbox/001_outbox", "idempotency/001_idempotency_keys"],
+  "user-service": ["outbox/001_outbox", "idempotency/001_idempotency_keys", "audit/001_audit_log"],
   "order-service": [
     "outbox/001_outbox",
     "processed-events/001_processed_events",
     "idempotency/001_idempotency_keys",
+    "audit/001_audit_log",
   ],
-  "notification-service": ["processed-events/001_processed_events"],
+  "notification-service": ["processed-events/001_processed_events", "audit/001_audit_log"],
 };
 
 describe("kit migrations against the real PostgreSQL", () => {

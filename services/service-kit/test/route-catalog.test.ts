@@ -2,6 +2,7 @@ import path from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { z } from "zod";
 import { checkRoutesMatchCatalog, defineRoute, type RouteSpec, serviceEntry, startService } from "../src";
+import { localAuthEnv } from "../src/dev-tokens";
 import { serviceConfigSchema } from "../src/service";
 
 const entry = serviceEntry("notification-service");
@@ -12,6 +13,7 @@ const route = (method: RouteSpec["method"], routePath: string): RouteSpec =>
     path: routePath,
     operationId: `${method}${routePath}`,
     summary: "test route",
+    access: { scope: "notifications:read" },
     responses: { 200: { description: "ok", schema: z.object({}) } },
     handler: async () => ({ status: 200, body: {} }),
   });
@@ -55,7 +57,15 @@ describe("routes and the catalog", () => {
           components: [],
         }),
       },
-      { env: { PGPASSWORD: "unused", MIGRATE_ON_START: "false", LOG_LEVEL: "silent", PORT: "0" } },
+      {
+        env: {
+          PGPASSWORD: "unused",
+          MIGRATE_ON_START: "false",
+          LOG_LEVEL: "silent",
+          PORT: "0",
+          ...localAuthEnv(),
+        },
+      },
     );
     await expect(started).rejects.toThrow(
       /serves GET \/notifications\/\{id\}, which its catalog entry lacks/,
@@ -80,6 +90,7 @@ describe("routes and the catalog", () => {
           MIGRATE_ON_START: "true",
           LOG_LEVEL: "silent",
           PORT: "0",
+          ...localAuthEnv(),
         },
       },
     );

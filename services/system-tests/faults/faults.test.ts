@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Pool } from "pg";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import { bearer, tokenFor } from "../support/auth";
 import { run, type ServiceKey, serviceEnv, tsEntry } from "../support/environment";
 import { PrivateCluster } from "../support/faults/cluster";
 import { EffectsProbe, orderSku, userEmail } from "../support/faults/effects";
@@ -105,7 +106,10 @@ describeLocal("the three services under steady load while things fail", () => {
     for (let i = 0; i < SEED_USERS; i++) {
       const res = await fetch(`${services.user.url}/users`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          authorization: bearer(tokenFor("fault-seed", ["users:write"])),
+        },
         body: JSON.stringify({ email: `seed-${i}@seed.example.com`, name: "Seed" }),
       });
       seedUsers.push(((await res.json()) as { id: string }).id);

@@ -12,6 +12,7 @@ import {
   serviceEntries,
   topicEntries,
 } from "@blueprint/service-kit";
+import { localAuthEnv } from "@blueprint/service-kit/dev-tokens";
 import { Client } from "pg";
 import { localServicePassword, provisioningSql } from "../../../scripts/deps/provisioning";
 
@@ -110,6 +111,7 @@ export function serviceEnv(
     HOME: process.env.HOME,
     PGHOST,
     PGPORT: String(PGPORT),
+    PGSSLMODE: "disable",
     PGDATABASE: database,
     PGUSER: entry.database.role,
     PGPASSWORD: localServicePassword(entry.database.role),
@@ -123,6 +125,8 @@ export function serviceEnv(
     DELIVERY_BACKOFF_BASE_MS: "200",
     DELIVERY_BACKOFF_MAX_MS: "1000",
     DELIVERY_POLL_MS: "100",
+    // The services trust the development issuer; tests sign their tokens with its key (support/auth.ts).
+    ...localAuthEnv(),
     ...extra,
   };
 }

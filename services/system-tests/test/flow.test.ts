@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import { bearer, tokenFor } from "../support/auth";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -15,10 +16,13 @@ async function json(res: Response): Promise<{ status: number; body: Record<strin
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-function post(url: string, body: unknown): Promise<Response> {
+/** Signs users up: may create any user, read nothing. */
+const SIGNUP = tokenFor("signup-frontend", ["users:write"]);
+
+function post(url: string, body: unknown, token = SIGNUP): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: bearer(token) },
     body: JSON.stringify(body),
   });
 }
@@ -71,13 +75,16 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     await events.waitFor(`${ns.namespace}user.created`, 1, (m) => m.key === userId);
     mark("user.created on Kafka");
 
+    // The user itself orders and reads its notifications: its own token, no scope.
+    const own = tokenFor(userId);
     // order-service learns of users asynchronously: 422 until its projection has the user.
     const order = await eventually("order accepted", async () => {
       const res = await json(
-        await post(`${services.order.url}/orders`, {
-          user_id: userId,
-          items: [{ sku: "FLOW-1", quantity: 2, unit_price: 12.5 }],
-        }),
+        await post(
+          `${services.order.url}/orders`,
+          { user_id: userId, items: [{ sku: "FLOW-1", quantity: 2, unit_price: 12.5 }] },
+          own,
+        ),
       );
       if (res.status === 422) return undefined;
       return res;
@@ -90,7 +97,11 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     mark("order.processed on Kafka");
 
     const notifications = await eventually("both notifications sent", async () => {
-      const res = await json(await fetch(`${services.notification.url}/notifications?user_id=${userId}`));
+      const res = await json(
+        await fetch(`${services.notification.url}/notifications?user_id=${userId}`, {
+          headers: { authorization: bearer(own) },
+        }),
+      );
       const items = res.body.items as Array<{ type: string; status: string }>;
       return items.length === 2 && items.every((n) => n.status === "sent") ? items : undefined;
     });
@@ -101,6 +112,31 @@ describe("the three real services over the real PostgreSQL, Kafka and an SMTP se
     expect(mails.map((m) => m.subject).sort()).toEqual([`Order ${order.body.id} confirmed`, "Welcome, Flow"]);
     expect(mails.find((m) => m.subject.startsWith("Order"))?.text).toContain("Total: 25.00");
     console.log(`flow trail:\n${trail.join("\n")}`);
+  });
+
+  it("When the real processes are asked without a token, by another user, or for their audit log, then they answer 401, 403 and the writes' rows", async () => {
+    const created = await json(
+      await post(`${services.user.url}/users`, { email: `audit-${randomUUID()}@example.com`, name: "A" }),
+    );
+    const userId = String(created.body.id);
+    const get = (url: string, token?: string) =>
+      fetch(url, token === undefined ? {} : { headers: { authorization: bearer(token) } });
+
+    const anonymous = await get(`${services.order.url}/orders?user_id=${userId}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer realm="order-service"$/);
+    expect((await get(`${services.user.url}/users/${userId}`, tokenFor(randomUUID()))).status).toBe(403);
+    expect((await get(`${services.user.url}/users/${userId}`, tokenFor(userId))).status).toBe(200);
+
+    const audit = await json(
+      await get(
+        `${services.user.url}/users/audit?resource_id=${userId}`,
+        tokenFor("auditor", ["audit:read"]),
+      ),
+    );
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({ actor: "signup-frontend", action: "createUser", outcome: "succeeded" }),
+    ]);
   });
 
   it("When each service is scraped, then /metrics carries the kit's event metrics", async () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { type RunningService, startService } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import request from "supertest";
 import { orderService } from "../../order-service/src/service";
 import { userService } from "../../user-service/src/service";
+import { api } from "../support/auth";
 import { createTestDatabase, eventually, serviceEnv } from "../support/environment";
 import { privateBroker, TopicRecorder } from "../support/kafka";
 
@@ -39,9 +39,9 @@ describe("services started while Kafka is unreachable", () => {
   }, 60_000);
 
   it("When a service starts without Kafka, then it is ready and accepts writes, and once a broker appears its relay and consumers connect by themselves", async () => {
-    expect((await request(users.server).get("/ready")).status).toBe(200);
-    expect((await request(orders.server).get("/ready")).status).toBe(200);
-    const created = await request(users.server)
+    expect((await api(users.server).get("/ready")).status).toBe(200);
+    expect((await api(orders.server).get("/ready")).status).toBe(200);
+    const created = await api(users.server)
       .post("/users")
       .send({ email: `offline-${randomUUID()}@example.com`, name: "Offline" });
     expect(created.status).toBe(201);
@@ -61,7 +61,7 @@ describe("services started while Kafka is unreachable", () => {
     await eventually(
       "order-service learnt of the user",
       async () => {
-        const res = await request(orders.server)
+        const res = await api(orders.server)
           .post("/orders")
           .send({ user_id: created.body.id, items: [{ sku: "sku-1", quantity: 1, unit_price: 5 }] });
         return res.status === 201 ? true : undefined;
@@ -99,7 +99,7 @@ describe("user-service while Kafka is down", () => {
   const createUsers = async (count: number, label: string) => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const res = await request(svc.server)
+      const res = await api(svc.server)
         .post("/users")
         .send({ email: `${label}-${i}-${randomUUID()}@example.com`, name: label });
       expect(res.status).toBe(201);
@@ -120,7 +120,7 @@ describe("user-service while Kafka is down", () => {
     await broker.down();
     const during = await createUsers(10, "during");
     // Kafka is not this instance's traffic: it stays ready, and the relay reports the broker lost.
-    const ready = await request(svc.server).get("/ready");
+    const ready = await api(svc.server).get("/ready");
     expect(ready.status).toBe(200);
     await eventually("the relay reports the broker lost", async () =>
       /kafka_connected\{client="outbox-relay",service="user-service"\} 0/.test(

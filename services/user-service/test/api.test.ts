@@ -4,7 +4,8 @@ import { decodeEvent, type RunningService, startService } from "@blueprint/servi
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import request from "supertest";
+import type request from "supertest";
+import { api } from "../../system-tests/support/auth";
 import { createTestDatabase, createTestNamespace, serviceEnv } from "../../system-tests/support/environment";
 import { TopicRecorder } from "../../system-tests/support/kafka";
 import { validateOpenApi } from "../../system-tests/support/openapi";
@@ -33,7 +34,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
 
   it("When a user is created, then 201 returns it and it can be read by id and by email", async () => {
     const address = email();
-    const created = await request(svc.server).post("/users").send({ email: address, name: "Ada" });
+    const created = await api(svc.server).post("/users").send({ email: address, name: "Ada" });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -43,18 +44,18 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
     });
     expect(created.headers["x-request-id"]).toBeDefined();
 
-    const byId = await request(svc.server).get(`/users/${created.body.id}`);
+    const byId = await api(svc.server).get(`/users/${created.body.id}`);
     expect(byId.status).toBe(200);
     expect(byId.body).toEqual(created.body);
 
-    const byEmail = await request(svc.server).get("/users").query({ email: address.toUpperCase() });
+    const byEmail = await api(svc.server).get("/users").query({ email: address.toUpperCase() });
     expect(byEmail.status).toBe(200);
     expect(byEmail.body).toEqual({ items: [created.body] });
   });
 
   it("When a user is created, then one user.created event matching its JSON Schema is published, keyed by the user id", async () => {
     const address = email();
-    const created = await request(svc.server)
+    const created = await api(svc.server)
       .post("/users")
       .set("x-request-id", "req-contract-1")
       .send({ email: address, name: "Grace" });
@@ -88,8 +89,8 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
 
   it("When the same email is registered twice, in any case, then the second gets 409 naming the field and no second event is written", async () => {
     const address = email();
-    expect((await request(svc.server).post("/users").send({ email: address, name: "A" })).status).toBe(201);
-    const again = await request(svc.server).post("/users").send({ email: address.toUpperCase(), name: "B" });
+    expect((await api(svc.server).post("/users").send({ email: address, name: "A" })).status).toBe(201);
+    const again = await api(svc.server).post("/users").send({ email: address.toUpperCase(), name: "B" });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({
       status: 409,
@@ -105,7 +106,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
 
   const valid = () => ({ email: email(), name: "Valid" });
   const post = (body: unknown) =>
-    request(svc.server)
+    api(svc.server)
       .post("/users")
       .send(body as object);
   const badInput: Array<[string, number, string, string[], () => request.Test]> = [
@@ -114,8 +115,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
       400,
       "malformed_json",
       [],
-      () =>
-        request(svc.server).post("/users").set("content-type", "application/json").send('{"email": "a@b.c",'),
+      () => api(svc.server).post("/users").set("content-type", "application/json").send('{"email": "a@b.c",'),
     ],
     ["wrong types", 400, "invalid_request", ["email", "name"], () => post({ email: 42, name: ["x"] })],
     ["missing fields", 400, "invalid_request", ["email", "name"], () => post({})],
@@ -141,13 +141,13 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
       415,
       "unsupported_media_type",
       [],
-      () => request(svc.server).post("/users").set("content-type", "text/plain").send("email=a@b.c"),
+      () => api(svc.server).post("/users").set("content-type", "text/plain").send("email=a@b.c"),
     ],
-    ["no body", 400, "invalid_request", ["(body)"], () => request(svc.server).post("/users")],
-    ["a malformed id", 400, "invalid_request", ["id"], () => request(svc.server).get("/users/not-a-uuid")],
-    ["a missing email query", 400, "invalid_request", ["email"], () => request(svc.server).get("/users")],
-    ["an unknown id", 404, "not_found", [], () => request(svc.server).get(`/users/${randomUUID()}`)],
-    ["an unknown path", 404, "not_found", [], () => request(svc.server).get("/nope")],
+    ["no body", 400, "invalid_request", ["(body)"], () => api(svc.server).post("/users")],
+    ["a malformed id", 400, "invalid_request", ["id"], () => api(svc.server).get("/users/not-a-uuid")],
+    ["a missing email query", 400, "invalid_request", ["email"], () => api(svc.server).get("/users")],
+    ["an unknown id", 404, "not_found", [], () => api(svc.server).get(`/users/${randomUUID()}`)],
+    ["an unknown path", 404, "not_found", [], () => api(svc.server).get("/nope")],
   ];
 
   it.each(badInput)(
@@ -166,7 +166,7 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
   );
 
   it("When /openapi.json is fetched, then it is a valid OpenAPI 3.1 document whose schemas describe real responses", async () => {
-    const doc = (await request(svc.server).get("/openapi.json")).body;
+    const doc = (await api(svc.server).get("/openapi.json")).body;
     expect(await validateOpenApi(doc)).toEqual({ valid: true, version: "3.1", errors: null });
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/users", "/users/{id}"]));
@@ -176,16 +176,16 @@ describe("user-service API against the real PostgreSQL and Kafka", () => {
     });
 
     const ajv = addFormats(new Ajv2020({ strict: false }));
-    const created = await request(svc.server).post("/users").send(valid());
+    const created = await api(svc.server).post("/users").send(valid());
     const schema = doc.paths["/users"].post.responses["201"].content["application/json"].schema;
     expect(ajv.validate(schema, created.body)).toBe(true);
-    const conflict = await request(svc.server).post("/users").send({ email: created.body.email, name: "x" });
+    const conflict = await api(svc.server).post("/users").send({ email: created.body.email, name: "x" });
     expect(ajv.validate({ ...doc.components.schemas.Problem }, conflict.body)).toBe(true);
   });
 
   it("When requests were served, then /metrics has the kit's metrics labelled by route template", async () => {
-    await request(svc.server).get(`/users/${randomUUID()}`);
-    const text = (await request(svc.server).get("/metrics")).text;
+    await api(svc.server).get(`/users/${randomUUID()}`);
+    const text = (await api(svc.server).get("/metrics")).text;
     expect(text).toMatch(
       /http_requests_total\{method="GET",endpoint="\/users\/:id",status="404",service="user-service"\} \d+/,
     );

@@ -1,12 +1,13 @@
 import { decodeEvent } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import request from "supertest";
+import type request from "supertest";
 import {
   type ServiceUnderTest,
   startServiceUnderTest,
   anyText as text,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { userService } from "../src/service";
 
 /** Addresses valid by RFC, odd ones some validators accept and others reject, and garbage. */
@@ -45,7 +46,7 @@ describe("user-service: what the API accepts, its event contract accepts", () =>
     const created: string[] = [];
     await fc.assert(
       fc.asyncProperty(email, fc.oneof(text(210), fc.constant("Ada\u0000")), async (address, name) => {
-        const res = await request(sut.svc.server).post("/users").send({ email: address, name });
+        const res = await api(sut.svc.server).post("/users").send({ email: address, name });
         if (res.status === 201) {
           created.push(res.body.id);
           return;
@@ -78,7 +79,7 @@ describe("user-service: what the API accepts, its event contract accepts", () =>
     );
     await fc.assert(
       fc.asyncProperty(body, async (value) => {
-        const res = await request(sut.svc.server)
+        const res = await api(sut.svc.server)
           .post("/users")
           .set("content-type", "application/json")
           .send(JSON.stringify(value));

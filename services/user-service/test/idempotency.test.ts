@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { IdempotencyStore } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import request from "supertest";
 import {
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
+import { api } from "../../system-tests/support/auth";
 import { quietLogger } from "../../system-tests/support/environment";
 import { validateOpenApi } from "../../system-tests/support/openapi";
 import { userService } from "../src/service";
@@ -24,7 +24,7 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
 
   const body = () => ({ email: `k-${randomUUID()}@example.com`, name: "Keyed" });
   const post = (key: string | undefined, sent: object) => {
-    const req = request(sut.svc.server).post("/users");
+    const req = api(sut.svc.server).post("/users");
     return (key === undefined ? req : req.set("Idempotency-Key", key)).send(sent);
   };
   const usersWith = async (email: string) =>
@@ -113,7 +113,7 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
   });
 
   it("When /openapi.json is fetched, then POST /users declares the Idempotency-Key header and its 409 and 422", async () => {
-    const doc = (await request(sut.svc.server).get("/openapi.json")).body;
+    const doc = (await api(sut.svc.server).get("/openapi.json")).body;
     expect(await validateOpenApi(doc)).toEqual({ valid: true, version: "3.1", errors: null });
     const operation = doc.paths["/users"].post;
     expect(operation.parameters).toEqual([

@@ -34,6 +34,7 @@ export function notificationRoutes(notifications: Notifications): RouteSpec[] {
       summary: "List a user's notifications with delivery status and attempts, oldest first",
       tags: ["notifications"],
       query: ByUser,
+      access: { scope: "notifications:read", owner: { query: "user_id" } },
       responses: { 200: { description: "the user's notifications", schema: NotificationList } },
       handler: async ({ query }) => ({
         status: 200,

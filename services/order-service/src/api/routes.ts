@@ -53,6 +53,8 @@ export function orderRoutes(orders: Orders, idempotency: IdempotencyStore): Rout
       summary: "Place an order; it is processed at once and order.processed goes through the outbox",
       tags: ["orders"],
       body: PlaceOrderRequest,
+      access: { scope: "orders:write", owner: { body: "user_id" } },
+      audit: { resource: "order", idField: "id" },
       responses: {
         201: { description: "processed", schema: Order },
         422: { description: "unknown user" },
@@ -69,6 +71,7 @@ export function orderRoutes(orders: Orders, idempotency: IdempotencyStore): Rout
       summary: "Get an order by id",
       tags: ["orders"],
       params: OrderId,
+      access: { scope: "orders:read", owner: { response: "user_id" } },
       responses: { 200: { description: "the order", schema: Order }, 404: { description: "no such order" } },
       handler: async ({ params }) => ({ status: 200, body: await orders.get(params.id) }),
     }),
@@ -79,6 +82,7 @@ export function orderRoutes(orders: Orders, idempotency: IdempotencyStore): Rout
       summary: "List a user's orders, oldest first",
       tags: ["orders"],
       query: ByUser,
+      access: { scope: "orders:read", owner: { query: "user_id" } },
       responses: { 200: { description: "the user's orders", schema: OrderList } },
       handler: async ({ query }) => ({
         status: 200,

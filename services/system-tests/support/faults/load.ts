@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { bearer, tokenFor } from "../auth";
 
 /** What the clients saw during one phase. */
 export interface ClientTally {
@@ -56,7 +57,11 @@ async function write(kind: WriteKind, key: string, tally: ClientTally): Promise<
     try {
       res = await fetch(kind.url(), {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": key },
+        headers: {
+          "content-type": "application/json",
+          "idempotency-key": key,
+          authorization: bearer(tokenFor("fault-load", ["users:write", "orders:write"])),
+        },
         body,
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       });
