@@ -112,7 +112,7 @@ export class ServiceWiring {
       PGHOST: endpoints.databaseHost,
       PGPORT: "5432",
       PGDATABASE: this.catalog.database,
-      PGSSLMODE: "require",
+      PGSSLMODE: "verify-full",
       KAFKA_BROKERS: endpoints.kafkaBrokers,
       KAFKA_AUTH: "aws-msk-iam",
       AWS_REGION: this.env.region,
