@@ -93,6 +93,26 @@ export class NotificationRepository {
     return new Set(rows.map((r) => r.claim_id));
   }
 
+  /**
+   * Gives back claims whose email was never handed to SMTP (the worker is stopping, or too little
+   * of the lease was left to start): they are due again at once, as they were before the claim, and
+   * their attempt is not counted. A resumed claim stays `sending` with its lease ended, so whoever
+   * takes it next still knows its earlier attempt may have been delivered.
+   */
+  async releaseClaims(claims: readonly Pick<ClaimedNotification, "claim_id" | "resumed">[]): Promise<void> {
+    if (claims.length === 0) return;
+    await this.db.query(
+      `UPDATE notifications n
+          SET status = CASE WHEN r.resumed THEN 'sending' WHEN n.attempts > 1 THEN 'retrying' ELSE 'pending' END,
+              attempts = n.attempts - 1,
+              lease_until = CASE WHEN r.resumed THEN now() END,
+              claim_id = NULL, updated_at = now()
+         FROM unnest($1::uuid[], $2::boolean[]) AS r(claim_id, resumed)
+        WHERE n.claim_id = r.claim_id AND n.status = 'sending'`,
+      [claims.map((c) => c.claim_id), claims.map((c) => c.resumed)],
+    );
+  }
+
   /** Records that the SMTP server accepted the email; false when the claim is no longer the caller's. */
   async recordSent(id: string, claimId: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
