@@ -5,6 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 export interface ClientTally {
   /** Logical requests answered 2xx (after any retries). */
   accepted: number;
+  /** Their Idempotency-Keys, so the probe can check each was committed. */
+  readonly acceptedKeys: Set<string>;
   /** Logical requests that ended without a 2xx (gave up, or a final 4xx/5xx). */
   notAccepted: number;
   /** 503 responses carrying Retry-After (the client waited and retried). */
@@ -19,6 +21,7 @@ export interface ClientTally {
 
 export const emptyTally = (): ClientTally => ({
   accepted: 0,
+  acceptedKeys: new Set(),
   notAccepted: 0,
   unavailableWithRetryAfter: 0,
   otherServerErrors: 0,
@@ -69,6 +72,7 @@ async function write(kind: WriteKind, key: string, tally: ClientTally): Promise<
     }
     if (res.status >= 200 && res.status < 300) {
       tally.accepted += 1;
+      tally.acceptedKeys.add(key);
       return;
     }
     const retryAfter = res.headers.get("retry-after");

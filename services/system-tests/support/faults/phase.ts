@@ -63,7 +63,7 @@ export async function runPhase(
           loadDone = true;
         });
       const polledAt = Date.now();
-      last = await probe.snapshot(phase, cutoff).catch(() => last);
+      last = await probe.snapshot(phase, cutoff, tally.acceptedKeys).catch(() => last);
       if (last && caughtUpSeconds === null && last.missingBefore === 0 && last.committed > 0)
         caughtUpSeconds = (polledAt - endedAt) / 1_000;
       if (loadDone && caughtUpSeconds !== null && last?.missing === 0) break;
@@ -72,7 +72,7 @@ export async function runPhase(
     await (loadStopped ?? load.stop());
     // A fault that could not be undone (a broker that would not start) fails the phase loudly.
     await recovering;
-    const final = await probe.snapshot(phase, cutoff);
+    const final = await probe.snapshot(phase, cutoff, tally.acceptedKeys);
     return {
       fault: fault.name,
       databaseDown: fault.databaseDown,
@@ -81,6 +81,7 @@ export async function runPhase(
       lost: final.missing,
       lostByEffect: final.missingByEffect,
       duplicateOrders: final.duplicateOrders,
+      duplicateNotifications: final.duplicateNotifications,
       duplicateEmails: final.duplicateEmails,
       resentEmails: final.resentEmails,
       caughtUpSeconds,

@@ -13,6 +13,8 @@ export interface FaultRow {
   /** Which effect the lost writes lack, e.g. `{ email: 10 }`. */
   readonly lostByEffect: Readonly<Record<string, number>>;
   readonly duplicateOrders: number;
+  /** Notifications beyond the first for one user or order (emails with a Message-ID of their own). */
+  readonly duplicateNotifications: number;
   readonly duplicateEmails: number;
   /** Emails sent again with their first Message-ID (receivers can drop them). */
   readonly resentEmails: number;
@@ -35,6 +37,8 @@ export function violations(row: FaultRow): string[] {
   }
   if (row.duplicateOrders > 0)
     problems.push(`${row.duplicateOrders} duplicate order(s) for one Idempotency-Key`);
+  if (row.duplicateNotifications > 0)
+    problems.push(`${row.duplicateNotifications} duplicate notification(s) for one user or order`);
   if (row.duplicateEmails > 0)
     problems.push(`${row.duplicateEmails} duplicate email(s) for one notification with a new Message-ID`);
   if (!row.killsSender && row.resentEmails > 0)
@@ -72,7 +76,7 @@ function cells(row: FaultRow): string[] {
     row.fault,
     String(tally.accepted),
     String(row.lost),
-    String(row.duplicateOrders + row.duplicateEmails),
+    String(row.duplicateOrders + row.duplicateNotifications + row.duplicateEmails),
     String(row.resentEmails),
     String(tally.unavailableWithRetryAfter),
     String(tally.otherServerErrors),
