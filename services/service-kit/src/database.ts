@@ -34,13 +34,26 @@ export function isConnectionError(error: unknown): boolean {
   if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08"))) return true;
   return (
     typeof message === "string" &&
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout/i.test(
       message,
     )
   );
 }
 
-export function createPool(config: BaseConfig): Pool {
+/**
+ * How long a query may go unanswered before it fails as a connection error (and its connection is
+ * discarded). Without it, a server that vanishes without a reset (a failover's old host) holds
+ * every query, transaction and pooled connection until the kernel gives up on TCP, about 15
+ * minutes; longer than any statement the services run on purpose.
+ */
+const QUERY_TIMEOUT_MS = 30_000;
+
+export interface PoolOptions {
+  /** @default 30000 */
+  readonly queryTimeoutMs?: number;
+}
+
+export function createPool(config: BaseConfig, options: PoolOptions = {}): Pool {
   return new Pool({
     host: config.PGHOST,
     port: config.PGPORT,
@@ -51,6 +64,9 @@ export function createPool(config: BaseConfig): Pool {
     ssl: config.PGSSLMODE === "disable" ? false : { rejectUnauthorized: config.PGSSLMODE === "verify-full" },
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
+    query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+    // Idle pooled connections to a vanished server are noticed and dropped rather than handed out.
+    keepAlive: true,
     application_name: config.SERVICE_NAME,
   });
 }
