@@ -11,6 +11,10 @@ export const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
   ["40P01", "deadlock_detected: PostgreSQL aborted this transaction to break a lock cycle"],
   ["55P03", "lock_not_available: lock_timeout or NOWAIT gave up on a lock held by another session"],
   ["25006", "read_only_sql_transaction: the connection reached a read-only server, as during a failover"],
+  // A full disk or memory (the shared lock table included) fails every event alike until someone
+  // acts: waiting keeps them, where counting attempts would dead-letter the whole stream meanwhile.
+  ["53100", "disk_full: the server has no space to write"],
+  ["53200", "out_of_memory: the server, or its shared lock table, is out of memory"],
 ]);
 
 /** The error and the errors it wraps (`cause`), outermost first. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { Client } from "pg";
+import { Client, DatabaseError } from "pg";
 import pino from "pino";
 import { PGHOST, PGPORT } from "../../system-tests/support/environment";
 import { isTransientError, Messaging } from "../src";
@@ -65,6 +65,14 @@ describe("isTransientError on real errors", () => {
     const error = await errorOf(() => producer.connect());
     expect(isTransientError(error)).toBe(true);
     expect(isTransientError(new Error("publishing failed", { cause: error }))).toBe(true);
+  });
+
+  it("When the server is out of disk or memory, then the error is transient; a statement over a configured limit stays permanent", () => {
+    const answer = (code: string, message: string) =>
+      Object.assign(new DatabaseError(message, 0, "error"), { code, severity: "ERROR" });
+    expect(isTransientError(answer("53100", "could not extend file: No space left on device"))).toBe(true);
+    expect(isTransientError(answer("53200", "out of shared memory"))).toBe(true);
+    expect(isTransientError(answer("53400", "temporary file size exceeds temp_file_limit"))).toBe(false);
   });
 
   it("When the value is not an error at all, then it is permanent", () => {
