@@ -31,7 +31,13 @@ const CONNECTION_ERROR_CODES = new Set([
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08"))) return true;
+  // Class 28, a rejected login (a rotated password not yet picked up), keeps this service out of the
+  // database as surely as a refused connection: no request or event is at fault.
+  if (
+    typeof code === "string" &&
+    (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08") || code.startsWith("28"))
+  )
+    return true;
   return (
     typeof message === "string" &&
     /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout/i.test(

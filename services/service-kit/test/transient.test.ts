@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { Client, DatabaseError } from "pg";
 import pino from "pino";
 import { PGHOST, PGPORT } from "../../system-tests/support/environment";
-import { isTransientError, Messaging } from "../src";
+import { isConnectionError, isTransientError, Messaging } from "../src";
 
 async function errorOf(work: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -52,6 +52,20 @@ describe("isTransientError on real errors", () => {
     const client = new Client({ host: "127.0.0.1", port: 1, connectionTimeoutMillis: 1_000 });
     const error = await errorOf(() => client.connect());
     expect(error).toMatchObject({ code: "ECONNREFUSED" });
+    expect(isTransientError(error)).toBe(true);
+  });
+
+  it("When PostgreSQL rejects the service's login (a rotated password not picked up), then the error is a transient connection error", async () => {
+    const client = new Client({
+      host: PGHOST,
+      port: PGPORT,
+      user: process.env.PGSUPERUSER ?? "postgres",
+      password: "not-the-password",
+      database: "postgres",
+    });
+    const error = await errorOf(() => client.connect());
+    expect(error).toMatchObject({ code: "28P01" });
+    expect(isConnectionError(error)).toBe(true);
     expect(isTransientError(error)).toBe(true);
   });
 
