@@ -9,10 +9,11 @@ export interface Fault {
   /** Whether the database itself goes down, the one time 503 with Retry-After is expected. */
   readonly databaseDown: boolean;
   /**
-   * Whether notification-service dies while sending: the one time an email may arrive again (with
-   * the same Message-ID), when the server accepted it just before the death.
+   * Whether an email may arrive again under its first Message-ID: notification-service dies while
+   * sending, or its SMTP connection is cut after the server accepted a message but before its reply
+   * arrived (SMTP cannot tell the sender which happened, so it sends again).
    */
-  readonly killsSender: boolean;
+  readonly mayResend: boolean;
   /**
    * Breaks something, holds the fault, and undoes it: returns when the undoing has begun (a
    * process restarted, a server listening again), with what is still finishing in the background.
@@ -76,7 +77,7 @@ export async function runPhase(
     return {
       fault: fault.name,
       databaseDown: fault.databaseDown,
-      killsSender: fault.killsSender,
+      mayResend: fault.mayResend,
       tally,
       lost: final.missing,
       lostByEffect: final.missingByEffect,

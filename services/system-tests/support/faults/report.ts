@@ -5,8 +5,8 @@ export interface FaultRow {
   readonly fault: string;
   /** Whether 503 with Retry-After is expected: only while the database itself is down. */
   readonly databaseDown: boolean;
-  /** Whether notification-service died mid-send, the one time a resent email is expected. */
-  readonly killsSender: boolean;
+  /** Whether the fault may resend an email under its first Message-ID (see `Fault.mayResend`). */
+  readonly mayResend: boolean;
   readonly tally: ClientTally;
   /** Committed writes whose downstream effects never appeared within the wait. */
   readonly lost: number;
@@ -41,8 +41,8 @@ export function violations(row: FaultRow): string[] {
     problems.push(`${row.duplicateNotifications} duplicate notification(s) for one user or order`);
   if (row.duplicateEmails > 0)
     problems.push(`${row.duplicateEmails} duplicate email(s) for one notification with a new Message-ID`);
-  if (!row.killsSender && row.resentEmails > 0)
-    problems.push(`${row.resentEmails} email(s) resent although notification-service never died`);
+  if (!row.mayResend && row.resentEmails > 0)
+    problems.push(`${row.resentEmails} email(s) resent although no send was interrupted`);
   if (tally.otherServerErrors > 0)
     problems.push(`${tally.otherServerErrors} 5xx other than 503 with Retry-After`);
   if (!row.databaseDown && tally.unavailableWithRetryAfter > 0)
