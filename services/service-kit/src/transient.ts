@@ -2,9 +2,10 @@ import { isConnectionError } from "./database";
 
 /**
  * PostgreSQL SQLSTATEs that say "not now" rather than "never": the same statement succeeds once the
- * contention or the failover is over. Connection failures (class 08, 57P01 admin_shutdown, 57P02,
- * 57P03 cannot_connect_now, 53300 too_many_connections, ECONNREFUSED, ECONNRESET, ...) are
- * recognised by `isConnectionError` in database.ts.
+ * contention, the failover or the shortage is over. Connection failures (class 08, class 28 login
+ * refused, 57P01 admin_shutdown, 57P02, 57P03 cannot_connect_now, 53300 too_many_connections,
+ * ECONNREFUSED, ECONNRESET, a query unanswered past the pool's query timeout, ...) are recognised by
+ * `isConnectionError` in database.ts.
  */
 export const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
   ["40001", "serialization_failure: a concurrent transaction changed what this one read"],
