@@ -219,6 +219,23 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     ]);
   });
 
+  it("When three replicas deliver the same backlog at once, then every email is sent exactly once", async () => {
+    const recorded = await Promise.all(Array.from({ length: 60 }, () => record()));
+    const replicas = [worker(), worker(), worker()];
+    const counts = await Promise.all(
+      replicas.map(async (w) => {
+        let claimed = 0;
+        for (let n = await w.deliverBatch(); n > 0; n = await w.deliverBatch()) claimed += n;
+        return claimed;
+      }),
+    );
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(60);
+    for (const n of recorded) {
+      expect(await row(n.id)).toMatchObject({ status: "sent", attempts: 1 });
+      expect(smtp.to(n.recipient)).toHaveLength(1);
+    }
+  });
+
   it("When the worker stops mid-batch, then the claims it never sent are free at once for another worker, as never attempted", async () => {
     const first = await record();
     const second = await record();
