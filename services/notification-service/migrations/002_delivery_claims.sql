@@ -1,7 +1,7 @@
 -- Up Migration
 -- Delivery that survives long outages and never resends because of its own bookkeeping:
 -- - status `sending`: claimed and handed to SMTP, outcome not yet recorded. A `sending` row whose
---   lease ended belongs to a worker that died mid-send; it is failed as "outcome unknown", not resent.
+--   lease ended belongs to a worker that died mid-send; the next claim sends it again (decision 0025).
 -- - claim_id: a new token per claim; outcomes are recorded only while the row still carries the
 --   worker's token, so a worker whose lease ended cannot overwrite what another recorded.
 -- - deliver_since: the start of the delivery clock; a notification is given up once it is older

@@ -219,6 +219,72 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     ]);
   });
 
+  it("When three replicas deliver the same backlog at once, then every email is sent exactly once", async () => {
+    const recorded = await Promise.all(Array.from({ length: 60 }, () => record()));
+    const replicas = [worker(), worker(), worker()];
+    const counts = await Promise.all(
+      replicas.map(async (w) => {
+        let claimed = 0;
+        for (let n = await w.deliverBatch(); n > 0; n = await w.deliverBatch()) claimed += n;
+        return claimed;
+      }),
+    );
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(60);
+    for (const n of recorded) {
+      expect(await row(n.id)).toMatchObject({ status: "sent", attempts: 1 });
+      expect(smtp.to(n.recipient)).toHaveLength(1);
+    }
+  });
+
+  it("When the worker stops mid-batch, then the claims it never sent are free at once for another worker, as never attempted", async () => {
+    const first = await record();
+    const second = await record();
+    smtp.replyDelayMs = 500;
+    try {
+      const stopping = worker({ concurrency: 1 });
+      stopping.start();
+      await sleep(200);
+      await stopping.stop();
+    } finally {
+      smtp.replyDelayMs = 0;
+    }
+    expect(await row(first.id)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(await repository.claimDue(10, 60)).toEqual([
+      expect.objectContaining({ id: second.id, attempts: 1, resumed: false }),
+    ]);
+    expect(smtp.to(second.recipient)).toEqual([]);
+  });
+
+  it("When a resumed claim is given back unsent, then the next claim still knows its email may have been delivered", async () => {
+    const n = await record();
+    await repository.claimDue(10, 1);
+    await sleep(1_100);
+    const resumed = await repository.claimDue(10, 60);
+    expect(resumed).toEqual([expect.objectContaining({ id: n.id, resumed: true, attempts: 2 })]);
+    await repository.releaseClaims(resumed);
+    expect(await repository.claimDue(10, 60)).toEqual([
+      expect.objectContaining({ id: n.id, resumed: true, attempts: 2 }),
+    ]);
+  });
+
+  it("When the claim's answer arrives late, then no send starts that the lease left may not cover, and the claim is free again at once", async () => {
+    const n = await record();
+    const late = new (class extends NotificationRepository {
+      override async claimDue(limit: number, leaseSeconds: number) {
+        const claimed = await super.claimDue(limit, leaseSeconds);
+        // The lease started in PostgreSQL; most of it has passed by the time the worker sees it.
+        await sleep(800);
+        return claimed;
+      }
+    })(db);
+    const w = worker({ repository: late, leaseSeconds: 1 });
+    expect(await w.deliverBatch()).toBe(1);
+    expect(smtp.to(n.recipient)).toEqual([]);
+    expect(await repository.claimDue(10, 60)).toEqual([
+      expect.objectContaining({ id: n.id, attempts: 1, resumed: false }),
+    ]);
+  });
+
   it("When sending takes longer than the lease, then the live worker keeps its claims and no other worker sends them", async () => {
     const first = await record();
     const second = await record();

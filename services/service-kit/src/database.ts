@@ -34,10 +34,16 @@ const CONNECTION_ERROR_CODES = new Set([
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === "string" && (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08"))) return true;
+  // Class 28, a rejected login (a rotated password not yet picked up), keeps this service out of the
+  // database as surely as a refused connection: no request or event is at fault.
+  if (
+    typeof code === "string" &&
+    (CONNECTION_ERROR_CODES.has(code) || code.startsWith("08") || code.startsWith("28"))
+  )
+    return true;
   return (
     typeof message === "string" &&
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout/i.test(
       message,
     )
   );
@@ -64,7 +70,20 @@ export function postgresTls(config: BaseConfig): false | ConnectionOptions {
   }
 }
 
-export function createPool(config: BaseConfig): Pool {
+/**
+ * How long a query may go unanswered before it fails as a connection error (and its connection is
+ * discarded). Without it, a server that vanishes without a reset (a failover's old host) holds
+ * every query, transaction and pooled connection until the kernel gives up on TCP, about 15
+ * minutes; longer than any statement the services run on purpose.
+ */
+const QUERY_TIMEOUT_MS = 30_000;
+
+export interface PoolOptions {
+  /** @default 30000 */
+  readonly queryTimeoutMs?: number;
+}
+
+export function createPool(config: BaseConfig, options: PoolOptions = {}): Pool {
   return new Pool({
     host: config.PGHOST,
     port: config.PGPORT,
@@ -75,6 +94,9 @@ export function createPool(config: BaseConfig): Pool {
     ssl: postgresTls(config),
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
+    query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+    // Idle pooled connections to a vanished server are noticed and dropped rather than handed out.
+    keepAlive: true,
     application_name: config.SERVICE_NAME,
   });
 }

@@ -123,7 +123,10 @@ export class IdempotencyStore {
     try {
       return await this.db.transaction(async (client) => {
         const tx = new KeyTransaction(client);
-        await tx.query("SELECT set_config('lock_timeout', $1, true)", [KEY_WAIT]);
+        const { rows } = await tx.query<{ previous: string }>(
+          "SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $1, true)",
+          [KEY_WAIT],
+        );
         const claimed = await tx.query(
           `INSERT INTO idempotency_keys (route, key, request_hash) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING`,
@@ -132,6 +135,8 @@ export class IdempotencyStore {
         if (claimed.rowCount === 0) {
           return { result: await this.replay(tx, route, key, requestHash), onCommit: [] };
         }
+        // The key wait bounds waiting for the key only: the write's own lock waits are not "in progress".
+        await tx.query("SELECT set_config('lock_timeout', $1, true)", [rows[0]?.previous ?? "0"]);
         const result = await write(tx);
         await tx.query(
           "UPDATE idempotency_keys SET status = $3, response = $4 WHERE route = $1 AND key = $2",

@@ -2,15 +2,20 @@ import { isConnectionError } from "./database";
 
 /**
  * PostgreSQL SQLSTATEs that say "not now" rather than "never": the same statement succeeds once the
- * contention or the failover is over. Connection failures (class 08, 57P01 admin_shutdown, 57P02,
- * 57P03 cannot_connect_now, 53300 too_many_connections, ECONNREFUSED, ECONNRESET, ...) are
- * recognised by `isConnectionError` in database.ts.
+ * contention, the failover or the shortage is over. Connection failures (class 08, class 28 login
+ * refused, 57P01 admin_shutdown, 57P02, 57P03 cannot_connect_now, 53300 too_many_connections,
+ * ECONNREFUSED, ECONNRESET, a query unanswered past the pool's query timeout, ...) are recognised by
+ * `isConnectionError` in database.ts.
  */
 export const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
   ["40001", "serialization_failure: a concurrent transaction changed what this one read"],
   ["40P01", "deadlock_detected: PostgreSQL aborted this transaction to break a lock cycle"],
   ["55P03", "lock_not_available: lock_timeout or NOWAIT gave up on a lock held by another session"],
   ["25006", "read_only_sql_transaction: the connection reached a read-only server, as during a failover"],
+  // A full disk or memory (the shared lock table included) fails every event alike until someone
+  // acts: waiting keeps them, where counting attempts would dead-letter the whole stream meanwhile.
+  ["53100", "disk_full: the server has no space to write"],
+  ["53200", "out_of_memory: the server, or its shared lock table, is out of memory"],
 ]);
 
 /** The error and the errors it wraps (`cause`), outermost first. */

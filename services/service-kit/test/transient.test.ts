@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
-import { Client } from "pg";
+import { Client, DatabaseError } from "pg";
 import pino from "pino";
 import { PGHOST, PGPORT } from "../../system-tests/support/environment";
-import { isTransientError, Messaging } from "../src";
+import { isConnectionError, isTransientError, Messaging } from "../src";
 
 async function errorOf(work: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -55,6 +55,20 @@ describe("isTransientError on real errors", () => {
     expect(isTransientError(error)).toBe(true);
   });
 
+  it("When PostgreSQL rejects the service's login (a rotated password not picked up), then the error is a transient connection error", async () => {
+    const client = new Client({
+      host: PGHOST,
+      port: PGPORT,
+      user: process.env.PGSUPERUSER ?? "postgres",
+      password: "not-the-password",
+      database: "postgres",
+    });
+    const error = await errorOf(() => client.connect());
+    expect(error).toMatchObject({ code: "28P01" });
+    expect(isConnectionError(error)).toBe(true);
+    expect(isTransientError(error)).toBe(true);
+  });
+
   it("When no Kafka broker can be reached, then the error is transient, also when wrapped by the code that gave up", async () => {
     const producer = new Messaging({
       brokers: ["127.0.0.1:1"],
@@ -65,6 +79,14 @@ describe("isTransientError on real errors", () => {
     const error = await errorOf(() => producer.connect());
     expect(isTransientError(error)).toBe(true);
     expect(isTransientError(new Error("publishing failed", { cause: error }))).toBe(true);
+  });
+
+  it("When the server is out of disk or memory, then the error is transient; a statement over a configured limit stays permanent", () => {
+    const answer = (code: string, message: string) =>
+      Object.assign(new DatabaseError(message, 0, "error"), { code, severity: "ERROR" });
+    expect(isTransientError(answer("53100", "could not extend file: No space left on device"))).toBe(true);
+    expect(isTransientError(answer("53200", "out of shared memory"))).toBe(true);
+    expect(isTransientError(answer("53400", "temporary file size exceeds temp_file_limit"))).toBe(false);
   });
 
   it("When the value is not an error at all, then it is permanent", () => {

@@ -61,18 +61,25 @@ export class NotificationRepository {
    * (which leased without changing the status) is still sending.
    */
   async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedNotification[]> {
+    // One ordered scan per partial index, each stopping at `limit`: a single OR over both sorted the
+    // whole due backlog on every claim (0.5 s per batch with 500,000 emails due after an outage).
     const { rows } = await this.db.query<ClaimedNotification>(
-      `UPDATE notifications n
+      `WITH lapsed AS (
+              SELECT id FROM notifications WHERE status = 'sending' AND lease_until < now()
+               ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED),
+            due AS (
+              SELECT id FROM notifications
+               WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now()
+                 AND (lease_until IS NULL OR lease_until < now())
+               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+            claim AS (SELECT id, true AS resumed FROM lapsed UNION ALL SELECT id, false FROM due LIMIT $1)
+       UPDATE notifications n
           SET status = 'sending', claim_id = gen_random_uuid(), attempts = n.attempts + 1,
               lease_until = now() + make_interval(secs => $2), updated_at = now()
-         FROM (SELECT id, status FROM notifications
-                WHERE (status IN ('pending', 'retrying') AND next_attempt_at <= now()
-                       AND (lease_until IS NULL OR lease_until < now()))
-                   OR (status = 'sending' AND lease_until < now())
-                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
-        WHERE n.id = due.id
+         FROM claim
+        WHERE n.id = claim.id
         RETURNING n.id, n.event_id, n.type, n.recipient, n.subject, n.body, n.attempts, n.claim_id,
-                  due.status = 'sending' AS resumed`,
+                  claim.resumed`,
       [limit, leaseSeconds],
     );
     return rows;
@@ -91,6 +98,26 @@ export class NotificationRepository {
       [claimIds, leaseSeconds],
     );
     return new Set(rows.map((r) => r.claim_id));
+  }
+
+  /**
+   * Gives back claims whose email was never handed to SMTP (the worker is stopping, or too little
+   * of the lease was left to start): they are due again at once, as they were before the claim, and
+   * their attempt is not counted. A resumed claim stays `sending` with its lease ended, so whoever
+   * takes it next still knows its earlier attempt may have been delivered.
+   */
+  async releaseClaims(claims: readonly Pick<ClaimedNotification, "claim_id" | "resumed">[]): Promise<void> {
+    if (claims.length === 0) return;
+    await this.db.query(
+      `UPDATE notifications n
+          SET status = CASE WHEN r.resumed THEN 'sending' WHEN n.attempts > 1 THEN 'retrying' ELSE 'pending' END,
+              attempts = n.attempts - 1,
+              lease_until = CASE WHEN r.resumed THEN now() END,
+              claim_id = NULL, updated_at = now()
+         FROM unnest($1::uuid[], $2::boolean[]) AS r(claim_id, resumed)
+        WHERE n.claim_id = r.claim_id AND n.status = 'sending'`,
+      [claims.map((c) => c.claim_id), claims.map((c) => c.resumed)],
+    );
   }
 
   /** Records that the SMTP server accepted the email; false when the claim is no longer the caller's. */

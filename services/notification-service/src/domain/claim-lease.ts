@@ -19,11 +19,12 @@ export class ClaimLease {
     claims: readonly { readonly claim_id: string }[],
     private readonly leaseSeconds: number,
     private readonly logger: Logger,
+    /** When the claim was sent to PostgreSQL: its lease started after that, so it lasts at least until then plus the lease. */
+    claimSentAt: number,
   ) {
     this.active = new Set(claims.map((c) => c.claim_id));
     this.leaseMs = leaseSeconds * 1_000;
-    // The claim's lease started when PostgreSQL ran the claim, which was before now.
-    this.validUntil = Date.now() + this.leaseMs;
+    this.validUntil = claimSentAt + this.leaseMs;
     this.timer = setInterval(() => void this.renew(), this.leaseMs / 3);
     this.timer.unref();
   }

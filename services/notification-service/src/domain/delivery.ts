@@ -100,6 +100,7 @@ export class DeliveryWorker {
   /** Claims one batch and attempts it; returns how many it claimed. */
   async deliverBatch(): Promise<number> {
     const { repository, batchSize, leaseSeconds, logger, mailer } = this.options;
+    const claimSentAt = Date.now();
     const due = await repository.claimDue(batchSize, leaseSeconds);
     if (due.length === 0) return 0;
     const resumed = due.filter((n) => n.resumed).length;
@@ -108,24 +109,36 @@ export class DeliveryWorker {
         { count: resumed },
         "resending emails whose previous attempt stopped mid-send (same Message-ID, receivers can drop a duplicate)",
       );
-    const lease = new ClaimLease(repository, due, leaseSeconds, logger);
+    const lease = new ClaimLease(repository, due, leaseSeconds, logger, claimSentAt);
+    const unsent: ClaimedNotification[] = [];
     try {
       // Sends start only while the lease is known to hold, so no more than the mailer's
       // connections are in flight when the process dies.
       const queue = [...due];
       const sender = async () => {
-        for (let n = queue.shift(); n; n = queue.shift()) await this.attempt(n, lease);
+        for (let n = queue.shift(); n; n = queue.shift()) if (!(await this.attempt(n, lease))) unsent.push(n);
       };
       await Promise.all(Array.from({ length: Math.min(mailer.concurrency, due.length) }, sender));
     } finally {
       lease.release();
+      // Given back rather than left to lapse, so a stopping replica (every rolling deploy) neither
+      // delays these emails by a lease nor marks them as possibly delivered.
+      await repository
+        .releaseClaims(unsent)
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error, count: unsent.length },
+            "giving back unsent claims failed; they lapse with their lease",
+          ),
+        );
     }
     return due.length;
   }
 
-  private async attempt(n: ClaimedNotification, lease: ClaimLease): Promise<void> {
-    // A claim whose lease may have ended is left alone: nothing was sent, and whoever claims it next sends it.
-    if (this.stopping || !lease.holds(n.claim_id)) return;
+  /** Sends and records one claimed email; false when it was not handed to SMTP at all. */
+  private async attempt(n: ClaimedNotification, lease: ClaimLease): Promise<boolean> {
+    // A claim whose lease may end before the send does is not started: nothing was sent.
+    if (this.stopping || !lease.holds(n.claim_id)) return false;
     let outcome: Outcome;
     try {
       await this.options.mailer.send({
@@ -147,6 +160,7 @@ export class DeliveryWorker {
         { notification_id: n.id, attempts: n.attempts, status, err: outcome.error },
         "email not delivered",
       );
+    return true;
   }
 
   /**

@@ -6,6 +6,8 @@ import { bearer, tokenFor } from "../auth";
 export interface ClientTally {
   /** Logical requests answered 2xx (after any retries). */
   accepted: number;
+  /** Their Idempotency-Keys, so the probe can check each was committed. */
+  readonly acceptedKeys: Set<string>;
   /** Logical requests that ended without a 2xx (gave up, or a final 4xx/5xx). */
   notAccepted: number;
   /** 503 responses carrying Retry-After (the client waited and retried). */
@@ -20,6 +22,7 @@ export interface ClientTally {
 
 export const emptyTally = (): ClientTally => ({
   accepted: 0,
+  acceptedKeys: new Set(),
   notAccepted: 0,
   unavailableWithRetryAfter: 0,
   otherServerErrors: 0,
@@ -74,6 +77,7 @@ async function write(kind: WriteKind, key: string, tally: ClientTally): Promise<
     }
     if (res.status >= 200 && res.status < 300) {
       tally.accepted += 1;
+      tally.acceptedKeys.add(key);
       return;
     }
     const retryAfter = res.headers.get("retry-after");

@@ -9,10 +9,11 @@ export interface Fault {
   /** Whether the database itself goes down, the one time 503 with Retry-After is expected. */
   readonly databaseDown: boolean;
   /**
-   * Whether notification-service dies while sending: the one time an email may arrive again (with
-   * the same Message-ID), when the server accepted it just before the death.
+   * Whether an email may arrive again under its first Message-ID: notification-service dies while
+   * sending, or its SMTP connection is cut after the server accepted a message but before its reply
+   * arrived (SMTP cannot tell the sender which happened, so it sends again).
    */
-  readonly killsSender: boolean;
+  readonly mayResend: boolean;
   /**
    * Breaks something, holds the fault, and undoes it: returns when the undoing has begun (a
    * process restarted, a server listening again), with what is still finishing in the background.
@@ -63,7 +64,7 @@ export async function runPhase(
           loadDone = true;
         });
       const polledAt = Date.now();
-      last = await probe.snapshot(phase, cutoff).catch(() => last);
+      last = await probe.snapshot(phase, cutoff, tally.acceptedKeys).catch(() => last);
       if (last && caughtUpSeconds === null && last.missingBefore === 0 && last.committed > 0)
         caughtUpSeconds = (polledAt - endedAt) / 1_000;
       if (loadDone && caughtUpSeconds !== null && last?.missing === 0) break;
@@ -72,15 +73,16 @@ export async function runPhase(
     await (loadStopped ?? load.stop());
     // A fault that could not be undone (a broker that would not start) fails the phase loudly.
     await recovering;
-    const final = await probe.snapshot(phase, cutoff);
+    const final = await probe.snapshot(phase, cutoff, tally.acceptedKeys);
     return {
       fault: fault.name,
       databaseDown: fault.databaseDown,
-      killsSender: fault.killsSender,
+      mayResend: fault.mayResend,
       tally,
       lost: final.missing,
       lostByEffect: final.missingByEffect,
       duplicateOrders: final.duplicateOrders,
+      duplicateNotifications: final.duplicateNotifications,
       duplicateEmails: final.duplicateEmails,
       resentEmails: final.resentEmails,
       caughtUpSeconds,

@@ -5,14 +5,16 @@ export interface FaultRow {
   readonly fault: string;
   /** Whether 503 with Retry-After is expected: only while the database itself is down. */
   readonly databaseDown: boolean;
-  /** Whether notification-service died mid-send, the one time a resent email is expected. */
-  readonly killsSender: boolean;
+  /** Whether the fault may resend an email under its first Message-ID (see `Fault.mayResend`). */
+  readonly mayResend: boolean;
   readonly tally: ClientTally;
   /** Committed writes whose downstream effects never appeared within the wait. */
   readonly lost: number;
   /** Which effect the lost writes lack, e.g. `{ email: 10 }`. */
   readonly lostByEffect: Readonly<Record<string, number>>;
   readonly duplicateOrders: number;
+  /** Notifications beyond the first for one user or order (emails with a Message-ID of their own). */
+  readonly duplicateNotifications: number;
   readonly duplicateEmails: number;
   /** Emails sent again with their first Message-ID (receivers can drop them). */
   readonly resentEmails: number;
@@ -35,10 +37,12 @@ export function violations(row: FaultRow): string[] {
   }
   if (row.duplicateOrders > 0)
     problems.push(`${row.duplicateOrders} duplicate order(s) for one Idempotency-Key`);
+  if (row.duplicateNotifications > 0)
+    problems.push(`${row.duplicateNotifications} duplicate notification(s) for one user or order`);
   if (row.duplicateEmails > 0)
     problems.push(`${row.duplicateEmails} duplicate email(s) for one notification with a new Message-ID`);
-  if (!row.killsSender && row.resentEmails > 0)
-    problems.push(`${row.resentEmails} email(s) resent although notification-service never died`);
+  if (!row.mayResend && row.resentEmails > 0)
+    problems.push(`${row.resentEmails} email(s) resent although no send was interrupted`);
   if (tally.otherServerErrors > 0)
     problems.push(`${tally.otherServerErrors} 5xx other than 503 with Retry-After`);
   if (!row.databaseDown && tally.unavailableWithRetryAfter > 0)
@@ -72,7 +76,7 @@ function cells(row: FaultRow): string[] {
     row.fault,
     String(tally.accepted),
     String(row.lost),
-    String(row.duplicateOrders + row.duplicateEmails),
+    String(row.duplicateOrders + row.duplicateNotifications + row.duplicateEmails),
     String(row.resentEmails),
     String(tally.unavailableWithRetryAfter),
     String(tally.otherServerErrors),
