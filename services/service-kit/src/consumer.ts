@@ -59,6 +59,9 @@ export type ConsumerState = "stopped" | "starting" | "running" | "restarting";
 const RESTART_BASE_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 
+/** How often a long transaction heartbeats; the client itself sends at most one per heartbeat interval. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
 /** Most messages handled in one transaction. */
 const CHUNK = 100;
 /** Backoff while a dependency is unavailable: short at first, capped so recovery is noticed soon. */
@@ -234,30 +237,32 @@ export class EventConsumer implements Component {
     for (let round = 0; ; ) {
       if (this.stopping) throw new Stopping();
       try {
-        const applied = await this.options.db.transaction(async (tx) => {
-          if (decoded.length === 0) return [];
-          const { rows } = await tx.query<{ event_id: string }>(
-            `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+        const applied = await this.heartbeating(control, () =>
+          this.options.db.transaction(async (tx) => {
+            if (decoded.length === 0) return [];
+            const { rows } = await tx.query<{ event_id: string }>(
+              `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::bigint[])
              ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-            [
-              decoded.map((d) => d.event.event_id),
-              decoded.map((d) => d.event.event_type),
-              decoded.map((d) => this.logical(d.message.topic)),
-              decoded.map((d) => d.message.partition),
-              decoded.map((d) => d.message.offset),
-            ],
-          );
-          const fresh = new Set(rows.map((r) => r.event_id));
-          const done: typeof decoded = [];
-          for (const d of decoded) {
-            // delete() makes a second copy of one event within the chunk a duplicate too.
-            if (!fresh.delete(d.event.event_id)) continue;
-            await d.handler.handle(d.event, tx);
-            done.push(d);
-          }
-          return done;
-        });
+              [
+                decoded.map((d) => d.event.event_id),
+                decoded.map((d) => d.event.event_type),
+                decoded.map((d) => this.logical(d.message.topic)),
+                decoded.map((d) => d.message.partition),
+                decoded.map((d) => d.message.offset),
+              ],
+            );
+            const fresh = new Set(rows.map((r) => r.event_id));
+            const done: typeof decoded = [];
+            for (const d of decoded) {
+              // delete() makes a second copy of one event within the chunk a duplicate too.
+              if (!fresh.delete(d.event.event_id)) continue;
+              await d.handler.handle(d.event, tx);
+              done.push(d);
+            }
+            return done;
+          }),
+        );
         for (const d of applied) d.handler.afterCommit?.(d.event);
         const duplicates = decoded.length - applied.length;
         if (duplicates > 0) this.log.info({ duplicates }, "duplicate events ignored");
@@ -293,16 +298,18 @@ export class EventConsumer implements Component {
       if (this.stopping) throw new Stopping();
       try {
         const event = decodeEvent(handler.eventType, message.value);
-        const fresh = await this.options.db.transaction(async (tx) => {
-          const claimed = await tx.query(
-            `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+        const fresh = await this.heartbeating(control, () =>
+          this.options.db.transaction(async (tx) => {
+            const claimed = await tx.query(
+              `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-            [event.event_id, event.event_type, topic, message.partition, message.offset],
-          );
-          if (claimed.rowCount === 0) return false;
-          await handler.handle(event, tx);
-          return true;
-        });
+              [event.event_id, event.event_type, topic, message.partition, message.offset],
+            );
+            if (claimed.rowCount === 0) return false;
+            await handler.handle(event, tx);
+            return true;
+          }),
+        );
         if (fresh) handler.afterCommit?.(event);
         else this.log.info({ ...where, event_id: event.event_id }, "duplicate event ignored");
         if (round > 0) this.log.info(where, "transient failure cleared; partition resumed");
@@ -393,6 +400,20 @@ export class EventConsumer implements Component {
       { topic, partition: message.partition, offset: message.offset, key: message.key, attempts, reason },
       "event dead-lettered",
     );
+  }
+
+  /**
+   * Runs `work` while heartbeating every second: a transaction that outlasts the session timeout
+   * (a slow database; queries may take up to the pool's query timeout) would otherwise get this
+   * member evicted, its partitions reassigned and its events processed again elsewhere.
+   */
+  private async heartbeating<T>(control: MessageHandlerControl, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => void control.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** Sleeps in short steps with heartbeats; ends early on stop. */
