@@ -285,6 +285,23 @@ describe("notification delivery: retries, refusals and bookkeeping failures", ()
     ]);
   });
 
+  it("When workers keep dying while sending one email past the give-up age, then it fails naming why instead of being resent forever", async () => {
+    const n = await record();
+    await repository.claimDue(10, 1);
+    await db.query("UPDATE notifications SET deliver_since = now() - interval '2 seconds' WHERE id = $1", [
+      n.id,
+    ]);
+    await sleep(1_100);
+    const w = worker({ giveUpAfterSeconds: 1 });
+    expect(await w.deliverBatch()).toBe(0);
+    expect(await row(n.id)).toEqual({
+      status: "failed",
+      attempts: 1,
+      last_error: "gave up after 1 s undelivered: the worker stopped while sending it (1 attempts)",
+    });
+    expect(smtp.to(n.recipient)).toEqual([]);
+  });
+
   it("When sending takes longer than the lease, then the live worker keeps its claims and no other worker sends them", async () => {
     const first = await record();
     const second = await record();

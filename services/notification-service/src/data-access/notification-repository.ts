@@ -86,6 +86,24 @@ export class NotificationRepository {
   }
 
   /**
+   * Fails lapsed claims (their worker died mid-send) of notifications undelivered for longer than
+   * the give-up age: an email whose sending keeps killing the worker is not resent forever.
+   * Returns the types of the rows failed.
+   */
+  async failLapsedPastAge(giveUpAfterSeconds: number): Promise<NotificationType[]> {
+    const { rows } = await this.db.query<{ type: NotificationType }>(
+      `UPDATE notifications
+          SET status = 'failed', lease_until = NULL, claim_id = NULL, updated_at = now(),
+              last_error = format('gave up after %s s undelivered: the worker stopped while sending it (%s attempts)', $1::int, attempts)
+        WHERE status = 'sending' AND lease_until < now()
+          AND now() - deliver_since >= make_interval(secs => $1)
+        RETURNING type`,
+      [giveUpAfterSeconds],
+    );
+    return rows.map((r) => r.type);
+  }
+
+  /**
    * Extends the lease of the caller's claims still `sending`; returns the claim tokens that are
    * still the caller's. A claim whose lease ended meanwhile (the database was away) is extended too
    * while nobody has claimed the row again, which would have replaced its token.

@@ -99,7 +99,14 @@ export class DeliveryWorker {
 
   /** Claims one batch and attempts it; returns how many it claimed. */
   async deliverBatch(): Promise<number> {
-    const { repository, batchSize, leaseSeconds, logger, mailer } = this.options;
+    const { repository, batchSize, leaseSeconds, logger, mailer, giveUpAfterSeconds } = this.options;
+    const givenUp = await repository.failLapsedPastAge(giveUpAfterSeconds);
+    for (const type of givenUp) this.outcomes.inc({ type, status: "failed" });
+    if (givenUp.length > 0)
+      logger.error(
+        { count: givenUp.length },
+        "emails given up: their worker kept stopping while sending them",
+      );
     const claimSentAt = Date.now();
     const due = await repository.claimDue(batchSize, leaseSeconds);
     if (due.length === 0) return 0;

@@ -24,6 +24,8 @@ export const USAGE = `usage:
       republishes the dead letters not redriven yet to their original topic, key and headers kept;
       --dry-run prints what it would do, --skip-invalid moves past events that break their contract`;
 
+const REDRIVE_QUERY_TIMEOUT_MS = 600_000;
+
 /** Wrong command line: printed with the usage, exit code 2. */
 class UsageError extends Error {}
 
@@ -93,7 +95,11 @@ async function redriveNotifications(
       `--since: expected an ISO 8601 time such as 2026-12-04T09:00:00Z (got "${values.since}")`,
     );
   const config = loadConfig(configSchema, env);
-  const db = new Database(createPool(config), new ServiceMetrics(config.SERVICE_NAME));
+  // One statement may move millions of rows after a long outage: longer than a request's timeout.
+  const db = new Database(
+    createPool(config, { queryTimeoutMs: REDRIVE_QUERY_TIMEOUT_MS }),
+    new ServiceMetrics(config.SERVICE_NAME),
+  );
   try {
     const moved = await new NotificationRepository(db).redriveFailed(from?.data);
     const window = values.since ? ` failed at or after ${values.since}` : "";
