@@ -87,5 +87,11 @@ export const ENVIRONMENTS = {
 /** Port of the local drift exporter (the live check and `dashboards/src/live/drift-exporter.ts`). */
 export const DRIFT_EXPORTER_PORT = 9469;
 
+/** Alertmanager's default port: in the compose network, and locally unless ALERTMANAGER_PORT moves it. */
+export const ALERTMANAGER_PORT = 9093;
+
+/** The mail catcher's SMTP address, where the self-run Alertmanager delivers (scripts/stack/mail-catcher.ts, mailpit). */
+export const MAIL_CATCHER = { local: "127.0.0.1:1025", compose: "mailpit:1025" } as const;
+
 /** Scrape and rule evaluation interval of the local and compose Prometheus. */
 export const LOCAL_SCRAPE_INTERVAL = "5s";

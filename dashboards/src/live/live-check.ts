@@ -95,7 +95,7 @@ async function labelValues(prometheus: string, definition: string): Promise<numb
 export function liveQueries(): NamedQuery[] {
   return [
     ...resolvedDashboardQueries(RATE_INTERVAL),
-    ...alertSignals(),
+    ...alertSignals({ live: true }),
     ...recordingQueries(),
     // The recorded series themselves: the rule files are loaded and evaluated.
     ...RECORDING_RULES.map((r) => ({ source: `recorded ${r.record}`, expr: r.record })),
