@@ -113,6 +113,23 @@ describe("alert rules", () => {
     },
   );
 
+  it("When any alert is tested with promtool, then at least one of its test groups feeds it series from three replicas", () => {
+    const groups = AREAS.flatMap((area) => promtoolTests(area).tests) as Array<{
+      input_series?: Array<{ series: string }>;
+      alert_rule_test?: AlertRuleTest[];
+    }>;
+    const withThreeReplicas = ALERTS.filter(
+      (alert) =>
+        !groups.some(
+          (g) =>
+            (g.alert_rule_test ?? []).some((c) => c.alertname === alert.name) &&
+            new Set((g.input_series ?? []).map((i) => i.series.match(/instance="([^"]+)"/)?.[1]).filter(Boolean))
+              .size >= 3,
+        ),
+    ).map((a) => a.name);
+    expect(withThreeReplicas, "alerts without a three-replica test").toEqual([]);
+  });
+
   it("When an alert has several conditions, then each condition is a plain comparison PromQL can join with and/or", () => {
     for (const alert of ALERTS) {
       for (const condition of alert.when.flat()) {
