@@ -87,7 +87,7 @@ export const ENVIRONMENTS = {
 /** Port of the local drift exporter (the live check and `dashboards/src/live/drift-exporter.ts`). */
 export const DRIFT_EXPORTER_PORT = 9469;
 
-/** Alertmanager's default port: in the compose network, and locally unless ALERTMANAGER_PORT moves it. */
+/** Alertmanager's port in the compose network; scripts/deps/alertmanager.ts relocates the local one. */
 export const ALERTMANAGER_PORT = 9093;
 
 /** The mail catcher's SMTP address, where the self-run Alertmanager delivers (scripts/stack/mail-catcher.ts, mailpit). */
