@@ -69,11 +69,13 @@ export function alertmanagerConfig(
           group_interval: timing.groupWait,
           repeat_interval: timing.groupInterval,
         },
-        ...(Object.entries(SEVERITY_RECEIVER) as Array<[Severity, ReceiverName]>).map(([severity, receiver]) => ({
-          matchers: [`severity="${severity}"`],
-          receiver,
-          ...(receiver === "page" ? { repeat_interval: "1h" } : {}),
-        })),
+        ...(Object.entries(SEVERITY_RECEIVER) as Array<[Severity, ReceiverName]>).map(
+          ([severity, receiver]) => ({
+            matchers: [`severity="${severity}"`],
+            receiver,
+            ...(receiver === "page" ? { repeat_interval: "1h" } : {}),
+          }),
+        ),
       ],
     },
     inhibit_rules: [
@@ -120,7 +122,10 @@ const email = (to: string) => ({
  * The self-run Alertmanager's configuration (local and compose): every receiver is a mailbox of
  * the mail catcher at `smarthost`, which shows pages, tickets and the watchdog as emails.
  */
-export function selfRunAlertmanagerConfig(smarthost: string, timing: RouteTiming = ROUTE_TIMING): AlertmanagerConfig {
+export function selfRunAlertmanagerConfig(
+  smarthost: string,
+  timing: RouteTiming = ROUTE_TIMING,
+): AlertmanagerConfig {
   return alertmanagerConfig(
     { page: email(ALERT_MAILBOXES.page), ticket: email(ALERT_MAILBOXES.ticket) },
     {
@@ -146,5 +151,3 @@ export function snsReceivers(
   });
   return { page: sns(topicArns.page), ticket: sns(topicArns.ticket) };
 }
-
-

@@ -123,8 +123,9 @@ describe("alert rules", () => {
         !groups.some(
           (g) =>
             (g.alert_rule_test ?? []).some((c) => c.alertname === alert.name) &&
-            new Set((g.input_series ?? []).map((i) => i.series.match(/instance="([^"]+)"/)?.[1]).filter(Boolean))
-              .size >= 3,
+            new Set(
+              (g.input_series ?? []).map((i) => i.series.match(/instance="([^"]+)"/)?.[1]).filter(Boolean),
+            ).size >= 3,
         ),
     ).map((a) => a.name);
     expect(withThreeReplicas, "alerts without a three-replica test").toEqual([]);

@@ -404,7 +404,9 @@ export const ALERTS: readonly AlertRule[] = [
     // One group per service: `absent_over_time` carries the service label of its own matcher.
     when: SERVICE_NAMES.map((service) => {
       const up = `${METRICS.up}${selector(`service="${service}"`)}`;
-      return [{ expr: `absent_over_time(${up}[${t.absent.window}])`, op: "==", threshold: 1, liveSignal: up }];
+      return [
+        { expr: `absent_over_time(${up}[${t.absent.window}])`, op: "==", threshold: 1, liveSignal: up },
+      ];
     }),
     summary: "No metrics from {{ $labels.service }}",
     description:

@@ -19,7 +19,9 @@ interface ScrapeJob {
 export interface PrometheusConfig {
   readonly global: { readonly scrape_interval: string; readonly evaluation_interval: string };
   readonly alerting: {
-    readonly alertmanagers: ReadonlyArray<{ readonly static_configs: ReadonlyArray<{ readonly targets: readonly string[] }> }>;
+    readonly alertmanagers: ReadonlyArray<{
+      readonly static_configs: ReadonlyArray<{ readonly targets: readonly string[] }>;
+    }>;
   };
   readonly rule_files: readonly string[];
   readonly scrape_configs: readonly ScrapeJob[];

@@ -21,6 +21,11 @@ export interface PrometheusOptions {
   readonly interval?: string;
   /** Every alert's `for` instead of its own, in this instance's copy of the rules; tests shorten it. */
   readonly alertFor?: string;
+  /**
+   * How soon a firing alert is sent again; Prometheus' first sends can precede its notifier's
+   * start, so tests shorten it. @default Prometheus' own, 1m
+   */
+  readonly resendDelay?: string;
   /** Send alerts to the local Alertmanager (ALERTMANAGER_PORT). @default true */
   readonly sendAlerts?: boolean;
 }
@@ -98,6 +103,7 @@ export class Prometheus implements Dependency {
         `--web.listen-address=${this.address}`,
         "--web.enable-lifecycle",
         "--storage.tsdb.retention.time=2d",
+        ...(this.options.resendDelay ? [`--rules.alert.resend-delay=${this.options.resendDelay}`] : []),
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
@@ -126,7 +132,8 @@ export class Prometheus implements Dependency {
     const generated = path.join(this.settings.repoRoot, LOCAL_PROMETHEUS_CONFIG);
     const config = parse(fs.readFileSync(generated, "utf8")) as ScrapeConfigFile;
     config.rule_files = (config.rule_files ?? []).map((glob) => path.resolve(path.dirname(generated), glob));
-    if (this.options.alertFor !== undefined) config.rule_files = this.copyRules(config.rule_files, this.options.alertFor);
+    if (this.options.alertFor !== undefined)
+      config.rule_files = this.copyRules(config.rule_files, this.options.alertFor);
     if (this.options.interval !== undefined)
       config.global = { scrape_interval: this.options.interval, evaluation_interval: this.options.interval };
     const alertmanager = `${this.settings.host}:${this.settings.alertmanagerPort}`;

@@ -29,7 +29,12 @@ export function localDependencies(
       `warning: ${settings.ignoredVariables.join(", ")} ${settings.ignoredVariables.length === 1 ? "is" : "are"} set but ignored unless BLUEPRINT_DEPS=external; the local instances on ${settings.host} are used.`,
     );
   }
-  return [new Postgres(settings), new KafkaBroker(settings), new Alertmanager(settings), new Prometheus(settings)];
+  return [
+    new Postgres(settings),
+    new KafkaBroker(settings),
+    new Alertmanager(settings),
+    new Prometheus(settings),
+  ];
 }
 
 /** The run-lock folders of the managed dependencies among `deps`. */

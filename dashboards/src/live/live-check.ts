@@ -149,7 +149,17 @@ class Traffic {
 
   constructor(replicas: Readonly<Record<ServiceKey, readonly string[]>>) {
     const next = (key: ServiceKey) => replicas[key][this.sent % replicas[key].length] ?? "";
-    this.urls = { get user() { return next("user"); }, get order() { return next("order"); }, get notification() { return next("notification"); } };
+    this.urls = {
+      get user() {
+        return next("user");
+      },
+      get order() {
+        return next("order");
+      },
+      get notification() {
+        return next("notification");
+      },
+    };
   }
 
   start(): void {
