@@ -269,7 +269,8 @@ function eventFlowDashboard(): Dashboard {
             unit: "short",
             queries: [
               {
-                expr: `sum by (group, topic, partition) (${m(METRICS.consumerLag)})`,
+                // Every replica of a group reports the group's lag: one value per partition, not their sum.
+                expr: `max by (group, topic, partition) (${m(METRICS.consumerLag)})`,
                 legend: "{{group}} {{topic}}[{{partition}}]",
               },
             ],
@@ -281,7 +282,8 @@ function eventFlowDashboard(): Dashboard {
             title: "Outbox backlog",
             description: "Outbox rows written but not yet published, per service.",
             unit: "short",
-            queries: [{ expr: `sum by (service) (${m(METRICS.outboxBacklog)})`, legend: "{{service}}" }],
+            // Every replica counts the same outbox table: `max`, not `sum`.
+            queries: [{ expr: `max by (service) (${m(METRICS.outboxBacklog)})`, legend: "{{service}}" }],
             alerts: [alert("OutboxOldestEventTooOld")],
             width: 8,
           }),

@@ -320,7 +320,7 @@ export async function runLiveCheck(options: LiveCheckOptions = {}): Promise<Live
     cleanup.push(() => Promise.all(processes.map((p) => p.stop().then(() => p.kill()))));
     await Promise.all(processes.map((p) => p.start(60_000)));
     const urls = {} as Record<ServiceKey, string[]>;
-    for (const p of processes) (urls[p.service] ??= []).push(p.url);
+    for (const p of processes) urls[p.service] = [...(urls[p.service] ?? []), p.url];
     log(`services on ${Object.values(urls).flat().join(", ")}`);
 
     const targets: Record<string, string[]> = { [DRIFT_JOB]: [drift.address] };
