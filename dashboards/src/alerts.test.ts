@@ -9,7 +9,7 @@ import { PROMTOOL_TEST_DIR } from "./checks/promtool-suite";
 import { REPO_ROOT } from "./generate";
 import { HISTOGRAM_SUFFIXES, METRICS } from "./metrics";
 import { seriesNames } from "./promql-names";
-import { alertSignals, dashboardQueries, recordingQueries } from "./queries";
+import { alertSignals, dashboardQueries, recordingQueries, resolvedDashboardQueries } from "./queries";
 import { RUNBOOK_BASE_URL, servicesExposing } from "./registry";
 import { ruleFile, ruleFileName } from "./rules";
 import { SLOS } from "./thresholds";
@@ -145,7 +145,8 @@ describe("alert rules", () => {
     for (const name of Object.values(METRICS))
       for (const s of HISTOGRAM_SUFFIXES) contract.add(`${name}${s}`);
     for (const r of RECORDING_RULES) contract.add(r.record);
-    const queries = [...recordingQueries(), ...alertSignals(), ...dashboardQueries()];
+    // Panels with Grafana's variables resolved as Grafana would, so that they parse as PromQL.
+    const queries = [...recordingQueries(), ...alertSignals(), ...resolvedDashboardQueries("1m")];
     const unknown = queries.flatMap((q) =>
       seriesNames(q.expr)
         .filter((n) => !contract.has(n))
@@ -199,5 +200,19 @@ describe("seriesNames", () => {
         'histogram_quantile(0.95, sum by (env, le) (rate(a_bucket{x=~"y|z"}[5m]))) / on (env) group_left b or c:d:e > 1',
       ).sort(),
     ).toEqual(["a_bucket", "b", "c:d:e"]);
+  });
+
+  it("When a label value or a label name looks like a metric, then it is not taken for one", () => {
+    expect(
+      seriesNames(
+        'sum without (http_requests_total) (up{job="process_start_time_seconds", le="x"} offset 5m)',
+      ),
+    ).toEqual(["up"]);
+  });
+
+  it("When an expression does not parse, then the error says where", () => {
+    expect(() => seriesNames("sum(rate(up[5m])")).toThrow(
+      /PromQL does not parse at character \d+: sum\(rate\(up\[5m\]\)/,
+    );
   });
 });
