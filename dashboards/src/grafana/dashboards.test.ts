@@ -140,3 +140,18 @@ describe("Grafana dashboards", () => {
     }
   });
 });
+
+describe("Grafana versions", () => {
+  it("When the dashboards are generated, then compose runs the Grafana line their schema is for", async () => {
+    const { GRAFANA_VERSION } = await import("../registry");
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const { REPO_ROOT } = await import("../paths");
+    const compose = fs.readFileSync(path.join(REPO_ROOT, "docker-compose-local.yml"), "utf8");
+    expect(compose).toMatch(
+      new RegExp(`image: grafana/grafana:${GRAFANA_VERSION.replace(".", "\\.")}\\.\\d+\\n`),
+    );
+    // Schema 41 and later are Grafana 12's; Grafana 10.4 or 11 would migrate them backwards or refuse them.
+    for (const d of Object.values(dashboards())) expect(d.schemaVersion, d.uid).toBeGreaterThanOrEqual(41);
+  });
+});
