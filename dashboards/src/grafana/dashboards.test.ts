@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALERTS, runbookUrl } from "../alerts";
+import { REPO_ROOT } from "../paths";
 import { panelsOf, resolveVariables, targetsOf } from "../queries";
-import { OBSERVED_SERVICES } from "../registry";
+import { GRAFANA_VERSION, OBSERVED_SERVICES } from "../registry";
 import { dashboards } from "./dashboards";
 import { DATASOURCE } from "./kit";
 
@@ -142,11 +145,7 @@ describe("Grafana dashboards", () => {
 });
 
 describe("Grafana versions", () => {
-  it("When the dashboards are generated, then compose runs the Grafana line their schema is for", async () => {
-    const { GRAFANA_VERSION } = await import("../registry");
-    const fs = await import("node:fs");
-    const path = await import("node:path");
-    const { REPO_ROOT } = await import("../paths");
+  it("When the dashboards are generated, then compose runs the Grafana line their schema is for", () => {
     const compose = fs.readFileSync(path.join(REPO_ROOT, "docker-compose-local.yml"), "utf8");
     expect(compose).toMatch(
       new RegExp(`image: grafana/grafana:${GRAFANA_VERSION.replace(".", "\\.")}\\.\\d+\\n`),

@@ -52,7 +52,7 @@ async function fakeGrafana(state: { datasource?: boolean; folder?: boolean; reje
         return send(200, { uid: "blueprint" });
       }
       if (route === "POST /api/dashboards/db") {
-        const uid = String((body?.dashboard as { uid?: string }).uid);
+        const uid = String((body?.dashboard as { uid?: string } | undefined)?.uid);
         if (uid === state.rejectUid)
           return send(412, { status: "version-mismatch", message: "bad dashboard" });
         const version = (versions.get(uid) ?? 0) + 1;
