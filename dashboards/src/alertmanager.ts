@@ -7,95 +7,138 @@ import type { Severity } from "./thresholds";
  */
 export type ReceiverName = "page" | "ticket";
 
-const SEVERITY_RECEIVER: Readonly<Record<Severity, ReceiverName>> = {
+const SEVERITY_RECEIVER: Readonly<Record<Exclude<Severity, "none">, ReceiverName>> = {
   critical: "page",
   warning: "ticket",
 };
+
+/** The always-firing alert (dashboards/src/alerts.ts) and the receiver that expects it. */
+export const WATCHDOG_ALERT = "Watchdog";
+export const DEAD_MANS_SWITCH = "dead-mans-switch";
+
+/** How quickly alerts are grouped and resent; tests shorten them to run in seconds. */
+export interface RouteTiming {
+  readonly groupWait: string;
+  readonly groupInterval: string;
+  readonly repeatInterval: string;
+}
+
+export const ROUTE_TIMING: RouteTiming = { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" };
 
 /** Receiver settings besides `name`, e.g. `{ pagerduty_configs: [...] }` or `{ sns_configs: [...] }`. */
 export type ReceiverSettings = Readonly<Record<string, unknown>>;
 
 export interface AlertmanagerConfig {
+  readonly global?: Record<string, unknown>;
   readonly route: Record<string, unknown>;
   readonly inhibit_rules: ReadonlyArray<Record<string, unknown>>;
   readonly receivers: ReadonlyArray<Record<string, unknown>>;
 }
 
+export interface AlertmanagerConfigOptions {
+  /**
+   * Where the watchdog goes: an external heartbeat monitor that alerts when it stops arriving.
+   * @default a receiver without integrations (the watchdog is dropped, and pages nobody)
+   */
+  readonly deadMansSwitch?: ReceiverSettings;
+  readonly timing?: RouteTiming;
+  /** Settings shared by every receiver, e.g. the SMTP smarthost. */
+  readonly global?: Record<string, unknown>;
+}
+
 export function alertmanagerConfig(
   receivers: Readonly<Record<ReceiverName, ReceiverSettings>>,
+  options: AlertmanagerConfigOptions = {},
 ): AlertmanagerConfig {
+  const timing = options.timing ?? ROUTE_TIMING;
   return {
+    ...(options.global ? { global: options.global } : {}),
     route: {
       // Anything without a known severity still reaches people, as a ticket.
       receiver: "ticket",
       group_by: ["alertname", "env", "service"],
-      group_wait: "30s",
-      group_interval: "5m",
-      repeat_interval: "4h",
-      routes: (Object.entries(SEVERITY_RECEIVER) as Array<[Severity, ReceiverName]>).map(
-        ([severity, receiver]) => ({
-          matchers: [`severity="${severity}"`],
-          receiver,
-          ...(receiver === "page" ? { repeat_interval: "1h" } : {}),
-        }),
-      ),
+      group_wait: timing.groupWait,
+      group_interval: timing.groupInterval,
+      repeat_interval: timing.repeatInterval,
+      routes: [
+        // First, and without `continue`: the watchdog must never page; the switch expects it every interval.
+        {
+          matchers: [`alertname="${WATCHDOG_ALERT}"`],
+          receiver: DEAD_MANS_SWITCH,
+          group_wait: "0s",
+          group_interval: timing.groupWait,
+          repeat_interval: timing.groupInterval,
+        },
+        ...(Object.entries(SEVERITY_RECEIVER) as Array<[Severity, ReceiverName]>).map(
+          ([severity, receiver]) => ({
+            matchers: [`severity="${severity}"`],
+            receiver,
+            ...(receiver === "page" ? { repeat_interval: "1h" } : {}),
+          }),
+        ),
+      ],
     },
-    // A page about a service already covers its tickets (missing labels compare as equal, hence `service`).
     inhibit_rules: [
+      // A page about a service already covers its tickets (missing labels compare as equal, hence `service`).
       {
         source_matchers: ['severity="critical"'],
         target_matchers: ['severity="warning"'],
         equal: ["env", "service"],
       },
+      // One incident, one page: the SLO burn-rate page supersedes the raw error-rate page.
+      {
+        source_matchers: ['alertname="AvailabilityBurnRatePage"'],
+        target_matchers: ['alertname="ServiceHighErrorRate"'],
+        equal: ["env", "service"],
+      },
     ],
-    receivers: (Object.entries(receivers) as Array<[ReceiverName, ReceiverSettings]>).map(
-      ([name, settings]) => ({ name, ...settings }),
-    ),
+    receivers: [
+      ...(Object.entries(receivers) as Array<[ReceiverName, ReceiverSettings]>).map(([name, settings]) => ({
+        name,
+        ...settings,
+      })),
+      { name: DEAD_MANS_SWITCH, ...(options.deadMansSwitch ?? {}) },
+    ],
   };
 }
-
-/** Secrets of the self-run Alertmanager: files the runtime mounts from its environment. */
-const ALERTMANAGER_SECRET_FILES = {
-  pagerdutyRoutingKey: "/etc/alertmanager/secrets/pagerduty-routing-key",
-  slackWebhookUrl: "/etc/alertmanager/secrets/slack-webhook-url",
-} as const;
 
 const TITLE =
   "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.env }} {{ .CommonLabels.service }}";
 const TEXT =
   "{{ range .Alerts }}{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}";
 
+/** Mailboxes of the self-run Alertmanager: the mail catcher accepts any address. */
+export const ALERT_MAILBOXES = {
+  page: "oncall@blueprint.local",
+  ticket: "tickets@blueprint.local",
+  deadMansSwitch: "watchdog@blueprint.local",
+} as const;
+
+const email = (to: string) => ({
+  email_configs: [{ to, send_resolved: true, headers: { Subject: TITLE }, text: TEXT }],
+});
+
 /**
- * The self-run Alertmanager's configuration (compose, or a cluster without AMP). Alertmanager
- * does not expand environment variables, so secrets are `*_file` references: compose fills them
- * from environment variables through `secrets:`, Kubernetes from a Secret volume.
+ * The self-run Alertmanager's configuration (local and compose): every receiver is a mailbox of
+ * the mail catcher at `smarthost`, which shows pages, tickets and the watchdog as emails.
  */
-export function selfRunAlertmanagerConfig(): AlertmanagerConfig {
-  return alertmanagerConfig({
-    page: {
-      pagerduty_configs: [
-        {
-          routing_key_file: ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey,
-          description: TITLE,
-          details: {
-            summary: "{{ .CommonAnnotations.summary }}",
-            runbook: "{{ .CommonAnnotations.runbook_url }}",
-          },
-        },
-      ],
+export function selfRunAlertmanagerConfig(
+  smarthost: string,
+  timing: RouteTiming = ROUTE_TIMING,
+): AlertmanagerConfig {
+  return alertmanagerConfig(
+    { page: email(ALERT_MAILBOXES.page), ticket: email(ALERT_MAILBOXES.ticket) },
+    {
+      timing,
+      deadMansSwitch: email(ALERT_MAILBOXES.deadMansSwitch),
+      global: {
+        smtp_smarthost: smarthost,
+        smtp_from: "alertmanager@blueprint.local",
+        // The mail catcher speaks plain SMTP on loopback or the compose network.
+        smtp_require_tls: false,
+      },
     },
-    ticket: {
-      slack_configs: [
-        {
-          api_url_file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl,
-          channel: "#blueprint-alerts",
-          send_resolved: true,
-          title: TITLE,
-          text: TEXT,
-        },
-      ],
-    },
-  });
+  );
 }
 
 /** The receivers for AMP, whose alert manager only delivers to SNS. */

@@ -9,7 +9,7 @@ import {
   selector,
   USER_TRAFFIC,
 } from "./promql";
-import { RUNBOOK_BASE_URL } from "./registry";
+import { OBSERVED_SERVICES, RUNBOOK_BASE_URL } from "./registry";
 import {
   BURN_RATE_POLICY,
   type BurnWindow,
@@ -25,7 +25,7 @@ export const AREAS = ["recording", "http", "slo", "events", "platform", "drift"]
 export type Area = (typeof AREAS)[number];
 export type AlertArea = Exclude<Area, "recording">;
 
-export type Comparison = ">" | "<" | "==";
+export type Comparison = ">" | ">=" | "<" | "==";
 
 /**
  * One comparison of an alert: `expr` is the signal (what a dashboard would plot), `op` and
@@ -35,6 +35,12 @@ export interface Condition {
   readonly expr: string;
   readonly op: Comparison;
   readonly threshold: number;
+  /**
+   * What the live check queries instead of `expr`, for signals that have data only while failing
+   * (`absent_over_time` of a healthy service is empty): the series whose presence they watch.
+   * @default expr
+   */
+  readonly liveSignal?: string;
 }
 
 export interface AlertRule {
@@ -60,6 +66,8 @@ export interface AlertRule {
 export interface RecordingRule {
   readonly record: string;
   readonly expr: string;
+  /** The rule file it is evaluated in, before that file's alerts. @default "recording" */
+  readonly area?: Area;
 }
 
 /** Recorded error ratio (5xx share) of user traffic, per environment and service. */
@@ -80,10 +88,33 @@ function slowRatioExpr(window: string): string {
   return `1 - sum by (${BY_SERVICE}) (rate(${bucket}[${window}])) / sum by (${BY_SERVICE}) (rate(${count}[${window}]))`;
 }
 
+/**
+ * The time of each stack's last drift report, remembered: the newest report of the lookback, or
+ * else this rule's own last value. Without it, a stack whose reports stopped for longer than the
+ * lookback would vanish from the staleness alert, which would resolve itself.
+ */
+const driftLastReport: RecordingRule = {
+  record: RECORDED.driftLastRun,
+  expr:
+    `max by (env, stack) (last_over_time(${METRICS.driftLastRun}[${THRESHOLDS.driftReportAge.lookback}]))` +
+    ` or last_over_time(${RECORDED.driftLastRun}[${THRESHOLDS.driftReportAge.memory}])`,
+  area: "drift",
+};
+
 export const RECORDING_RULES: readonly RecordingRule[] = [
   ...SLI_WINDOWS.map((w) => ({ record: RECORDED.errorRatio(w), expr: errorRatioExpr(w) })),
   ...SLI_WINDOWS.map((w) => ({ record: RECORDED.slowRatio(w), expr: slowRatioExpr(w) })),
+  driftLastReport,
 ];
+
+/** User requests per service within `window`, for the minimum-traffic guard of a ratio alert. */
+function trafficGuard(window: string): Condition {
+  return {
+    expr: `sum by (${BY_SERVICE}) (increase(${METRICS.httpRequests}${selector(USER_TRAFFIC)}[${window}]))`,
+    op: ">=",
+    threshold: THRESHOLDS.minTraffic.requests,
+  };
+}
 
 const SLI_RECORD: Record<SloName, (window: string) => string> = {
   availability: RECORDED.errorRatio,
@@ -95,6 +126,7 @@ function burnConditions(slo: SloName, windows: readonly BurnWindow[]): Condition
   return windows.map((w) => [
     { expr: `${SLI_RECORD[slo](w.longWindow)} / ${budget}`, op: ">", threshold: w.factor },
     { expr: `${SLI_RECORD[slo](w.shortWindow)} / ${budget}`, op: ">", threshold: w.factor },
+    trafficGuard(w.shortWindow),
   ]);
 }
 
@@ -135,6 +167,10 @@ function burnRateAlerts(slo: SloName): AlertRule[] {
 }
 
 const t = THRESHOLDS;
+const SERVICE_NAMES = OBSERVED_SERVICES.map((s) => s.name);
+/** A consumer group's partition: every replica in the group reports the lag of all of them. */
+const GROUP_PARTITION = `${BY_SERVICE}, group, topic, partition`;
+const GROUP_LAG = `max by (${GROUP_PARTITION}) (${METRICS.consumerLag})`;
 const userRequests = `${METRICS.httpDuration}_bucket${selector(USER_TRAFFIC)}`;
 
 export const ALERTS: readonly AlertRule[] = [
@@ -143,7 +179,12 @@ export const ALERTS: readonly AlertRule[] = [
     area: "http",
     severity: "critical",
     for: t.errorRatio.for,
-    when: [[{ expr: RECORDED.errorRatio(t.errorRatio.window), op: ">", threshold: t.errorRatio.ratio }]],
+    when: [
+      [
+        { expr: RECORDED.errorRatio(t.errorRatio.window), op: ">", threshold: t.errorRatio.ratio },
+        trafficGuard(t.errorRatio.window),
+      ],
+    ],
     summary: `{{ $labels.service }} answers more than ${percent(t.errorRatio.ratio)} of requests with errors`,
     description:
       `{{ $labels.service }} in {{ $labels.env }} answered {{ $value | humanizePercentage }} of its requests ` +
@@ -178,12 +219,12 @@ export const ALERTS: readonly AlertRule[] = [
     when: [
       [
         {
-          expr: `sum by (${BY_SERVICE}, group, topic) (${METRICS.consumerLag})`,
+          expr: `sum by (${BY_SERVICE}, group, topic) (${GROUP_LAG})`,
           op: ">",
           threshold: t.consumerLag.messages,
         },
         {
-          expr: `sum by (${BY_SERVICE}, group, topic) (deriv(${METRICS.consumerLag}[${t.consumerLag.window}]))`,
+          expr: `sum by (${BY_SERVICE}, group, topic) (max by (${GROUP_PARTITION}) (deriv(${METRICS.consumerLag}[${t.consumerLag.window}])))`,
           op: ">",
           threshold: 0,
         },
@@ -301,16 +342,17 @@ export const ALERTS: readonly AlertRule[] = [
     when: [
       [
         {
-          expr: `sum by (${BY_SERVICE}) (rate(${METRICS.dbConnectionErrors}[${t.dbConnectionErrors.window}]))`,
+          expr: `sum by (${BY_SERVICE}) (increase(${METRICS.dbConnectionErrors}[${t.dbConnectionErrors.window}]))`,
           op: ">",
-          threshold: 0,
+          threshold: t.dbConnectionErrors.errors,
         },
       ],
     ],
     summary: "{{ $labels.service }} cannot connect to PostgreSQL",
     description:
       "{{ $labels.service }} in {{ $labels.env }} fails to connect to PostgreSQL: " +
-      `{{ printf "%.2f" $value }} connection errors per second over the last ${t.dbConnectionErrors.window}.`,
+      `about {{ printf "%.0f" $value }} failed connections in the last ${t.dbConnectionErrors.window} ` +
+      `(threshold ${t.dbConnectionErrors.errors}).`,
   },
   {
     name: "InfrastructureDriftDetected",
@@ -321,8 +363,9 @@ export const ALERTS: readonly AlertRule[] = [
       [
         {
           // The report's own `severity` label would be overwritten by the alert's; keep it as drift_severity.
+          // Each replica of the collector scrapes the same report: `max`, not `sum`, across them.
           expr:
-            `sum by (env, stack, drift_severity) (label_replace(last_over_time(${METRICS.driftResources}[${t.drift.lookback}]), ` +
+            `max by (env, stack, drift_severity) (label_replace(last_over_time(${METRICS.driftResources}[${t.drift.lookback}]), ` +
             `"drift_severity", "$1", "severity", "(.*)"))`,
           op: ">",
           threshold: 0,
@@ -342,7 +385,7 @@ export const ALERTS: readonly AlertRule[] = [
     when: [
       [
         {
-          expr: `time() - max by (env, stack) (last_over_time(${METRICS.driftLastRun}[${t.driftReportAge.lookback}]))`,
+          expr: `time() - ${RECORDED.driftLastRun}`,
           op: ">",
           threshold: t.driftReportAge.maxSeconds,
         },
@@ -352,6 +395,34 @@ export const ALERTS: readonly AlertRule[] = [
     description:
       "The last drift report for stack {{ $labels.stack }} in {{ $labels.env }} ran {{ $value | humanizeDuration }} ago " +
       `(threshold ${t.driftReportAge.maxSeconds / 3600}h): drift would go unnoticed.`,
+  },
+  {
+    name: "ServiceMetricsAbsent",
+    area: "platform",
+    severity: "critical",
+    for: t.absent.for,
+    // One group per service: `absent_over_time` carries the service label of its own matcher.
+    when: SERVICE_NAMES.map((service) => {
+      const up = `${METRICS.up}${selector(`service="${service}"`)}`;
+      return [
+        { expr: `absent_over_time(${up}[${t.absent.window}])`, op: "==", threshold: 1, liveSignal: up },
+      ];
+    }),
+    summary: "No metrics from {{ $labels.service }}",
+    description:
+      `Prometheus has had no scrape of {{ $labels.service }} for ${t.absent.window}: every task is gone from ` +
+      "service discovery, or the collector scraping it has died. ServiceTargetDown cannot fire without targets.",
+  },
+  {
+    name: "Watchdog",
+    area: "platform",
+    severity: "none",
+    for: "1m",
+    when: [[{ expr: "vector(1)", op: "==", threshold: 1 }]],
+    summary: "The alerting pipeline is alive",
+    description:
+      "Always firing, from the rule evaluator to the dead-man's-switch receiver: when it stops arriving there, " +
+      "rules, the collector or Alertmanager are down and no other alert can reach anyone.",
   },
 ];
 

@@ -30,4 +30,5 @@ export const METRICS = {
 export const RECORDED = {
   errorRatio: (window: string) => `service:http_requests_errors:ratio_rate${window}`,
   slowRatio: (window: string) => `service:http_requests_slow:ratio_rate${window}`,
+  driftLastRun: "stack:terraform_drift_last_run_timestamp_seconds:max",
 } as const;

@@ -1,36 +1,24 @@
-/**
- * Names of the series a PromQL expression reads. A small scanner, not a parser: it drops strings,
- * label matchers, ranges and grouping clauses, then keeps identifiers that are neither functions,
- * keywords nor numbers. Good enough for the expressions this repository generates.
- */
-const KEYWORDS = new Set([
-  "and",
-  "or",
-  "unless",
-  "by",
-  "without",
-  "on",
-  "ignoring",
-  "group_left",
-  "group_right",
-  "bool",
-  "offset",
-  "inf",
-  "nan",
-]);
+import { parser } from "@prometheus-io/lezer-promql";
 
+/**
+ * Names of the series a PromQL expression reads: the metric names of its vector selectors, parsed
+ * with Prometheus' own PromQL grammar (the parser of its web UI). Throws on an expression that does
+ * not parse, naming where, so a typo cannot hide a series from the checks that use this.
+ */
 export function seriesNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, " ")
-    .replace(/\[[^\]]*\]/g, " ")
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ");
   const names = new Set<string>();
-  for (const match of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const name = match[0];
-    const after = stripped.slice((match.index ?? 0) + name.length).trimStart();
-    if (after.startsWith("(") || KEYWORDS.has(name.toLowerCase())) continue;
-    names.add(name);
-  }
+  const errors: number[] = [];
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.isError) errors.push(node.from);
+      if (node.name === "Identifier" && node.node.parent?.name === "VectorSelector")
+        names.add(expr.slice(node.from, node.to));
+    },
+  });
+  const [at] = errors;
+  if (at !== undefined)
+    throw new Error(
+      `PromQL does not parse at character ${at}: ${expr.slice(0, at)} <here> ${expr.slice(at)}`,
+    );
   return [...names];
 }

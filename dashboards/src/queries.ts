@@ -33,11 +33,17 @@ export function dashboardQueries(all: Readonly<Record<string, Dashboard>> = dash
   );
 }
 
-/** Each alert's signals: its conditions' expressions without comparison or threshold. */
-export function alertSignals(): NamedQuery[] {
+/**
+ * Each alert's signals: its conditions' expressions without comparison or threshold. With `live`,
+ * a condition's `liveSignal` where it has one: what must have data while all is well.
+ */
+export function alertSignals(options: { readonly live?: boolean } = {}): NamedQuery[] {
   return ALERTS.flatMap((a) =>
     a.when.flatMap((group, g) =>
-      group.map((c, i) => ({ source: `${a.name} condition ${g + 1}.${i + 1}`, expr: c.expr })),
+      group.map((c, i) => ({
+        source: `${a.name} condition ${g + 1}.${i + 1}`,
+        expr: options.live ? (c.liveSignal ?? c.expr) : c.expr,
+      })),
     ),
   );
 }

@@ -87,5 +87,17 @@ export const ENVIRONMENTS = {
 /** Port of the local drift exporter (the live check and `dashboards/src/live/drift-exporter.ts`). */
 export const DRIFT_EXPORTER_PORT = 9469;
 
+/** Alertmanager's port in the compose network; scripts/deps/alertmanager.ts relocates the local one. */
+export const ALERTMANAGER_PORT = 9093;
+
+/** The mail catcher's SMTP address, where the self-run Alertmanager delivers (scripts/stack/mail-catcher.ts, mailpit). */
+export const MAIL_CATCHER = { local: "127.0.0.1:1025", compose: "mailpit:1025" } as const;
+
+/**
+ * The Grafana line the dashboards are written for: the SDK emits schema 42 (Grafana 12), compose
+ * runs this version and the Managed Grafana workspaces must be created with it.
+ */
+export const GRAFANA_VERSION = "12.4";
+
 /** Scrape and rule evaluation interval of the local and compose Prometheus. */
 export const LOCAL_SCRAPE_INTERVAL = "5s";

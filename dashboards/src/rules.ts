@@ -37,10 +37,10 @@ function recordingRule(rule: RecordingRule): Record<string, unknown> {
 }
 
 export function ruleFile(area: Area): RuleFile {
-  const rules =
-    area === "recording"
-      ? RECORDING_RULES.map(recordingRule)
-      : ALERTS.filter((a) => a.area === area).map(alertingRule);
+  const rules = [
+    ...RECORDING_RULES.filter((r) => (r.area ?? "recording") === area).map(recordingRule),
+    ...ALERTS.filter((a) => a.area === area).map(alertingRule),
+  ];
   return { groups: [{ name: `blueprint-${area}`, rules }] };
 }
 

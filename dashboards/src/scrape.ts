@@ -1,4 +1,5 @@
 import {
+  ALERTMANAGER_PORT,
   DRIFT_EXPORTER_PORT,
   DRIFT_JOB,
   ENVIRONMENTS,
@@ -17,6 +18,11 @@ interface ScrapeJob {
 
 export interface PrometheusConfig {
   readonly global: { readonly scrape_interval: string; readonly evaluation_interval: string };
+  readonly alerting: {
+    readonly alertmanagers: ReadonlyArray<{
+      readonly static_configs: ReadonlyArray<{ readonly targets: readonly string[] }>;
+    }>;
+  };
   readonly rule_files: readonly string[];
   readonly scrape_configs: readonly ScrapeJob[];
 }
@@ -44,6 +50,7 @@ export function localPrometheusConfig(): PrometheusConfig {
   const { host, env } = ENVIRONMENTS.local;
   return {
     global: { scrape_interval: LOCAL_SCRAPE_INTERVAL, evaluation_interval: LOCAL_SCRAPE_INTERVAL },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`${host}:${ALERTMANAGER_PORT}`] }] }] },
     rule_files: [RULE_FILES_GLOB],
     scrape_configs: [
       { job_name: "prometheus", static_configs: [{ targets: [`${host}:9090`], labels: { env } }] },
@@ -65,6 +72,7 @@ export function composePrometheusConfig(): PrometheusConfig {
   const { env } = ENVIRONMENTS.compose;
   return {
     global: { scrape_interval: LOCAL_SCRAPE_INTERVAL, evaluation_interval: LOCAL_SCRAPE_INTERVAL },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`alertmanager:${ALERTMANAGER_PORT}`] }] }] },
     rule_files: [RULE_FILES_GLOB],
     scrape_configs: [
       { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"], labels: { env } }] },

@@ -24,7 +24,8 @@ export const SLOS = {
 
 export type SloName = keyof typeof SLOS;
 
-export type Severity = "critical" | "warning";
+/** `critical` pages, `warning` opens a ticket; `none` is the watchdog's, routed to the dead-man's switch. */
+export type Severity = "critical" | "warning" | "none";
 
 /**
  * Multiwindow, multi-burn-rate alerting (Google SRE workbook, chapter 5): an alert fires when both
@@ -61,6 +62,11 @@ export const SLI_WINDOWS = ["5m", "30m", "1h", "6h", "3d"] as const;
 export const THRESHOLDS = {
   /** Page when more than 5 % of user requests fail. */
   errorRatio: { ratio: 0.05, window: "5m", for: "5m" },
+  /**
+   * Error-rate and burn-rate alerts hold only while a service serves at least `requests` user
+   * requests in the alert's (short) window: two failures out of three requests at night are not a page.
+   */
+  minTraffic: { requests: 30 },
   /** Ticket when p95 latency stays above 1 s. */
   latencyP95: { seconds: 1, window: "5m", for: "10m" },
   /** Lag above `messages` that kept growing over `window`. */
@@ -76,12 +82,23 @@ export const THRESHOLDS = {
   targetDown: { for: "2m" },
   /** More than `restarts` process starts within `window` is a crash loop. */
   restarts: { restarts: 2, window: "15m", for: "5m" },
-  dbConnectionErrors: { window: "5m", for: "2m" },
+  /**
+   * More than `errors` failed connections within `window`: PostgreSQL closing one idle pooled
+   * connection (a failover, an idle timeout) is one error and no outage.
+   */
+  dbConnectionErrors: { errors: 5, window: "5m", for: "2m" },
+  /** No scrape of a service for `window`: every task gone from discovery, or the collector itself dead. */
+  absent: { window: "10m", for: "5m" },
   /**
    * The drift report runs daily; its last value counts for `lookback` so a report pushed once
    * keeps the alert firing until the next run.
    */
   drift: { lookback: "26h", for: "5m" },
-  /** The daily drift report missing for two days means drift would go unnoticed. */
-  driftReportAge: { maxSeconds: 2 * 24 * 3600, lookback: "7d", for: "1h" },
+  /**
+   * The daily drift report missing for two days means drift would go unnoticed. The time of each
+   * stack's last report is remembered by a recording rule that reads back its own last value (over
+   * `memory`, so a Prometheus restart shorter than that keeps it): the alert keeps firing however
+   * long the reports stay away.
+   */
+  driftReportAge: { maxSeconds: 2 * 24 * 3600, lookback: "7d", memory: "6h", for: "1h" },
 } as const;

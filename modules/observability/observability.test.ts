@@ -54,6 +54,7 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
       }>;
     };
     expect(config.route.routes).toEqual([
+      expect.objectContaining({ matchers: ['alertname="Watchdog"'], receiver: "dead-mans-switch" }),
       expect.objectContaining({ matchers: ['severity="critical"'], receiver: "page" }),
       expect.objectContaining({ matchers: ['severity="warning"'], receiver: "ticket" }),
     ]);

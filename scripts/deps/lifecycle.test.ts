@@ -57,8 +57,8 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
   let pids: Array<number | undefined>;
 
   beforeAll(async () => {
-    ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const [pg, kafka, controller, prometheus] = ports.map(String);
+    ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [pg, kafka, controller, alertmanager, prometheus] = ports.map(String);
     // Without the external-mode variables `npm test` passes its suites: local mode ignores them.
     const { KAFKA_BROKERS, PROMETHEUS_URL, PGSUPERUSER, PGSUPERPASSWORD, ...env } = process.env;
     settings = loadSettings({
@@ -69,6 +69,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
       PGPORT: pg,
       KAFKA_PORT: kafka,
       KAFKA_CONTROLLER_PORT: controller,
+      ALERTMANAGER_PORT: alertmanager,
       PROMETHEUS_PORT: prometheus,
     });
     deps = localDependencies(settings);
@@ -83,7 +84,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
   it("When deps are brought up in a folder the postgres OS user cannot enter, then all start (as root, PostgreSQL's folder lives outside the checkout) and a second up reuses them", async () => {
     expect(fs.statSync(parent).mode & 0o777).toBe(0o700);
     const first = await upAll(deps, quiet);
-    expect(first.map((d) => d.name)).toEqual(["postgres", "kafka", "prometheus"]);
+    expect(first.map((d) => d.name)).toEqual(["postgres", "kafka", "alertmanager", "prometheus"]);
     pids = deps.map((d) => d.runningPid());
     expect(pids.every((p) => p !== undefined)).toBe(true);
     for (const port of ports) expect(await portOpen(port)).toBe(true);
@@ -94,7 +95,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
     expect(deps.map((d) => d.runningPid())).toEqual(pids);
   }, 180_000);
 
-  it.each(["postgres", "kafka", "prometheus"])(
+  it.each(["postgres", "kafka", "alertmanager", "prometheus"])(
     "When %s crashed (SIGKILL) a moment ago, then the next up starts it again on the first try",
     async (name) => {
       const dep = deps.find((d) => d.name === name) as Dependency;
@@ -187,7 +188,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
       const state = alive ? fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] : "gone";
       expect(["gone", "Z"]).toContain(state);
     }
-    expect(deps.map((d) => d.runningPid())).toEqual([undefined, undefined, undefined]);
+    expect(deps.map((d) => d.runningPid())).toEqual(deps.map(() => undefined));
   }, 60_000);
 });
 

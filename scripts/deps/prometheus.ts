@@ -10,14 +10,33 @@ import type { LocalSettings } from "./settings";
 
 export interface PrometheusOptions {
   /**
-   * Scrape address per job name, replacing the generated config's target, e.g. services started
-   * on other ports by the live check.
+   * Scrape addresses per job name, replacing the generated config's target, e.g. the replicas of
+   * each service the live check starts on other ports.
    * @default the addresses in dashboards/generated/prometheus.local.yml
    */
-  readonly targets?: Readonly<Record<string, string>>;
+  readonly targets?: Readonly<Record<string, readonly string[]>>;
+  /** Scrape only the jobs `targets` names (and Prometheus itself). @default false */
+  readonly onlyTargetedJobs?: boolean;
+  /** Scrape and evaluation interval instead of the generated one; tests shorten it. */
+  readonly interval?: string;
+  /** Every alert's `for` instead of its own, in this instance's copy of the rules; tests shorten it. */
+  readonly alertFor?: string;
+  /**
+   * How soon a firing alert is sent again; Prometheus' first sends can precede its notifier's
+   * start, so tests shorten it. @default Prometheus' own, 1m
+   */
+  readonly resendDelay?: string;
+  /** Send alerts to the local Alertmanager (ALERTMANAGER_PORT). @default true */
+  readonly sendAlerts?: boolean;
+}
+
+interface RuleFile {
+  groups?: Array<{ rules?: Array<{ alert?: string; for?: string }> }>;
 }
 
 interface ScrapeConfigFile {
+  global?: { scrape_interval?: string; evaluation_interval?: string };
+  alerting?: { alertmanagers?: Array<{ static_configs?: Array<{ targets: string[] }> }> };
   rule_files?: string[];
   scrape_configs?: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }> }>;
 }
@@ -84,6 +103,7 @@ export class Prometheus implements Dependency {
         `--web.listen-address=${this.address}`,
         "--web.enable-lifecycle",
         "--storage.tsdb.retention.time=2d",
+        ...(this.options.resendDelay ? [`--rules.alert.resend-delay=${this.options.resendDelay}`] : []),
       ],
       { logFile: this.logFile, pidFile: this.pidFile },
     );
@@ -104,18 +124,50 @@ export class Prometheus implements Dependency {
 
   /**
    * Writes the generated local config with its paths and addresses relocated: rule files made
-   * absolute, Prometheus' own target on this instance's address, jobs moved per `targets`.
+   * absolute (or copied with `alertFor`), Prometheus' own target on this instance's address, the
+   * local Alertmanager's address, jobs moved per `targets`.
    */
   private writeConfig(): void {
     fs.mkdirSync(path.join(this.home, "data"), { recursive: true });
     const generated = path.join(this.settings.repoRoot, LOCAL_PROMETHEUS_CONFIG);
     const config = parse(fs.readFileSync(generated, "utf8")) as ScrapeConfigFile;
     config.rule_files = (config.rule_files ?? []).map((glob) => path.resolve(path.dirname(generated), glob));
+    if (this.options.alertFor !== undefined)
+      config.rule_files = this.copyRules(config.rule_files, this.options.alertFor);
+    if (this.options.interval !== undefined)
+      config.global = { scrape_interval: this.options.interval, evaluation_interval: this.options.interval };
+    const alertmanager = `${this.settings.host}:${this.settings.alertmanagerPort}`;
+    for (const am of config.alerting?.alertmanagers ?? [])
+      for (const staticConfig of am.static_configs ?? []) staticConfig.targets = [alertmanager];
+    if (this.options.sendAlerts === false) delete config.alerting;
+    const targets = this.options.targets ?? {};
+    if (this.options.onlyTargetedJobs)
+      config.scrape_configs = (config.scrape_configs ?? []).filter(
+        (job) => job.job_name === "prometheus" || job.job_name in targets,
+      );
     for (const job of config.scrape_configs ?? []) {
-      const target = job.job_name === "prometheus" ? this.address : this.options.targets?.[job.job_name];
-      if (target === undefined) continue;
-      for (const staticConfig of job.static_configs ?? []) staticConfig.targets = [target];
+      const moved = job.job_name === "prometheus" ? [this.address] : targets[job.job_name];
+      if (moved === undefined) continue;
+      for (const staticConfig of job.static_configs ?? []) staticConfig.targets = [...moved];
     }
     fs.writeFileSync(this.configFile, stringify(config, { lineWidth: 0 }));
+  }
+
+  /** Copies the rule files matched by `globs` into this instance's home with every alert's `for` set. */
+  private copyRules(globs: readonly string[], alertFor: string): string[] {
+    const dir = path.join(this.home, "rules");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const glob of globs) {
+      const folder = path.dirname(glob);
+      const suffix = path.basename(glob).replace(/^\*/, "");
+      for (const file of fs.readdirSync(folder).filter((f) => f.endsWith(suffix))) {
+        const rules = parse(fs.readFileSync(path.join(folder, file), "utf8")) as RuleFile;
+        for (const group of rules.groups ?? [])
+          for (const rule of group.rules ?? []) if (rule.alert !== undefined) rule.for = alertFor;
+        fs.writeFileSync(path.join(dir, file), stringify(rules, { lineWidth: 0 }));
+      }
+    }
+    return [path.join(dir, "*.rules.yml")];
   }
 }

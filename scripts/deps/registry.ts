@@ -1,3 +1,4 @@
+import { Alertmanager } from "./alertmanager";
 import type { Dependency } from "./dependency";
 import { externalDependencies } from "./external";
 import { KafkaBroker } from "./kafka";
@@ -13,7 +14,7 @@ import type { LocalSettings } from "./settings";
 let warnedIgnored = false;
 
 /**
- * PostgreSQL, Kafka and Prometheus in start order (they stop in reverse): our own instances, or
+ * PostgreSQL, Kafka, Alertmanager and Prometheus in start order (they stop in reverse): our own instances, or
  * with BLUEPRINT_DEPS=external the ones already running at the configured addresses. In local
  * mode, external-mode variables set in the environment are named in a warning: they point nowhere.
  */
@@ -28,7 +29,12 @@ export function localDependencies(
       `warning: ${settings.ignoredVariables.join(", ")} ${settings.ignoredVariables.length === 1 ? "is" : "are"} set but ignored unless BLUEPRINT_DEPS=external; the local instances on ${settings.host} are used.`,
     );
   }
-  return [new Postgres(settings), new KafkaBroker(settings), new Prometheus(settings)];
+  return [
+    new Postgres(settings),
+    new KafkaBroker(settings),
+    new Alertmanager(settings),
+    new Prometheus(settings),
+  ];
 }
 
 /** The run-lock folders of the managed dependencies among `deps`. */

@@ -30,6 +30,10 @@ export interface LocalSettings {
   readonly kafkaVersion: string;
   readonly kafkaHeapMb: number;
   readonly prometheusPort: number;
+  /** Where the local Alertmanager listens (ALERTMANAGER_PORT). */
+  readonly alertmanagerPort: number;
+  /** The mail catcher's SMTP port the local Alertmanager delivers to (SMTP_PORT, as `npm run stack:up`). */
+  readonly smtpPort: number;
   /** What clients connect to, in either mode. */
   readonly postgres: PostgresEndpoint;
   readonly kafkaBrokers: readonly string[];
@@ -123,6 +127,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     kafkaVersion: env.KAFKA_VERSION ?? "3.9.2",
     kafkaHeapMb: integerAtLeast(env, "KAFKA_HEAP_MB", 512, 256),
     prometheusPort,
+    // Not 9093, Alertmanager's usual port: the local Kafka controller has it.
+    alertmanagerPort: port(env, "ALERTMANAGER_PORT", 9095),
+    smtpPort: port(env, "SMTP_PORT", 1025),
     postgres: {
       host: (external && env.PGHOST) || host,
       port: postgresPort,

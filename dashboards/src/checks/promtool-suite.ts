@@ -4,7 +4,14 @@ import path from "node:path";
 import { parse } from "yaml";
 import { aptInstall, which } from "../../../scripts/deps/prerequisites";
 import type { Suite, SuiteResult } from "../../../scripts/test/suites";
-import { GENERATED_DIR, LOCAL_PROMETHEUS_CONFIG, REPO_ROOT, RULES_DIR } from "../generate";
+import {
+  COMPOSE_ALERTMANAGER_CONFIG,
+  GENERATED_DIR,
+  LOCAL_ALERTMANAGER_CONFIG,
+  LOCAL_PROMETHEUS_CONFIG,
+  REPO_ROOT,
+  RULES_DIR,
+} from "../generate";
 
 export const PROMTOOL_TEST_DIR = "dashboards/promtool";
 
@@ -78,8 +85,8 @@ export const promtoolSuite: Suite = {
     for (const rules of listYaml(RULES_DIR, ".rules.yml")) {
       result = add(result, check((await run("promtool", ["check", "rules", rules], env)).code === 0));
     }
-    const alertmanager = `${GENERATED_DIR}/alertmanager.yml`;
-    result = add(result, check((await run("amtool", ["check-config", alertmanager], env)).code === 0));
+    for (const alertmanager of [LOCAL_ALERTMANAGER_CONFIG, COMPOSE_ALERTMANAGER_CONFIG])
+      result = add(result, check((await run("amtool", ["check-config", alertmanager], env)).code === 0));
     for (const testFile of listYaml(PROMTOOL_TEST_DIR, ".test.yml")) {
       const outcome = await run("promtool", ["test", "rules", testFile], env);
       result = add(result, countGroups(testGroupNames(testFile), outcome));

@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALERTS, runbookUrl } from "../alerts";
+import { REPO_ROOT } from "../paths";
 import { panelsOf, resolveVariables, targetsOf } from "../queries";
-import { OBSERVED_SERVICES } from "../registry";
+import { GRAFANA_VERSION, OBSERVED_SERVICES } from "../registry";
 import { dashboards } from "./dashboards";
 import { DATASOURCE } from "./kit";
 
@@ -17,11 +20,36 @@ const exprsOf = (uid: string, title: string) =>
     .filter((p) => p.title === title)
     .flatMap(targetsOf)
     .map((t) => t.expr);
+const panel = (uid: string, title: string) => panelsOf(byUid(uid)).find((p) => p.title === title);
 
 describe("Grafana dashboards", () => {
-  it("When the user-service dashboard opens, then its HTTP Requests panel shows its key route POST /users", () => {
+  it("When the user-service dashboard opens, then its HTTP Requests panel shows the rate per status of its key route POST /users", () => {
     const [expr] = exprsOf("blueprint-user-service", "HTTP Requests");
-    expect(expr?.startsWith('http_requests_total{method="POST",endpoint="/users"')).toBe(true);
+    expect(expr).toMatch(/^sum by \(status\) \(rate\(http_requests_total\{method="POST",endpoint="\/users"/);
+    expect(panel("blueprint-user-service", "HTTP Requests")?.fieldConfig?.defaults?.unit).toBe("reqps");
+  });
+
+  it("When a panel plots a rate, then its unit says per second (or a ratio, or seconds for a quantile)", () => {
+    const perSecond = new Set(["reqps", "ops", "percentunit", "s", "x"]);
+    const wrong = Object.values(all).flatMap((d) =>
+      panelsOf(d)
+        .filter((p) => targetsOf(p).some((t) => /\b(rate|increase|deriv)\(/.test(t.expr)))
+        .filter((p) => !perSecond.has(p.fieldConfig?.defaults?.unit ?? ""))
+        .map((p) => `${d.uid} / ${p.title}: ${p.fieldConfig?.defaults?.unit}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it("When the platform overview opens, then it starts with a RED row, the 30-day error budget left and the firing alerts", () => {
+    const overview = byUid("blueprint-platform");
+    const rows = (overview.panels ?? []).filter((p) => p.type === "row").map((p) => p.title);
+    expect(rows.slice(0, 2)).toEqual(["Services at a glance (RED)", "Alerts"]);
+    expect(titles("blueprint-platform")).toEqual(
+      expect.arrayContaining(["Rate", "Errors", "Duration p95", "Availability error budget left (30d)"]),
+    );
+    const [budget] = exprsOf("blueprint-platform", "Availability error budget left (30d)");
+    expect(budget).toContain("[30d]");
+    expect(panelsOf(overview).some((p) => p.type === "alertlist")).toBe(true);
   });
 
   it.each(OBSERVED_SERVICES.map((s) => s.name))(
@@ -58,9 +86,11 @@ describe("Grafana dashboards", () => {
       "Retried events",
       "Dead-lettered events",
     ]);
+    // Every replica of a group reports the whole group's lag: summed, it would count it once per replica.
     expect(exprsOf("blueprint-event-flow", "Consumer lag per group and partition")[0]).toContain(
-      "sum by (group, topic, partition)",
+      "max by (group, topic, partition)",
     );
+    expect(exprsOf("blueprint-event-flow", "Outbox backlog")[0]).toMatch(/^max by \(service\)/);
   });
 
   it("When the platform dashboard opens, then it shows targets, restarts, pool, event loop, memory and drift", () => {
@@ -86,7 +116,9 @@ describe("Grafana dashboards", () => {
       for (const p of panelsOf(d)) {
         expect(p.description, `${d.uid} / ${p.title}`).toBeTruthy();
         expect(p.datasource).toEqual(DATASOURCE);
-        expect((p.targets ?? []).length, `${d.uid} / ${p.title}`).toBeGreaterThan(0);
+        // The alert list shows the rules' alerts, not a query.
+        if (p.type !== "alertlist")
+          expect((p.targets ?? []).length, `${d.uid} / ${p.title}`).toBeGreaterThan(0);
       }
     }
   });
@@ -109,5 +141,16 @@ describe("Grafana dashboards", () => {
         }
       }
     }
+  });
+});
+
+describe("Grafana versions", () => {
+  it("When the dashboards are generated, then compose runs the Grafana line their schema is for", () => {
+    const compose = fs.readFileSync(path.join(REPO_ROOT, "docker-compose-local.yml"), "utf8");
+    expect(compose).toMatch(
+      new RegExp(`image: grafana/grafana:${GRAFANA_VERSION.replace(".", "\\.")}\\.\\d+\\n`),
+    );
+    // Schema 41 and later are Grafana 12's; Grafana 10.4 or 11 would migrate them backwards or refuse them.
+    for (const d of Object.values(dashboards())) expect(d.schemaVersion, d.uid).toBeGreaterThanOrEqual(41);
   });
 });

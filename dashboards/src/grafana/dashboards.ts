@@ -4,7 +4,7 @@ import { METRICS, RECORDED } from "../metrics";
 import { errorBudget, exposing, num, percent, selector, USER_TRAFFIC } from "../promql";
 import { DRIFT_JOB, OBSERVED_SERVICES, type ObservedService } from "../registry";
 import { BURN_RATE_POLICY, SLOS, THRESHOLDS } from "../thresholds";
-import { dashboard, stat, timeseries } from "./kit";
+import { alertList, dashboard, stat, timeseries } from "./kit";
 
 function alert(name: string): AlertRule {
   const found = ALERTS.find((a) => a.name === name);
@@ -79,13 +79,13 @@ function serviceDashboard(service: ObservedService): Dashboard {
           timeseries({
             title: "HTTP Requests",
             description:
-              `Cumulative ${key.method} ${key.endpoint} requests per status (the service's key route, the first ` +
-              "in its catalog entry); slopes are traffic, steps in a 5xx line are failures.",
-            unit: "short",
+              `${key.method} ${key.endpoint} requests per second per status, over all replicas (the service's key ` +
+              "route, the first in its catalog entry); a rising 5xx line is failures.",
+            unit: "reqps",
             queries: [
               {
-                expr: `${METRICS.httpRequests}${selector(`method="${key.method}"`, `endpoint="${key.endpoint}"`, ENV, ONE_SERVICE)}`,
-                legend: "{{status}} {{instance}}",
+                expr: `sum by (status) (rate(${METRICS.httpRequests}${selector(`method="${key.method}"`, `endpoint="${key.endpoint}"`, ENV, ONE_SERVICE)}${RATE}))`,
+                legend: "{{status}}",
               },
             ],
             width: 8,
@@ -124,7 +124,7 @@ function serviceDashboard(service: ObservedService): Dashboard {
           timeseries({
             title: "Service errors",
             description: "5xx responses and unhandled errors per second, as the service counts them.",
-            unit: "short",
+            unit: "ops",
             queries: [
               {
                 expr: `sum by (service) (rate(${METRICS.serviceErrors}${selector(ENV, ONE_SERVICE)}${RATE}))`,
@@ -182,7 +182,7 @@ function serviceDashboard(service: ObservedService): Dashboard {
           timeseries({
             title: "Connection errors",
             description: "Failed attempts to connect to PostgreSQL per second.",
-            unit: "short",
+            unit: "ops",
             queries: [
               {
                 expr: `sum by (service) (rate(${METRICS.dbConnectionErrors}${selector(ENV, ONE_SERVICE)}${RATE}))`,
@@ -214,7 +214,7 @@ function eventFlowDashboard(): Dashboard {
           timeseries({
             title: "Events published per topic",
             description: "Events the outbox relays published to Kafka per second.",
-            unit: "short",
+            unit: "ops",
             queries: [
               { expr: `sum by (topic) (rate(${m(METRICS.eventsPublished)}${RATE}))`, legend: "{{topic}}" },
             ],
@@ -223,7 +223,7 @@ function eventFlowDashboard(): Dashboard {
           timeseries({
             title: "Events consumed per topic and group",
             description: "Events processed successfully per second by each consumer group.",
-            unit: "short",
+            unit: "ops",
             queries: [
               {
                 expr: `sum by (topic, group) (rate(${m(METRICS.eventsConsumed)}${RATE}))`,
@@ -236,7 +236,7 @@ function eventFlowDashboard(): Dashboard {
             title: "Notifications by type and status",
             description:
               "Notifications recorded per second: sent, retrying (SMTP failed, will retry) or failed.",
-            unit: "short",
+            unit: "ops",
             queries: [
               {
                 expr: `sum by (type, status) (rate(${METRICS.notifications}${selector(ENV, exposing(METRICS.notifications))}${RATE}))`,
@@ -269,7 +269,8 @@ function eventFlowDashboard(): Dashboard {
             unit: "short",
             queries: [
               {
-                expr: `sum by (group, topic, partition) (${m(METRICS.consumerLag)})`,
+                // Every replica of a group reports the group's lag: one value per partition, not their sum.
+                expr: `max by (group, topic, partition) (${m(METRICS.consumerLag)})`,
                 legend: "{{group}} {{topic}}[{{partition}}]",
               },
             ],
@@ -281,7 +282,8 @@ function eventFlowDashboard(): Dashboard {
             title: "Outbox backlog",
             description: "Outbox rows written but not yet published, per service.",
             unit: "short",
-            queries: [{ expr: `sum by (service) (${m(METRICS.outboxBacklog)})`, legend: "{{service}}" }],
+            // Every replica counts the same outbox table: `max`, not `sum`.
+            queries: [{ expr: `max by (service) (${m(METRICS.outboxBacklog)})`, legend: "{{service}}" }],
             alerts: [alert("OutboxOldestEventTooOld")],
             width: 8,
           }),
@@ -302,7 +304,7 @@ function eventFlowDashboard(): Dashboard {
           timeseries({
             title: "Retried events",
             description: "Event deliveries retried with backoff per second, per topic and group.",
-            unit: "short",
+            unit: "ops",
             queries: [
               {
                 expr: `sum by (topic, group) (rate(${m(METRICS.eventsRetried)}${RATE}))`,
@@ -314,7 +316,7 @@ function eventFlowDashboard(): Dashboard {
             title: "Dead-lettered events",
             description:
               "Events moved to the dead-letter topic after their last attempt or a contract violation.",
-            unit: "short",
+            unit: "ops",
             queries: [
               {
                 expr: `sum by (service, topic, group) (increase(${m(METRICS.eventsDeadLettered)}${RATE}))`,
@@ -329,6 +331,65 @@ function eventFlowDashboard(): Dashboard {
   });
 }
 
+/** Rate, errors, duration and the availability error budget left, one value per service. */
+function redSummary() {
+  const all = `${METRICS.httpRequests}${selector(ENV, SERVICES, USER_TRAFFIC)}`;
+  const failed = `${METRICS.httpRequests}${selector(ENV, SERVICES, USER_TRAFFIC, `status=~"5.."`)}`;
+  const bucket = `${METRICS.httpDuration}_bucket${selector(ENV, SERVICES, USER_TRAFFIC)}`;
+  const period = `${SLOS.availability.periodDays}d`;
+  const budget = num(errorBudget(SLOS.availability.objective));
+  const ratio30d =
+    `(sum by (service) (increase(${failed}[${period}])) or 0 * sum by (service) (increase(${all}[${period}])))` +
+    ` / sum by (service) (increase(${all}[${period}]))`;
+  return [
+    stat({
+      title: "Rate",
+      description: "User requests per second per service, over all replicas (probes excluded).",
+      unit: "reqps",
+      queries: [{ expr: `sum by (service) (rate(${all}${RATE}))`, legend: "{{service}}" }],
+      width: 6,
+    }),
+    stat({
+      title: "Errors",
+      description: `Share of user requests answered with a 5xx over ${THRESHOLDS.errorRatio.window}, per service.`,
+      unit: "percentunit",
+      queries: [
+        {
+          expr: `${RECORDED.errorRatio(THRESHOLDS.errorRatio.window)}${selector(ENV, SERVICES)}`,
+          legend: "{{service}}",
+        },
+      ],
+      alerts: [alert("ServiceHighErrorRate"), alert("AvailabilityBurnRatePage")],
+      threshold: THRESHOLDS.errorRatio.ratio,
+      width: 6,
+    }),
+    stat({
+      title: "Duration p95",
+      description: "95th percentile of user request duration per service, over all replicas.",
+      unit: "s",
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (service, le) (rate(${bucket}${RATE})))`,
+          legend: "{{service}}",
+        },
+      ],
+      alerts: [alert("ServiceHighLatencyP95")],
+      threshold: THRESHOLDS.latencyP95.seconds,
+      width: 6,
+    }),
+    stat({
+      title: `Availability error budget left (${period})`,
+      description:
+        `Share of the ${period} availability error budget (${percent(errorBudget(SLOS.availability.objective))} of requests) ` +
+        "not yet spent; below 0 the SLO is missed.",
+      unit: "percentunit",
+      queries: [{ expr: `1 - (${ratio30d}) / ${budget}`, legend: "{{service}}" }],
+      alerts: [alert("AvailabilityBurnRateTicket")],
+      width: 6,
+    }),
+  ];
+}
+
 /** The platform: are targets up, how much they use, do they restart, has infrastructure drifted. */
 function platformDashboard(): Dashboard {
   const m = (metric: string, ...matchers: string[]) => `${metric}${selector(...matchers, ENV, SERVICES)}`;
@@ -339,6 +400,20 @@ function platformDashboard(): Dashboard {
       "Health of every service process and of the infrastructure: scrape targets, restarts, " +
       "connection pools, event loop, memory, CPU and Terraform drift.",
     rows: [
+      {
+        title: "Services at a glance (RED)",
+        panels: redSummary(),
+      },
+      {
+        title: "Alerts",
+        panels: [
+          alertList({
+            title: "Firing and pending alerts",
+            description:
+              "Every alert of the blueprint's rules that fires or is pending now, with its labels.",
+          }),
+        ],
+      },
       {
         title: "Targets",
         panels: [
@@ -409,8 +484,8 @@ function platformDashboard(): Dashboard {
           }),
           timeseries({
             title: "CPU",
-            description: "CPU seconds used per second (1 = one core busy).",
-            unit: "short",
+            description: "CPU seconds used per second: 100% is one core busy.",
+            unit: "percentunit",
             queries: [
               { expr: `sum by (service) (rate(${m(METRICS.processCpu)}${RATE}))`, legend: "{{service}}" },
             ],
@@ -442,7 +517,8 @@ function platformDashboard(): Dashboard {
             unit: "s",
             queries: [
               {
-                expr: `time() - max by (env, stack) (last_over_time(${METRICS.driftLastRun}[${THRESHOLDS.driftReportAge.lookback}]))`,
+                // The alert's own signal: the remembered last report, beyond the lookback.
+                expr: `time() - ${RECORDED.driftLastRun}${selector(ENV)}`,
                 legend: "{{env}} {{stack}}",
               },
             ],

@@ -178,6 +178,32 @@ function serviceVariable(): QueryVariableBuilder {
   );
 }
 
+/**
+ * Grafana's alert list panel, showing the firing and pending alerts of the Prometheus data source
+ * (the rules of dashboards/generated/rules). The SDK has no builder for it: a plain panel object.
+ */
+export function alertList(spec: {
+  readonly title: string;
+  readonly description: string;
+}): cog.Builder<Panel> {
+  const panel: Panel = {
+    type: "alertlist",
+    title: spec.title,
+    datasource: DATASOURCE,
+    description: spec.description,
+    gridPos: { h: PANEL_HEIGHT, w: 24, x: 0, y: 0 },
+    options: {
+      viewMode: "list",
+      groupMode: "default",
+      maxItems: 50,
+      sortOrder: 3,
+      stateFilter: { firing: true, pending: true, noData: false, normal: false, error: true },
+      alertInstanceLabelFilter: `{env=~"$env"}`,
+    },
+  } as Panel;
+  return { build: () => panel };
+}
+
 /** On a per-service dashboard, `service` is fixed and hidden so queries read as on the others. */
 function fixedServiceVariable(service: string): ConstantVariableBuilder {
   return new ConstantVariableBuilder("service").label("Service").value(service);

@@ -95,7 +95,7 @@ async function labelValues(prometheus: string, definition: string): Promise<numb
 export function liveQueries(): NamedQuery[] {
   return [
     ...resolvedDashboardQueries(RATE_INTERVAL),
-    ...alertSignals(),
+    ...alertSignals({ live: true }),
     ...recordingQueries(),
     // The recorded series themselves: the rule files are loaded and evaluated.
     ...RECORDING_RULES.map((r) => ({ source: `recorded ${r.record}`, expr: r.record })),
@@ -106,6 +106,10 @@ export function liveQueries(): NamedQuery[] {
 /** The registry's routes, topics and consumer groups, as the services label them. */
 function registryQueries(): NamedQuery[] {
   return OBSERVED_SERVICES.flatMap((s) => [
+    {
+      source: `registry ${s.name} runs ${REPLICAS} replicas, all scraped`,
+      expr: `count by (service) (${METRICS.up}{service="${s.name}"} == 1) == ${REPLICAS}`,
+    },
     ...s.routes.map((r) => ({
       source: `registry ${s.name} ${r.method} ${r.endpoint}`,
       expr: `${METRICS.httpRequests}{service="${s.name}",method="${r.method}",endpoint="${r.endpoint}"}`,
@@ -133,13 +137,30 @@ function variableQueries(): NamedQuery[] {
   );
 }
 
-/** User traffic of the whole flow: sign-ups, orders, reads, and requests the API rejects. */
+/** Processes per service: more than one, so that per-replica and per-group series both show. */
+export const REPLICAS = 2;
+
+/** User traffic of the whole flow, spread over the replicas: sign-ups, orders, reads, rejected requests. */
 class Traffic {
   sent = 0;
   private running = true;
   private loop: Promise<void> | undefined;
+  private readonly urls: Readonly<Record<ServiceKey, string>>;
 
-  constructor(private readonly urls: Readonly<Record<ServiceKey, string>>) {}
+  constructor(replicas: Readonly<Record<ServiceKey, readonly string[]>>) {
+    const next = (key: ServiceKey) => replicas[key][this.sent % replicas[key].length] ?? "";
+    this.urls = {
+      get user() {
+        return next("user");
+      },
+      get order() {
+        return next("order");
+      },
+      get notification() {
+        return next("notification");
+      },
+    };
+  }
 
   start(): void {
     this.loop = this.run();
@@ -277,7 +298,11 @@ export async function runLiveCheck(options: LiveCheckOptions = {}): Promise<Live
     const drift = await serveMetrics(await renderDriftMetrics(DRIFT_SOURCE), 0);
     cleanup.push(() => drift.close());
 
-    const keys: readonly ServiceKey[] = ["user", "order", "notification"];
+    // Replicas of each service share the database and consumer groups, as in production, so the
+    // group-level metrics (lag, outbox backlog) come from several processes at once.
+    const keys: readonly ServiceKey[] = (["user", "order", "notification"] as const).flatMap((k) =>
+      Array.from({ length: REPLICAS }, () => k),
+    );
     const ports = await Promise.all(keys.map(() => freePort()));
     const processes = keys.map(
       (key, i) =>
@@ -294,27 +319,29 @@ export async function runLiveCheck(options: LiveCheckOptions = {}): Promise<Live
     );
     cleanup.push(() => Promise.all(processes.map((p) => p.stop().then(() => p.kill()))));
     await Promise.all(processes.map((p) => p.start(60_000)));
-    const urls = Object.fromEntries(processes.map((p) => [p.service, p.url])) as Record<ServiceKey, string>;
-    log(`services on ${Object.values(urls).join(", ")}`);
+    const urls = {} as Record<ServiceKey, string[]>;
+    for (const p of processes) urls[p.service] = [...(urls[p.service] ?? []), p.url];
+    log(`services on ${Object.values(urls).flat().join(", ")}`);
 
-    const targets: Record<string, string> = { [DRIFT_JOB]: drift.address };
+    const targets: Record<string, string[]> = { [DRIFT_JOB]: [drift.address] };
     for (const service of OBSERVED_SERVICES) {
-      const process_ = processes.find((p) => `${p.service}-service` === service.name);
-      if (!process_) throw new Error(`no process for ${service.name}`);
-      targets[service.name] = `127.0.0.1:${process_.port}`;
+      const replicas = processes.filter((p) => `${p.service}-service` === service.name);
+      if (replicas.length !== REPLICAS) throw new Error(`${replicas.length} processes for ${service.name}`);
+      targets[service.name] = replicas.map((p) => `127.0.0.1:${p.port}`);
     }
     const settings = loadSettings({
       ...process.env,
       BLUEPRINT_LOCAL_DIR: localDir,
       PROMETHEUS_PORT: String(await freePort()),
     });
-    const prometheus = new Prometheus(settings, { targets });
+    // Its alerts (other people's down targets included) are no one's business: not sent.
+    const prometheus = new Prometheus(settings, { targets, sendAlerts: false });
     cleanup.push(() => prometheus.down());
     await prometheus.up();
     log(`Prometheus on ${prometheus.address}, scraping ${Object.values(targets).join(", ")}`);
 
     await refuseOneUserDownstream(db.name);
-    const refused = await fetch(`${urls.user}/users`, {
+    const refused = await fetch(`${urls.user[0]}/users`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: `refused-${randomUUID()}@example.com`, name: REFUSED_NAME }),
