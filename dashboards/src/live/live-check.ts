@@ -8,6 +8,7 @@ import { Client } from "pg";
 import { Prometheus } from "../../../scripts/deps/prometheus";
 import { loadSettings } from "../../../scripts/deps/settings";
 import { MailCatcher } from "../../../scripts/stack/mail-catcher";
+import { adminToken, bearer } from "../../../services/system-tests/support/auth";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -31,6 +32,9 @@ import {
 } from "../queries";
 import { DRIFT_JOB, OBSERVED_SERVICES } from "../registry";
 import { renderDriftMetrics, serveMetrics } from "./drift-exporter";
+
+/** The traffic is about metrics, not access: every request holds every scope. */
+const ADMIN = bearer(adminToken());
 
 /** What Grafana's `$__rate_interval` becomes: four 5 s scrapes, rounded up to a readable window. */
 const RATE_INTERVAL = "1m";
@@ -173,7 +177,10 @@ class Traffic {
 
   private async call(url: string, init?: RequestInit): Promise<Response> {
     this.sent += 1;
-    return fetch(url, init);
+    return fetch(url, {
+      ...init,
+      headers: { ...(init?.headers as Record<string, string> | undefined), authorization: ADMIN },
+    });
   }
 
   private post(url: string, body: unknown): Promise<Response> {
@@ -215,6 +222,13 @@ class Traffic {
         );
       }
       await this.post(`${this.urls.user}/users`, { email: "not-an-email" }).then((r) => r.arrayBuffer());
+      for (const [url, prefix] of [
+        [this.urls.user, "/users"],
+        [this.urls.order, "/orders"],
+        [this.urls.notification, "/notifications"],
+      ] as const) {
+        await this.call(`${url}${prefix}/audit?limit=5`).then((r) => r.arrayBuffer());
+      }
       await sleep(200);
     }
   }
@@ -343,7 +357,7 @@ export async function runLiveCheck(options: LiveCheckOptions = {}): Promise<Live
     await refuseOneUserDownstream(db.name);
     const refused = await fetch(`${urls.user[0]}/users`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: ADMIN },
       body: JSON.stringify({ email: `refused-${randomUUID()}@example.com`, name: REFUSED_NAME }),
     });
     if (refused.status !== 201)
