@@ -101,7 +101,9 @@ describe("Alb", () => {
     );
     const fqdns = String(onlyResource(stack, "aws_acm_certificate_validation").validation_record_fqdns);
     expect(fqdns).not.toContain("[*]");
-    expect(fqdns).toMatch(new RegExp(`for \\w+, (\\w+) in aws_route53_record\\.${recordsId}\\s*:\\s*\\1\\.fqdn`));
+    expect(fqdns).toMatch(
+      new RegExp(`for \\w+, (\\w+) in aws_route53_record\\.${recordsId}\\s*:\\s*\\1\\.fqdn`),
+    );
   });
 
   it("When no hosted zone is given, then the HTTPS listener waits for the certificate to be issued", () => {
@@ -131,7 +133,9 @@ describe("Alb", () => {
       const alb = new Alb(scope, "Alb", minimal);
       new TerraformOutput(scope, "Arn", { value: alb.targetGroup("user-service").arn });
     });
-    expect(stack.output?.Arn?.value).toMatch(/^\$\{aws_lb_listener_rule\.[\w-]+\.action\[0\]\.target_group_arn\}$/);
+    expect(stack.output?.Arn?.value).toMatch(
+      /^\$\{aws_lb_listener_rule\.[\w-]+\.action\[0\]\.target_group_arn\}$/,
+    );
   });
 
   it("When built, then the access log bucket is private, encrypted and only accepts TLS", () => {

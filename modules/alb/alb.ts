@@ -224,10 +224,7 @@ export class Alb extends Construct {
         timeouts: { create: props.certificateValidationTimeout ?? "2h" },
       }).certificateArn;
     }
-    const options = TerraformIterator.fromComplexList(
-      certificate.domainValidationOptions,
-      "domain_name",
-    );
+    const options = TerraformIterator.fromComplexList(certificate.domainValidationOptions, "domain_name");
     const records = new Route53Record(this, "CertificateValidationRecords", {
       forEach: options,
       zoneId: props.hostedZoneId,
@@ -240,7 +237,9 @@ export class Alb extends Construct {
     const validation = new AcmCertificateValidation(this, "CertificateValidation", {
       certificateArn: certificate.arn,
       // A for expression: Terraform rejects a splat (`records[*].fqdn`) over a for_each resource.
-      validationRecordFqdns: TerraformIterator.fromResources(records).pluckProperty("fqdn") as unknown as string[],
+      validationRecordFqdns: TerraformIterator.fromResources(records).pluckProperty(
+        "fqdn",
+      ) as unknown as string[],
     });
     new Route53Record(this, "Alias", {
       zoneId: props.hostedZoneId,
