@@ -30,6 +30,9 @@ export class DataStack extends EnvironmentStack {
       deletionProtection: env.database.deletionProtection,
       finalSnapshot: env.database.finalSnapshot,
       performanceInsightsRetentionDays: env.database.performanceInsightsRetentionDays,
+      logKmsKeyArn: network.logKey.arn,
+      logRetentionDays: env.logRetentionDays,
+      preventDestroy: env.profile === "production",
     });
     this.secrets = new ServiceSecrets(this, "Secrets", {
       prefix: this.secretPrefix,

@@ -8,6 +8,9 @@ import { EncryptionKey, type EncryptionKeyProps } from "../modules/kms/encryptio
 /** Name of the platform: the first part of every resource name. */
 export const PLATFORM = "blueprint";
 
+/** Oldest Terraform that can run these stacks: S3 lockfile locking arrived in 1.10. */
+export const MINIMUM_TERRAFORM_VERSION = "1.10.0";
+
 /** Folder, relative to the repository root, holding local state files until they are migrated. */
 export const LOCAL_STATE_DIR = ".state";
 
@@ -69,6 +72,8 @@ export class EnvironmentStack extends TerraformStack {
         },
       ],
     });
+    // The S3 backend's use_lockfile below needs Terraform 1.10; an older one would ignore the lock.
+    this.addOverride("terraform.required_version", `>= ${MINIMUM_TERRAFORM_VERSION}`);
     if ((props.backend ?? "s3") === "local") {
       new LocalBackend(this, { path: localStatePath(this.node.id) });
     } else {

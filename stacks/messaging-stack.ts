@@ -30,6 +30,7 @@ export class MessagingStack extends EnvironmentStack {
       brokerInstanceType: env.kafka.brokerInstanceType,
       storagePerBrokerGiB: env.kafka.storagePerBrokerGiB,
       logRetentionDays: env.logRetentionDays,
+      preventDestroy: env.profile === "production",
     });
     this.topics = new TopicProvisioner(this, "Topics", {
       name: `${this.namePrefix}-topics`,

@@ -334,6 +334,8 @@ export class EksCluster extends Construct {
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       deletionProtection: props.deletionProtection ?? false,
       dependsOn: [this.logGroup, ...rolePolicies],
+      // Terraform stops a destroy before AWS's deletion protection would, with a clearer message.
+      lifecycle: { preventDestroy: props.deletionProtection ?? false },
     });
   }
 

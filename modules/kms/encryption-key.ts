@@ -108,6 +108,8 @@ export class EncryptionKey extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: deletionWindowDays,
       policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
+      // Data encrypted under a deleted key is lost for good: no plan may schedule its deletion.
+      lifecycle: { preventDestroy: true },
     });
     new KmsAlias(this, "Alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
     this.arn = this.key.arn;
