@@ -162,6 +162,8 @@ export class ComputeStack extends EnvironmentStack {
       privateSubnetIds: layers.network.network.privateSubnetIds,
       securityGroupIds: [layers.network.securityGroups.services.id],
       loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
+      cpuTargetPercent: env.autoscaling.cpuTargetPercent,
+      memoryTargetPercent: env.autoscaling.memoryTargetPercent,
       logRetentionDays: env.logRetentionDays,
       logKmsKeyArn: layers.network.logKey.arn,
       secretKmsKeyArns: [layers.data.key.arn],

@@ -28,6 +28,8 @@ export class WorkloadsStack extends EnvironmentStack {
     this.workloads = new KubernetesWorkloads(this, "Workloads", {
       namespace: WORKLOAD_NAMESPACE,
       vpcCidr: env.network.vpcCidr,
+      cpuTargetPercent: env.autoscaling.cpuTargetPercent,
+      memoryTargetPercent: env.autoscaling.memoryTargetPercent,
       services: wiring.services().map((s) => ({
         name: s.name,
         containerPort: s.port,

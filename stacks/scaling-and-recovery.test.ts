@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ENVIRONMENTS } from "../environments";
+import { synthAll } from "./synth-all";
+
+// The scaling and recovery targets of the architecture document (seed 001), on the synthesized JSON.
+const stacks = synthAll(ENVIRONMENTS);
+
+function resources(envName: string, type: string): Record<string, unknown>[] {
+  return [...stacks]
+    .filter(([id]) => id.startsWith(`${envName}-`))
+    .flatMap(([, stack]) => Object.values(stack.resource[type] ?? {}));
+}
+
+describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("scaling and recovery of %s", (name, env) => {
+  it("When load grows, then every service scales out at 70 % CPU or 80 % memory", () => {
+    if (env.compute.kind === "ecs") {
+      const targets = resources(name, "aws_appautoscaling_policy").map((p) => {
+        const config = p.target_tracking_scaling_policy_configuration as {
+          predefined_metric_specification: { predefined_metric_type: string };
+          target_value: number;
+        };
+        return [config.predefined_metric_specification.predefined_metric_type, config.target_value];
+      });
+      for (const _service of Object.keys(env.services)) {
+        expect(targets).toContainEqual(["ECSServiceAverageCPUUtilization", 70]);
+        expect(targets).toContainEqual(["ECSServiceAverageMemoryUtilization", 80]);
+      }
+      expect(targets.filter(([type]) => type === "ECSServiceAverageMemoryUtilization")).toHaveLength(
+        Object.keys(env.services).length,
+      );
+    } else {
+      const autoscalers = resources(name, "kubernetes_horizontal_pod_autoscaler_v2");
+      expect(autoscalers).toHaveLength(Object.keys(env.services).length);
+      for (const hpa of autoscalers) {
+        const metrics = (
+          hpa.spec as {
+            metric: Array<{ resource: { name: string; target: { average_utilization: number } } }>;
+          }
+        ).metric;
+        expect(metrics.map((m) => [m.resource.name, m.resource.target.average_utilization])).toEqual([
+          ["cpu", 70],
+          ["memory", 80],
+        ]);
+      }
+    }
+  });
+
+  it("When Kafka runs, then it has three brokers", () => {
+    for (const cluster of resources(name, "aws_msk_cluster")) expect(cluster.number_of_broker_nodes).toBe(3);
+  });
+
+  it("When the environment is production, then its services may grow to 50 replicas and its database is copied to a second region", () => {
+    if (env.profile !== "production") return;
+    for (const hpa of resources(name, "kubernetes_horizontal_pod_autoscaler_v2")) {
+      expect((hpa.spec as { max_replicas: number }).max_replicas).toBe(50);
+    }
+    const [replication] = resources(name, "aws_db_instance_automated_backups_replication");
+    expect(replication).toMatchObject({ region: env.disasterRecovery?.region });
+    expect(replication?.region).not.toBe(env.region);
+  });
+});
