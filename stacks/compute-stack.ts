@@ -117,6 +117,7 @@ export class ComputeStack extends EnvironmentStack {
         })),
       },
       deletionProtection: env.profile === "production",
+      nodeAutoscaler: eks.nodeAutoscaler === "cluster-autoscaler" ? "cluster-autoscaler" : undefined,
     });
   }
 

@@ -59,3 +59,45 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("scaling and recove
     expect(replication?.region).not.toBe(env.region);
   });
 });
+
+describe("node autoscaling on EKS", () => {
+  const eksEnvironments = ENVIRONMENTS.filter((e) => e.compute.kind === "eks");
+
+  it.each(eksEnvironments.map((e) => [e.name, e] as const))(
+    "When pods of %s are Pending for lack of room, then the cluster autoscaler may add nodes and Terraform leaves the count to it",
+    (name, env) => {
+      const [deployment] = resources(name, "kubernetes_deployment_v1").filter(
+        (d) => (d.metadata as { name: string }).name === "cluster-autoscaler",
+      );
+      const container = (
+        deployment?.spec as { template: { spec: { container: Array<{ image: string; command: string[] }> } } }
+      ).template.spec.container[0];
+      expect(container?.image).toBe(
+        `registry.k8s.io/autoscaling/cluster-autoscaler:v${env.compute.eks?.kubernetesVersion}.0`,
+      );
+      expect(container?.command).toContain(
+        `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/blueprint-${name}`,
+      );
+      const [account] = resources(name, "kubernetes_service_account_v1").filter(
+        (a) => (a.metadata as { name: string }).name === "cluster-autoscaler",
+      );
+      expect(
+        (account?.metadata as { annotations: Record<string, string> }).annotations[
+          "eks.amazonaws.com/role-arn"
+        ],
+      ).toMatch(/ClusterAutoscalerRole/);
+      const [nodeGroup] = resources(name, "aws_eks_node_group");
+      expect(nodeGroup?.lifecycle).toMatchObject({ ignore_changes: ["scaling_config[0].desired_size"] });
+      expect(nodeGroup?.scaling_config).toMatchObject({ max_size: env.compute.eks?.nodeMax });
+    },
+  );
+
+  it.each(eksEnvironments.map((e) => [e.name] as const))(
+    "When pods of %s write to stdout, then a log shipper sends it to CloudWatch",
+    (name) => {
+      expect(resources(name, "aws_eks_addon").map((a) => a.addon_name)).toContain(
+        "amazon-cloudwatch-observability",
+      );
+    },
+  );
+});
