@@ -124,7 +124,6 @@ export class TopicProvisioner extends Construct {
       sourceCodeHash: code.assetHash,
       timeout: 300,
       memorySize: 256,
-      reservedConcurrentExecutions: 1,
       environment: { variables: { KAFKA_BROKERS: kafka.bootstrapBrokersSaslIam } },
       vpcConfig: { subnetIds: [...props.subnetIds], securityGroupIds: [securityGroup.id] },
       loggingConfig: { logFormat: "Text", logGroup: logs.name },
