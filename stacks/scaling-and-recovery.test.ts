@@ -69,9 +69,10 @@ describe("node autoscaling on EKS", () => {
       const [deployment] = resources(name, "kubernetes_deployment_v1").filter(
         (d) => (d.metadata as { name: string }).name === "cluster-autoscaler",
       );
-      const container = (
-        deployment?.spec as { template: { spec: { container: Array<{ image: string; command: string[] }> } } }
-      ).template.spec.container[0];
+      const spec = deployment?.spec as
+        | { template: { spec: { container: Array<{ image: string; command: string[] }> } } }
+        | undefined;
+      const container = spec?.template.spec.container[0];
       expect(container?.image).toBe(
         `registry.k8s.io/autoscaling/cluster-autoscaler:v${env.compute.eks?.kubernetesVersion}.0`,
       );
@@ -82,7 +83,7 @@ describe("node autoscaling on EKS", () => {
         (a) => (a.metadata as { name: string }).name === "cluster-autoscaler",
       );
       expect(
-        (account?.metadata as { annotations: Record<string, string> }).annotations[
+        (account?.metadata as { annotations: Record<string, string> } | undefined)?.annotations[
           "eks.amazonaws.com/role-arn"
         ],
       ).toMatch(/ClusterAutoscalerRole/);

@@ -184,7 +184,7 @@ describe("EksCluster", () => {
         (a) => a.addon_name === "amazon-cloudwatch-observability",
       );
       expect(
-        (addon?.depends_on as string[]).filter((d) => d.startsWith("aws_cloudwatch_log_group.")),
+        ((addon?.depends_on ?? []) as string[]).filter((d) => d.startsWith("aws_cloudwatch_log_group.")),
       ).toHaveLength(4);
     });
 

@@ -254,7 +254,7 @@ export function formatReport(env: EnvironmentConfig, results: readonly CheckResu
   ].filter((r) => r.action);
   if (todo.length > 0) {
     lines.push("", "To do before the first apply:");
-    todo.forEach((r, i) => lines.push(`  ${i + 1}. ${r.check}: ${r.action}`));
+    for (const [i, r] of todo.entries()) lines.push(`  ${i + 1}. ${r.check}: ${r.action}`);
   } else {
     lines.push("", "Nothing to do: continue with docs/first-apply.md.");
   }
