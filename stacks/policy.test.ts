@@ -222,7 +222,10 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
         expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
       }
     } else {
-      const deployments = resources(env, "kubernetes_deployment_v1");
+      // The services' Deployments; the cluster autoscaler runs in kube-system.
+      const deployments = resources(env, "kubernetes_deployment_v1").filter(
+        (d) => (d.metadata as { namespace?: string }).namespace !== "kube-system",
+      );
       expect(deployments).toHaveLength(3);
       for (const deployment of deployments) {
         const text = JSON.stringify(deployment);
