@@ -75,6 +75,12 @@ const RULES: ReadonlyArray<{
     why: "the topic provisioner needs the brokers it creates topics on",
   },
   {
+    type: "aws_codebuild_project",
+    applies: (b) => b.vpc_config !== undefined,
+    needs: "aws_iam_role_policy",
+    why: "CodeBuild checks at create time that its role may manage network interfaces in the VPC",
+  },
+  {
     type: "aws_eks_addon",
     applies: (b) => b.addon_name === "amazon-cloudwatch-observability",
     needs: "aws_cloudwatch_log_group",

@@ -1,3 +1,4 @@
+import { ListSourceCredentialsCommand } from "@aws-sdk/client-codebuild";
 import { GetRoleCommand, ListOpenIDConnectProvidersCommand } from "@aws-sdk/client-iam";
 import { GetAccountSettingsCommand } from "@aws-sdk/client-lambda";
 import { GetServiceQuotaCommand } from "@aws-sdk/client-service-quotas";
@@ -18,6 +19,7 @@ export interface AwsClients {
   readonly ssoAdmin: Sender;
   readonly serviceQuotas: Sender;
   readonly lambda: Sender;
+  readonly codebuild: Sender;
 }
 
 export type Status = "ok" | "warn" | "fail";
@@ -186,6 +188,28 @@ export async function runChecks(env: EnvironmentConfig, aws: AwsClients): Promis
             status: "fail",
             detail: "observability.grafanaAuthentication is AWS_SSO but IAM Identity Center is not enabled",
             action: `Enable IAM Identity Center in ${env.region} (console: IAM Identity Center > Enable), or set grafanaAuthentication to "SAML" or "none" in environments/${env.name}.ts`,
+          };
+    });
+  }
+
+  if (env.compute.kind === "eks") {
+    await attempt("codebuild-github-credentials", async () => {
+      const { sourceCredentialsInfos = [] } = await aws.codebuild.send(new ListSourceCredentialsCommand({}));
+      const github = (sourceCredentialsInfos as Array<{ serverType?: string; arn?: string }>).find(
+        (c) => c.serverType === "GITHUB",
+      );
+      return github
+        ? {
+            check: "codebuild-github-credentials",
+            status: "ok",
+            detail: `CodeBuild reaches GitHub with ${github.arn}`,
+          }
+        : {
+            check: "codebuild-github-credentials",
+            status: "fail",
+            detail:
+              "CodeBuild has no GitHub credentials; the compute stack's runner webhook cannot be created without them",
+            action: `Create a CodeConnections connection to GitHub (console: Developer Tools > Connections), then aws codebuild import-source-credentials --region ${env.region} --server-type GITHUB --auth-type CODECONNECTIONS --token <connection ARN>`,
           };
     });
   }

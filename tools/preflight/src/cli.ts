@@ -1,3 +1,4 @@
+import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
@@ -23,6 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ssoAdmin: new SSOAdminClient({ region }),
     serviceQuotas: new ServiceQuotasClient({ region }),
     lambda: new LambdaClient({ region }),
+    codebuild: new CodeBuildClient({ region }),
   });
   console.log(formatReport(env, results));
   return results.some((r) => r.status === "fail") ? 1 : 0;

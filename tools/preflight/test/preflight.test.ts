@@ -38,7 +38,14 @@ function replay(recorded: Recording, calls: string[] = []): Sender {
 
 function clients(recorded: Recording): AwsClients {
   const sender = replay(recorded);
-  return { sts: sender, iam: sender, ssoAdmin: sender, serviceQuotas: sender, lambda: sender };
+  return {
+    sts: sender,
+    iam: sender,
+    ssoAdmin: sender,
+    serviceQuotas: sender,
+    lambda: sender,
+    codebuild: sender,
+  };
 }
 
 const withSso: EnvironmentConfig = { ...prod, observability: { grafanaAuthentication: "AWS_SSO" } };
@@ -66,6 +73,7 @@ describe("preflight", () => {
       },
     );
     expect(byCheck.get("lambda-concurrency")?.status).toBe("fail");
+    expect(byCheck.get("codebuild-github-credentials")?.status).toBe("fail");
   });
 
   it("When the account is prepared, then every check passes and the report says to continue", async () => {
@@ -96,6 +104,7 @@ describe("preflight", () => {
       ssoAdmin: sender,
       serviceQuotas: sender,
       lambda: sender,
+      codebuild: sender,
     });
     expect(prod.observability.grafanaAuthentication).toBe("SAML");
     expect(calls).not.toContain("ListInstancesCommand");
