@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { buildSync } from "esbuild";
 
 const root = path.resolve(__dirname, "../../..");
 
@@ -26,6 +25,8 @@ export function topicProvisionerBundle(): string {
   const outfile = path.join(outdir, "index.js");
   if (fs.existsSync(outfile)) return outdir;
   const staging = `${outdir}.${process.pid}.tmp`;
+  // Loaded only when a bundle is built, so a synthesis that finds one in the cache never pays for it.
+  const { buildSync } = require("esbuild") as typeof import("esbuild");
   buildSync({
     entryPoints: [path.join(__dirname, "handler.ts")],
     outfile: path.join(staging, "index.js"),
