@@ -111,7 +111,7 @@ export class TopicProvisioner extends Construct {
     });
     const code = new TerraformAsset(this, "Code", {
       path: topicProvisionerBundle(),
-      type: AssetType.ARCHIVE,
+      type: AssetType.FILE,
     });
     this.function = new LambdaFunction(this, "Function", {
       functionName: props.name,
