@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { zipSync } from "fflate";
 
 const root = path.resolve(__dirname, "../../..");
 
@@ -24,6 +23,13 @@ const FIXED_MTIME = new Date("2020-01-01T00:00:00Z");
  * ARCHIVE would start a zip process per stack on every synthesis). Returns the zip's path.
  */
 export function topicProvisionerBundle(): string {
+  packaged ??= packageProvisioner();
+  return packaged;
+}
+
+let packaged: string | undefined;
+
+function packageProvisioner(): string {
   const hash = createHash("sha256");
   for (const file of INPUTS) hash.update(fs.readFileSync(file));
   const outdir = path.join(root, "node_modules/.cache/topic-provisioner", hash.digest("hex").slice(0, 16));
@@ -32,6 +38,7 @@ export function topicProvisionerBundle(): string {
   const staging = `${outdir}.${process.pid}.tmp`;
   // Loaded only when a bundle is built, so a synthesis that finds one in the cache never pays for it.
   const { buildSync } = require("esbuild") as typeof import("esbuild");
+  const { zipSync } = require("fflate") as typeof import("fflate");
   buildSync({
     entryPoints: [path.join(__dirname, "handler.ts")],
     outfile: path.join(staging, "index.js"),
