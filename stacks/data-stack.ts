@@ -39,6 +39,7 @@ export class DataStack extends EnvironmentStack {
       new BackupReplication(this, "DisasterRecovery", {
         name: this.namePrefix,
         sourceDbInstanceArn: this.postgres.instance.arn,
+        accountId: env.accountId,
         sourceRegion: env.region,
         region: env.disasterRecovery.region,
         retentionDays: env.disasterRecovery.backupRetentionDays,

@@ -142,7 +142,11 @@ export class ClusterAutoscaler extends Construct {
                   "--skip-nodes-with-system-pods=false",
                   "--skip-nodes-with-local-storage=false",
                 ],
+                imagePullPolicy: "Always",
                 env: [{ name: "AWS_REGION", value: props.region }],
+                // The autoscaler serves its health on 8085; it fails once its loop stalls.
+                livenessProbe: { httpGet: { path: "/health-check", port: "8085" }, periodSeconds: 30 },
+                readinessProbe: { httpGet: { path: "/health-check", port: "8085" }, periodSeconds: 10 },
                 resources: {
                   requests: { cpu: "100m", memory: "300Mi" },
                   limits: { cpu: "200m", memory: "600Mi" },

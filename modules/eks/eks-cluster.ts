@@ -542,6 +542,10 @@ export class EksCluster extends Construct {
 
   /** May resize only Auto Scaling groups tagged as this cluster's (managed node groups are). */
   private autoscalerRole(props: EksClusterProps): string {
+    // Region and account of the cluster, read from its ARN (arn:aws:eks:<region>:<account>:cluster/<name>).
+    const arnPart = (index: number) => Fn.element(Fn.split(":", this.cluster.arn), index);
+    const region = arnPart(3);
+    const account = arnPart(4);
     const role = new IamRole(this, "ClusterAutoscalerRole", {
       name: `${props.clusterName}-cluster-autoscaler`,
       description: `Cluster autoscaler of ${props.clusterName}, through IRSA`,
@@ -562,7 +566,7 @@ export class EksCluster extends Construct {
           sid: "ResizeOwnNodeGroups",
           effect: "Allow",
           actions: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-          resources: ["*"],
+          resources: [`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/*`],
           condition: [
             {
               test: "StringEquals",
@@ -585,9 +589,14 @@ export class EksCluster extends Construct {
             "ec2:DescribeInstanceTypes",
             "ec2:DescribeLaunchTemplateVersions",
             "ec2:GetInstanceTypesFromInstanceRequirements",
-            "eks:DescribeNodegroup",
           ],
           resources: ["*"],
+        },
+        {
+          sid: "DescribeOwnNodeGroups",
+          effect: "Allow",
+          actions: ["eks:DescribeNodegroup"],
+          resources: [`${Fn.replace(this.cluster.arn, ":cluster/", ":nodegroup/")}/*`],
         },
       ]).json,
     });

@@ -65,13 +65,17 @@ export class GithubRunner extends Construct {
           actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
           resources: [`${logs.arn}:*`],
         },
-        // CodeBuild's VPC calls have no resource-level permissions: "*" is the only valid resource.
         {
-          sid: "NetworkInterfaces",
+          sid: "ManageNetworkInterfaces",
+          effect: "Allow",
+          actions: ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+          resources: [`arn:aws:ec2:${props.region}:${props.accountId}:*`],
+        },
+        // Describe calls have no resource-level permissions: "*" is the only valid resource.
+        {
+          sid: "DescribeNetwork",
           effect: "Allow",
           actions: [
-            "ec2:CreateNetworkInterface",
-            "ec2:DeleteNetworkInterface",
             "ec2:DescribeDhcpOptions",
             "ec2:DescribeNetworkInterfaces",
             "ec2:DescribeSecurityGroups",

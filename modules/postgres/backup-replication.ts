@@ -1,13 +1,13 @@
 import { DbInstanceAutomatedBackupsReplication } from "@cdktf/provider-aws/lib/db-instance-automated-backups-replication";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { EncryptionKey } from "../kms/encryption-key";
 
 export interface BackupReplicationProps {
   /** Name prefix, e.g. `blueprint-prod`; names the key alias in the second region. */
   readonly name: string;
   /** ARN of the RDS instance whose automated backups are copied. */
   readonly sourceDbInstanceArn: string;
+  readonly accountId: string;
   /** Region the source instance is in. */
   readonly sourceRegion: string;
   /** The second region, which the copies live in. */
@@ -23,7 +23,7 @@ export interface BackupReplicationProps {
  */
 export class BackupReplication extends Construct {
   readonly replication: DbInstanceAutomatedBackupsReplication;
-  readonly key: KmsKey;
+  readonly key: EncryptionKey;
 
   constructor(scope: Construct, id: string, props: BackupReplicationProps) {
     super(scope, id);
@@ -37,17 +37,12 @@ export class BackupReplication extends Construct {
         `BackupReplication ${props.name}: retentionDays must be 1 to 35, got ${props.retentionDays}`,
       );
     }
-    this.key = new KmsKey(this, "Key", {
-      region: props.region,
+    this.key = new EncryptionKey(this, "Key", {
+      alias: `${props.name}-dr-backups`,
       description: `Replicated database backups of ${props.name}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      lifecycle: { preventDestroy: true },
-    });
-    new KmsAlias(this, "Alias", {
+      accountId: props.accountId,
       region: props.region,
-      name: `alias/${props.name}-dr-backups`,
-      targetKeyId: this.key.keyId,
+      placeInRegion: true,
     });
     this.replication = new DbInstanceAutomatedBackupsReplication(this, "Replication", {
       region: props.region,
