@@ -13,6 +13,21 @@ export type Profile = "production" | "non-production";
 /** Where the services run: ECS Fargate, or EKS with a managed node group. */
 export type ComputeKind = "ecs" | "eks";
 
+/**
+ * What adds nodes when pods are Pending. `cluster-autoscaler` scales the managed node group's Auto
+ * Scaling group, which the ALB target groups are attached to. `karpenter` is listed so the choice is
+ * explicit, and refused by validation: its nodes join no Auto Scaling group, so the ALB would never
+ * reach them (decision 0020; see docs/decisions/0034-node-autoscaler.md).
+ */
+export type NodeAutoscaler = "cluster-autoscaler" | "karpenter";
+
+/**
+ * How people sign in to Managed Grafana. `AWS_SSO` needs IAM Identity Center enabled in the account
+ * or its organisation before the first apply; `SAML` needs nothing before, and an identity provider's
+ * metadata added to the workspace after; `none` creates no workspace (alarms and AMP still work).
+ */
+export type GrafanaAuthentication = "AWS_SSO" | "SAML" | "none";
+
 /** Replicas, autoscaling range, CPU and memory of one service in one environment. */
 export type ServiceSizing = WorkloadSizing;
 
@@ -87,17 +102,46 @@ export interface EnvironmentConfig {
       readonly nodeDesired: number;
       /** CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only. */
       readonly publicAccessCidrs: readonly string[];
+      /** Adds nodes for Pending pods up to nodeMax; see `NodeAutoscaler`. */
+      readonly nodeAutoscaler: NodeAutoscaler;
     };
   };
   readonly services: Readonly<Record<ServiceName, ServiceSizing>>;
   readonly edge: {
     /** Public host name the ALB serves, e.g. api.dev.example.com. */
     readonly domainName: string;
-    /** Route 53 hosted zone for DNS validation and the alias record; without it, validate the certificate yourself. */
+    /**
+     * Route 53 hosted zone for DNS validation and the alias record. Without it (and without
+     * `certificateArn`) the edge apply waits until the validation record is added where the domain's
+     * DNS is served (docs/first-apply.md), so the HTTPS listener only ever gets an issued certificate.
+     */
     readonly hostedZoneId?: string;
+    /** An ACM certificate already issued for `domainName` in `region`; excludes `hostedZoneId`. */
+    readonly certificateArn?: string;
     /** AWS managed rule groups in front of the ALB. */
     readonly waf: boolean;
     readonly deletionProtection: boolean;
+  };
+  /** Horizontal autoscaling targets of every service (ECS target tracking, Kubernetes HPA). */
+  readonly autoscaling: {
+    /** Average CPU utilisation of the requests to hold, 10 to 90. */
+    readonly cpuTargetPercent: number;
+    /** Average memory utilisation of the requests to hold, 10 to 95. */
+    readonly memoryTargetPercent: number;
+  };
+  readonly observability: {
+    readonly grafanaAuthentication: GrafanaAuthentication;
+  };
+  /**
+   * Copies of the database in a second region: RDS replicates automated backups and transaction logs
+   * there, so the database can be restored to within minutes of a regional loss. Required by the
+   * production profile.
+   */
+  readonly disasterRecovery?: {
+    /** The second region, not `region`. */
+    readonly region: string;
+    /** Days the replicated backups cover, 1 to 35. */
+    readonly backupRetentionDays: number;
   };
   /** Retention of every CloudWatch log group (flow logs, services, brokers, control plane). */
   readonly logRetentionDays: number;

@@ -149,6 +149,63 @@ describe("environment validation", () => {
       'environment "dev": githubOidcProvider is "import"; allowed: "create" (this bootstrap stack creates it) or "existing"',
     ],
     [
+      "Karpenter as the node autoscaler",
+      variant(prod, (e) => {
+        (e.compute.eks as { nodeAutoscaler: string }).nodeAutoscaler = "karpenter";
+      }),
+      'environment "prod": compute.eks.nodeAutoscaler is "karpenter"; allowed: "cluster-autoscaler": Karpenter nodes join no Auto Scaling group, so the ALB target groups attached to the node group would never reach them',
+    ],
+    [
+      "too few nodes for the services at their maximum",
+      variant(prod, (e) => {
+        (e.compute.eks as { nodeMax: number }).nodeMax = 9;
+      }),
+      'environment "prod": compute.eks.nodeMax is 9; allowed: enough nodes for every service at maxReplicas: 37500m CPU requested, 9 x m7g.xlarge hold about 32400m after system pods',
+    ],
+    [
+      "two brokers",
+      variant(dev, (e) => {
+        e.kafka.brokerCount = 2;
+        e.network.azCount = 2;
+      }),
+      'environment "dev": kafka.brokerCount is 2; allowed: at least 3',
+    ],
+    [
+      "both a hosted zone and a certificate",
+      variant(prod, (e) => {
+        e.edge.certificateArn = "arn:aws:acm:eu-west-1:333333333333:certificate/abc-123";
+      }),
+      'environment "prod": edge.certificateArn is "arn:aws:acm:eu-west-1:333333333333:certificate/abc-123"; allowed: absent when edge.hostedZoneId is set (one source of the certificate)',
+    ],
+    [
+      "a certificate from another region",
+      variant(dev, (e) => {
+        e.edge.certificateArn = "arn:aws:acm:us-east-1:111111111111:certificate/abc-123";
+      }),
+      `environment "dev": edge.certificateArn is "arn:aws:acm:us-east-1:111111111111:certificate/abc-123"; allowed: a certificate in the environment's region (eu-west-1); an ALB cannot use one from another`,
+    ],
+    [
+      "an unknown Grafana sign-in",
+      variant(dev, (e) => {
+        (e.observability as { grafanaAuthentication: string }).grafanaAuthentication = "OKTA";
+      }),
+      'environment "dev": observability.grafanaAuthentication is "OKTA"; allowed: Invalid option: expected one of "AWS_SSO"|"SAML"|"none"',
+    ],
+    [
+      "disaster recovery in its own region",
+      variant(prod, (e) => {
+        (e.disasterRecovery as { region: string }).region = "eu-west-1";
+      }),
+      'environment "prod": disasterRecovery.region is "eu-west-1"; allowed: a region other than the environment\'s (eu-west-1)',
+    ],
+    [
+      "production without disaster recovery",
+      variant(prod, (e) => {
+        delete e.disasterRecovery;
+      }),
+      'environment "prod": disasterRecovery is missing; allowed: a second region (RPO under 15 minutes) for the production profile',
+    ],
+    [
       "an unknown key",
       variant(dev, (e) => {
         (e as Record<string, unknown>).databse = {};

@@ -159,6 +159,12 @@ const environmentSchema = z
           publicAccessCidrs: z.array(
             cidr.refine((v) => v !== "0.0.0.0/0", "not 0.0.0.0/0 (the API would be open to the internet)"),
           ),
+          nodeAutoscaler: z
+            .enum(["cluster-autoscaler", "karpenter"])
+            .refine(
+              (v) => v === "cluster-autoscaler",
+              '"cluster-autoscaler": Karpenter nodes join no Auto Scaling group, so the ALB target groups attached to the node group would never reach them',
+            ),
         })
         .optional(),
     }),
@@ -183,9 +189,24 @@ const environmentSchema = z
         .string()
         .regex(/^Z[A-Z0-9]+$/, "a Route 53 hosted zone id")
         .optional(),
+      certificateArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "an ACM certificate ARN")
+        .optional(),
       waf: z.boolean(),
       deletionProtection: z.boolean(),
     }),
+    autoscaling: z.object({
+      cpuTargetPercent: z.number().int().min(10, "10 to 90").max(90, "10 to 90"),
+      memoryTargetPercent: z.number().int().min(10, "10 to 95").max(95, "10 to 95"),
+    }),
+    observability: z.object({ grafanaAuthentication: z.enum(["AWS_SSO", "SAML", "none"]) }),
+    disasterRecovery: z
+      .object({
+        region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as eu-central-1"),
+        backupRetentionDays: z.number().int().min(1, "1 to 35").max(35, "1 to 35"),
+      })
+      .optional(),
     logRetentionDays: z
       .number()
       .int()
@@ -233,7 +254,38 @@ const environmentSchema = z
     if (env.compute.kind === "ecs" && env.compute.eks) {
       issue(["compute", "eks"], "absent when compute.kind is ecs");
     }
+    if (env.edge.hostedZoneId && env.edge.certificateArn) {
+      issue(
+        ["edge", "certificateArn"],
+        "absent when edge.hostedZoneId is set (one source of the certificate)",
+      );
+    }
+    const certificateRegion = env.edge.certificateArn?.split(":")[3];
+    if (certificateRegion !== undefined && certificateRegion !== env.region) {
+      issue(
+        ["edge", "certificateArn"],
+        `a certificate in the environment's region (${env.region}); an ALB cannot use one from another`,
+      );
+    }
+    if (env.disasterRecovery && env.disasterRecovery.region === env.region) {
+      issue(["disasterRecovery", "region"], `a region other than the environment's (${env.region})`);
+    }
+    // Seed 001: three brokers in every environment, so a broker can be patched while writes go on.
+    if (env.kafka.brokerCount < 3) issue(["kafka", "brokerCount"], "at least 3");
     const eks = env.compute.eks;
+    if (eks) {
+      const capacity = nodeCapacity(eks.nodeInstanceTypes, eks.nodeMax);
+      const demand = Object.values(env.services).reduce(
+        (sum, s) => sum + s.maxReplicas * s.cpuRequestMillicores,
+        0,
+      );
+      if (capacity !== undefined && demand > capacity) {
+        issue(
+          ["compute", "eks", "nodeMax"],
+          `enough nodes for every service at maxReplicas: ${demand}m CPU requested, ${eks.nodeMax} x ${eks.nodeInstanceTypes[0]} hold about ${capacity}m after system pods`,
+        );
+      }
+    }
     if (eks && (eks.nodeDesired < eks.nodeMin || eks.nodeDesired > eks.nodeMax)) {
       issue(
         ["compute", "eks", "nodeDesired"],
@@ -252,11 +304,45 @@ const environmentSchema = z
       guard(["kafka", "brokerCount"], env.kafka.brokerCount >= 3, "at least 3");
       guard(["edge", "waf"], env.edge.waf, "true");
       guard(["edge", "deletionProtection"], env.edge.deletionProtection, "true");
+      guard(
+        ["disasterRecovery"],
+        env.disasterRecovery !== undefined,
+        "a second region (RPO under 15 minutes)",
+      );
       for (const [name, s] of Object.entries(env.services)) {
         guard(["services", name, "minReplicas"], s.minReplicas >= 2, "at least 2");
       }
     }
   });
+
+/** vCPUs by EC2 instance size (m, c, r, and other fixed-performance families). */
+const VCPUS_BY_SIZE: Readonly<Record<string, number>> = {
+  medium: 1,
+  large: 2,
+  xlarge: 4,
+  "2xlarge": 8,
+  "4xlarge": 16,
+  "8xlarge": 32,
+  "12xlarge": 48,
+  "16xlarge": 64,
+};
+
+/** CPU the kubelet, the node's daemons and the cluster's DaemonSets keep on each node. */
+const NODE_RESERVED_MILLICORES = 400;
+
+/**
+ * CPU millicores `nodeMax` nodes of the smallest listed type leave for the services, or undefined
+ * when a size is unknown (burstable `t` types too: their baseline is far below their vCPUs).
+ */
+function nodeCapacity(instanceTypes: readonly string[], nodeMax: number): number | undefined {
+  const sizes = instanceTypes.map((type) => {
+    const [family, size] = type.split(".");
+    return family?.startsWith("t") ? undefined : VCPUS_BY_SIZE[size ?? ""];
+  });
+  if (sizes.some((v) => v === undefined)) return undefined;
+  const smallest = Math.min(...(sizes as number[]));
+  return nodeMax * (smallest * 1000 - NODE_RESERVED_MILLICORES);
+}
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>(

@@ -34,7 +34,7 @@ export function buildStacks(
     const layers = {
       network,
       data: new DataStack(app, { env, network, wiring }),
-      messaging: new MessagingStack(app, { env, network }),
+      messaging: new MessagingStack(app, { env, network, catalog }),
       edge: new EdgeStack(app, { env, network, wiring }),
     };
     const compute = new ComputeStack(app, { env, wiring, layers });

@@ -2,6 +2,7 @@ import { type ServiceEntry, writableTopics } from "@blueprint/service-kit/catalo
 import type { Construct } from "constructs";
 import { EcsServices } from "../modules/ecs/ecs-services";
 import { EksCluster } from "../modules/eks/eks-cluster";
+import { GithubRunner } from "../modules/eks/github-runner";
 import { GithubDeployRole } from "../modules/iam/github-deploy-role";
 import { ServiceRole, type ServiceRoleTrust } from "../modules/iam/service-role";
 import { Registry } from "../modules/registry/registry";
@@ -12,6 +13,14 @@ import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 import type { MessagingStack } from "./messaging-stack";
 import type { NetworkStack } from "./network-stack";
 import { nodePortOf, type ServiceEndpoints, type ServiceWiring, WORKLOAD_NAMESPACE } from "./service-wiring";
+
+/**
+ * CodeBuild project of an EKS environment's in-VPC GitHub Actions runner. The workflows build the
+ * same name (`codebuild-blueprint-<env>-github-runner-...`) for every `<env>-workloads` job.
+ */
+export function pipelineRunnerName(namePrefix: string): string {
+  return `${namePrefix}-github-runner`;
+}
 
 export interface ComputeLayers {
   readonly network: NetworkStack;
@@ -41,6 +50,8 @@ export class ComputeStack extends EnvironmentStack {
   readonly layers: ComputeLayers;
   readonly ecs?: EcsServices;
   readonly eks?: EksCluster;
+  /** EKS only: the in-VPC runner the pipelines plan and apply the workloads stack on. */
+  readonly runner?: GithubRunner;
   private readonly roles: ByName<ServiceRole>;
 
   constructor(scope: Construct, props: ComputeStackProps) {
@@ -52,7 +63,20 @@ export class ComputeStack extends EnvironmentStack {
       services: this.wiring.services().map((s) => s.name),
       kmsKeyArn: key.arn,
     });
-    if (this.env.compute.kind === "eks") this.eks = this.eksCluster();
+    if (this.env.compute.kind === "eks") {
+      this.eks = this.eksCluster();
+      this.runner = new GithubRunner(this, "PipelineRunner", {
+        name: pipelineRunnerName(this.namePrefix),
+        accountId: this.env.accountId,
+        region: this.env.region,
+        repository: this.env.githubRepository,
+        vpcId: this.layers.network.network.vpc.id,
+        privateSubnetIds: this.layers.network.network.privateSubnetIds,
+        clusterSecurityGroupId: this.eks.nodeSecurityGroupId,
+        logRetentionDays: this.env.logRetentionDays,
+        logKmsKeyArn: this.layers.network.logKey.arn,
+      });
+    }
     this.roles = this.serviceRoles();
     if (this.env.compute.kind === "ecs") this.ecs = this.ecsServices();
     const deploy = this.deployRole();
@@ -122,6 +146,7 @@ export class ComputeStack extends EnvironmentStack {
         })),
       },
       deletionProtection: env.profile === "production",
+      nodeAutoscaler: eks.nodeAutoscaler === "cluster-autoscaler" ? "cluster-autoscaler" : undefined,
     });
   }
 
@@ -167,6 +192,8 @@ export class ComputeStack extends EnvironmentStack {
       privateSubnetIds: layers.network.network.privateSubnetIds,
       securityGroupIds: [layers.network.securityGroups.services.id],
       loadBalancerArnSuffix: layers.edge.alb.loadBalancer.arnSuffix,
+      cpuTargetPercent: env.autoscaling.cpuTargetPercent,
+      memoryTargetPercent: env.autoscaling.memoryTargetPercent,
       logRetentionDays: env.logRetentionDays,
       logKmsKeyArn: layers.network.logKey.arn,
       secretKmsKeyArns: [layers.data.key.arn],

@@ -1,5 +1,6 @@
 import type { Construct } from "constructs";
 import type { EncryptionKey } from "../modules/kms/encryption-key";
+import { BackupReplication } from "../modules/postgres/backup-replication";
 import { Postgres } from "../modules/postgres/postgres";
 import { ServiceSecrets } from "../modules/secrets/service-secrets";
 import { EnvironmentStack } from "./environment-stack";
@@ -30,7 +31,20 @@ export class DataStack extends EnvironmentStack {
       deletionProtection: env.database.deletionProtection,
       finalSnapshot: env.database.finalSnapshot,
       performanceInsightsRetentionDays: env.database.performanceInsightsRetentionDays,
+      logKmsKeyArn: network.logKey.arn,
+      logRetentionDays: env.logRetentionDays,
+      preventDestroy: env.profile === "production",
     });
+    if (env.disasterRecovery) {
+      new BackupReplication(this, "DisasterRecovery", {
+        name: this.namePrefix,
+        sourceDbInstanceArn: this.postgres.instance.arn,
+        accountId: env.accountId,
+        sourceRegion: env.region,
+        region: env.disasterRecovery.region,
+        retentionDays: env.disasterRecovery.backupRetentionDays,
+      });
+    }
     this.secrets = new ServiceSecrets(this, "Secrets", {
       prefix: this.secretPrefix,
       kmsKeyArn: this.key.arn,

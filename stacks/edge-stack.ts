@@ -17,6 +17,7 @@ export class EdgeStack extends EnvironmentStack {
       securityGroupId: network.securityGroups.loadBalancer.id,
       domainName: env.edge.domainName,
       hostedZoneId: env.edge.hostedZoneId,
+      certificateArn: env.edge.certificateArn,
       routes: wiring.routes(),
       targetType: env.compute.kind === "eks" ? "instance" : "ip",
       deletionProtection: env.edge.deletionProtection,

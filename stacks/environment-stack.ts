@@ -9,6 +9,21 @@ import { EncryptionKey, type EncryptionKeyProps } from "../modules/kms/encryptio
 /** Name of the platform: the first part of every resource name. */
 export const PLATFORM = "blueprint";
 
+/** Oldest Terraform that can run these stacks: S3 lockfile locking arrived in 1.10. */
+export const MINIMUM_TERRAFORM_VERSION = "1.10.0";
+
+/** Folder, relative to the repository root, holding local state files until they are migrated. */
+export const LOCAL_STATE_DIR = ".state";
+
+/**
+ * Where a stack on local state keeps it, relative to the folder Terraform runs in
+ * (`cdktf.out/stacks/<stack>`): outside `cdktf.out`, which `cdktf synth` empties of every stack not
+ * in the current run, so synthesizing one environment never deletes another's only state copy.
+ */
+export function localStatePath(stackId: string): string {
+  return `../../../${LOCAL_STATE_DIR}/${stackId}.tfstate`;
+}
+
 /** What every layer stack is built from; each layer adds the stacks it builds on. */
 export interface LayerStackProps {
   readonly env: EnvironmentConfig;
@@ -58,6 +73,8 @@ export class EnvironmentStack extends TerraformStack {
         },
       ],
     });
+    // The S3 backend's use_lockfile below needs Terraform 1.10; an older one would ignore the lock.
+    this.addOverride("terraform.required_version", `>= ${MINIMUM_TERRAFORM_VERSION}`);
     // The pipeline applies every layer but bootstrap, and may only create roles under this boundary.
     if (props.layer !== "bootstrap") {
       Aspects.of(this).add(
@@ -65,7 +82,7 @@ export class EnvironmentStack extends TerraformStack {
       );
     }
     if ((props.backend ?? "s3") === "local") {
-      new LocalBackend(this, { path: `${props.env.name}-${props.layer}.tfstate` });
+      new LocalBackend(this, { path: localStatePath(this.node.id) });
     } else {
       new S3Backend(this, {
         bucket: props.env.state.bucket,

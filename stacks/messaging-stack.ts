@@ -1,15 +1,20 @@
+import { type Catalog, topicEntries } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import { Kafka } from "../modules/kafka/kafka";
+import { TopicProvisioner } from "../modules/kafka/topic-provisioner";
 import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 import type { NetworkStack } from "./network-stack";
 
 export interface MessagingStackProps extends LayerStackProps {
   readonly network: NetworkStack;
+  /** The topics to create, with their partitions: the same catalog the local stack provisions from. */
+  readonly catalog: Catalog;
 }
 
-/** Messaging layer: the MSK cluster under its own KMS key. */
+/** Messaging layer: the MSK cluster under its own KMS key, and the catalog's topics on it. */
 export class MessagingStack extends EnvironmentStack {
   readonly kafka: Kafka;
+  readonly topics: TopicProvisioner;
 
   constructor(scope: Construct, props: MessagingStackProps) {
     super(scope, { env: props.env, layer: "messaging" });
@@ -25,7 +30,22 @@ export class MessagingStack extends EnvironmentStack {
       brokerInstanceType: env.kafka.brokerInstanceType,
       storagePerBrokerGiB: env.kafka.storagePerBrokerGiB,
       logRetentionDays: env.logRetentionDays,
+      preventDestroy: env.profile === "production",
     });
+    this.topics = new TopicProvisioner(this, "Topics", {
+      name: `${this.namePrefix}-topics`,
+      kafka: this.kafka,
+      vpcId: network.network.vpc.id,
+      subnetIds: network.network.privateSubnetIds,
+      topics: topicEntries(props.catalog),
+      kmsKeyArn: key.arn,
+      logRetentionDays: env.logRetentionDays,
+    });
+    this.output(
+      "topics_provisioned",
+      this.topics.invocation.result,
+      "Topics the provisioner created, grew or left unchanged on its last run",
+    );
     this.output(
       "bootstrap_brokers_sasl_iam",
       this.kafka.bootstrapBrokersSaslIam,

@@ -27,13 +27,18 @@ export class ObservabilityStack extends EnvironmentStack {
       pageSubscriptions: env.alerts.emails.map((endpoint) => ({ protocol: "email" as const, endpoint })),
       ticketSubscriptions: env.alerts.emails.map((endpoint) => ({ protocol: "email" as const, endpoint })),
     });
-    const grafana = new ManagedGrafana(this, "Grafana", {
-      environment: env.name,
-      namePrefix: this.namePrefix,
-      accountId: env.accountId,
-      region: env.region,
-      prometheusWorkspaceArn: observability.workspaceArn,
-    });
+    const { grafanaAuthentication } = env.observability;
+    const grafana =
+      grafanaAuthentication === "none"
+        ? undefined
+        : new ManagedGrafana(this, "Grafana", {
+            environment: env.name,
+            namePrefix: this.namePrefix,
+            accountId: env.accountId,
+            region: env.region,
+            prometheusWorkspaceArn: observability.workspaceArn,
+            authenticationProviders: [grafanaAuthentication],
+          });
     if (compute.ecs) {
       new EcsMetricsCollector(this, "Collector", {
         environment: env.name,
@@ -82,6 +87,6 @@ export class ObservabilityStack extends EnvironmentStack {
       observability.prometheusEndpoint,
       "Amazon Managed Service for Prometheus query endpoint",
     );
-    this.output("grafana_endpoint", grafana.endpoint, "Amazon Managed Grafana URL");
+    if (grafana) this.output("grafana_endpoint", grafana.endpoint, "Amazon Managed Grafana URL");
   }
 }

@@ -1,6 +1,7 @@
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
+import { ClusterAutoscaler } from "../modules/eks/cluster-autoscaler";
 import type { EksCluster } from "../modules/eks/eks-cluster";
 import { KubernetesWorkloads } from "../modules/kubernetes/kubernetes-workloads";
 import { EksScraperRbac } from "../modules/observability/eks-metrics-scraper";
@@ -28,6 +29,8 @@ export class WorkloadsStack extends EnvironmentStack {
     this.workloads = new KubernetesWorkloads(this, "Workloads", {
       namespace: WORKLOAD_NAMESPACE,
       vpcCidr: env.network.vpcCidr,
+      cpuTargetPercent: env.autoscaling.cpuTargetPercent,
+      memoryTargetPercent: env.autoscaling.memoryTargetPercent,
       services: wiring.services().map((s) => ({
         name: s.name,
         containerPort: s.port,
@@ -39,6 +42,15 @@ export class WorkloadsStack extends EnvironmentStack {
         environment: wiring.environment(s, compute.endpoints()),
       })),
     });
+    const settings = env.compute.eks;
+    if (settings?.nodeAutoscaler === "cluster-autoscaler" && eks.clusterAutoscalerRoleArn) {
+      new ClusterAutoscaler(this, "ClusterAutoscaler", {
+        clusterName: eks.clusterName,
+        region: env.region,
+        kubernetesVersion: settings.kubernetesVersion,
+        roleArn: eks.clusterAutoscalerRoleArn,
+      });
+    }
     // Lets the managed Prometheus scraper read pod endpoints in the namespace.
     new EksScraperRbac(this, "ScraperRbac", { namespace: WORKLOAD_NAMESPACE });
   }

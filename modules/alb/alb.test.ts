@@ -1,6 +1,7 @@
 import { HTTP_TIMEOUTS, LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from "@blueprint/service-kit/config";
+import { TerraformOutput } from "cdktf";
 import { describe, expect, it } from "vitest";
-import { onlyResource, resourcesOf, synthesizer } from "../testing/synth";
+import { onlyResource, resourcesOf, synthConstruct, synthesizer } from "../testing/synth";
 import { Alb, type AlbProps, TLS_POLICY } from "./alb";
 
 const minimal: AlbProps = {
@@ -93,6 +94,50 @@ describe("Alb", () => {
     expect(resourcesOf(stack, "aws_route53_record").map((r) => r.type ?? "validation")).toContain("A");
   });
 
+  it("When a hosted zone is given, then the validation reads the records' FQDNs with a for expression, not a splat Terraform rejects over for_each", () => {
+    const stack = build({ hostedZoneId: "Z123" });
+    const [recordsId] = Object.keys(stack.resource.aws_route53_record ?? {}).filter(
+      (id) => stack.resource.aws_route53_record?.[id]?.for_each !== undefined,
+    );
+    const fqdns = String(onlyResource(stack, "aws_acm_certificate_validation").validation_record_fqdns);
+    expect(fqdns).not.toContain("[*]");
+    expect(fqdns).toMatch(
+      new RegExp(`for \\w+, (\\w+) in aws_route53_record\\.${recordsId}\\s*:\\s*\\1\\.fqdn`),
+    );
+  });
+
+  it("When no hosted zone is given, then the HTTPS listener waits for the certificate to be issued", () => {
+    const stack = build();
+    const validation = onlyResource(stack, "aws_acm_certificate_validation");
+    expect(validation).toMatchObject({ timeouts: { create: "2h" } });
+    expect(validation.validation_record_fqdns).toBeUndefined();
+    const https = resourcesOf(stack, "aws_lb_listener").find((l) => l.port === 443);
+    expect(https?.certificate_arn).toMatch(/^\$\{aws_acm_certificate_validation\.\w+\.certificate_arn\}$/);
+  });
+
+  it("When an issued certificate is given, then the listener serves it and none is requested", () => {
+    const arn = "arn:aws:acm:eu-west-1:111111111111:certificate/abc";
+    const stack = build({ certificateArn: arn });
+    expect(resourcesOf(stack, "aws_acm_certificate")).toEqual([]);
+    expect(resourcesOf(stack, "aws_lb_listener").find((l) => l.port === 443)?.certificate_arn).toBe(arn);
+  });
+
+  it("When built, then the load balancer is created only after the log bucket policy lets it write", () => {
+    const stack = build();
+    const [policyId] = Object.keys(stack.resource.aws_s3_bucket_policy ?? {});
+    expect(onlyResource(stack, "aws_lb").depends_on).toContain(`aws_s3_bucket_policy.${policyId}`);
+  });
+
+  it("When a service's target group is handed out, then its ARN is read through the listener rule", () => {
+    const stack = synthConstruct((scope) => {
+      const alb = new Alb(scope, "Alb", minimal);
+      new TerraformOutput(scope, "Arn", { value: alb.targetGroup("user-service").arn });
+    });
+    expect(stack.output?.Arn?.value).toMatch(
+      /^\$\{aws_lb_listener_rule\.[\w-]+\.action\[0\]\.target_group_arn\}$/,
+    );
+  });
+
   it("When built, then the access log bucket is private, encrypted and only accepts TLS", () => {
     const stack = build();
     expect(onlyResource(stack, "aws_s3_bucket_public_access_block")).toMatchObject({
@@ -116,6 +161,10 @@ describe("Alb", () => {
     ],
     [{ publicSubnetIds: ["a"] }, "Alb t: publicSubnetIds must span at least 2 AZs, got 1"],
     [{ wafRateLimit: 5 }, "Alb t: wafRateLimit must be at least 10, got 5"],
+    [
+      { hostedZoneId: "Z1", certificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/abc" },
+      "Alb t: give hostedZoneId (request and validate a certificate) or certificateArn (use an issued one), not both",
+    ],
   ])("When built with %o, then it fails with %s", (props, message) => {
     expect(() => build(props as Partial<AlbProps>)).toThrow(message);
   });

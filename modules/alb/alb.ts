@@ -18,7 +18,7 @@ import { S3BucketVersioningA as S3BucketVersioning } from "@cdktf/provider-aws/l
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
-import { Fn, TerraformIterator } from "cdktf";
+import { TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument } from "../iam/policy-document";
 import { ByName } from "../workload/by-name";
@@ -43,6 +43,17 @@ export interface AlbRoute {
   readonly targetPort: number;
 }
 
+/** A service's target group as consumers must use it: reachable only once its listener rule exists. */
+export interface RoutedTargetGroup {
+  /**
+   * ARN read from the listener rule's forward action, so whatever registers targets or creates an
+   * ECS service with it is ordered after the rule (ECS rejects a target group with no load balancer).
+   */
+  readonly arn: string;
+  /** For CloudWatch metric dimensions. */
+  readonly arnSuffix: string;
+}
+
 export interface AlbProps {
   /** Prefix of resource names, e.g. `blueprint-prod`. */
   readonly name: string;
@@ -51,8 +62,18 @@ export interface AlbProps {
   readonly securityGroupId: string;
   /** Public host name served, e.g. `api.example.com`. */
   readonly domainName: string;
-  /** With a hosted zone the certificate is DNS-validated and an alias record created. @default none */
+  /**
+   * With a hosted zone the certificate is DNS-validated through it and an alias record created.
+   * Without one (and without `certificateArn`) the apply waits, up to `certificateValidationTimeout`,
+   * for someone to add the validation record in the zone that serves the domain, so the HTTPS
+   * listener never receives a certificate ACM has not issued.
+   * @default none
+   */
   readonly hostedZoneId?: string;
+  /** An issued ACM certificate for `domainName` to serve instead of requesting one. @default request one */
+  readonly certificateArn?: string;
+  /** How long the apply waits for a certificate validated outside Terraform. @default "2h" */
+  readonly certificateValidationTimeout?: string;
   readonly routes: readonly AlbRoute[];
   /** `ip` for ECS tasks (awsvpc), `instance` for EKS NodePorts. */
   readonly targetType: "ip" | "instance";
@@ -80,16 +101,18 @@ export interface AlbProps {
 export class Alb extends Construct {
   readonly loadBalancer: Lb;
   readonly httpsListener: LbListener;
-  readonly certificate: AcmCertificate;
+  /** The requested certificate; absent when `certificateArn` names an existing one. */
+  readonly certificate?: AcmCertificate;
   readonly accessLogBucket: S3Bucket;
   readonly webAcl?: Wafv2WebAcl;
-  private readonly targetGroups: ByName<LbTargetGroup>;
+  private readonly targetGroups: ByName<RoutedTargetGroup>;
 
   constructor(scope: Construct, id: string, props: AlbProps) {
     super(scope, id);
     const owner = `Alb ${props.name}`;
     validateProps(owner, props);
-    this.accessLogBucket = this.accessLogs(props);
+    const logs = this.accessLogs(props);
+    this.accessLogBucket = logs.bucket;
     this.loadBalancer = new Lb(this, "LoadBalancer", {
       name: `${props.name}-alb`.slice(0, 32),
       loadBalancerType: "application",
@@ -102,13 +125,19 @@ export class Alb extends Construct {
       enableDeletionProtection: props.deletionProtection ?? true,
       desyncMitigationMode: "strictest",
       accessLogs: { bucket: this.accessLogBucket.id, prefix: "alb", enabled: true },
+      // AWS checks at create time that the ALB may write to the bucket.
+      dependsOn: [logs.policy],
     });
-    this.certificate = new AcmCertificate(this, "Certificate", {
-      domainName: props.domainName,
-      validationMethod: "DNS",
-      lifecycle: { createBeforeDestroy: true },
-    });
-    this.httpsListener = this.listeners(this.validatedCertificateArn(props));
+    if (props.certificateArn) {
+      this.httpsListener = this.listeners(props.certificateArn);
+    } else {
+      this.certificate = new AcmCertificate(this, "Certificate", {
+        domainName: props.domainName,
+        validationMethod: "DNS",
+        lifecycle: { createBeforeDestroy: true },
+      });
+      this.httpsListener = this.listeners(this.validatedCertificateArn(props, this.certificate));
+    }
     this.targetGroups = new ByName(owner, "target group for service");
     props.routes.forEach((route, index) => {
       this.targetGroups.add(route.name, () => this.route(props, route, index));
@@ -117,12 +146,12 @@ export class Alb extends Construct {
   }
 
   /** The target group of the service named `name`; throws naming the known ones when there is none. */
-  targetGroup(name: string): LbTargetGroup {
+  targetGroup(name: string): RoutedTargetGroup {
     return this.targetGroups.get(name);
   }
 
   /** Access logs to a private, versioned, encrypted bucket that expires them. */
-  private accessLogs(props: AlbProps): S3Bucket {
+  private accessLogs(props: AlbProps): { bucket: S3Bucket; policy: S3BucketPolicy } {
     const bucket = new S3Bucket(this, "AccessLogs", {
       bucketPrefix: `${props.name}-alb-logs-`,
       forceDestroy: false,
@@ -161,7 +190,7 @@ export class Alb extends Construct {
       ],
     });
     const elbAccount = new DataAwsElbServiceAccount(this, "ElbAccount");
-    new S3BucketPolicy(this, "AccessLogsPolicy", {
+    const policy = new S3BucketPolicy(this, "AccessLogsPolicy", {
       bucket: bucket.id,
       policy: policyDocument(this, "AccessLogsPolicyDocument", [
         {
@@ -181,19 +210,21 @@ export class Alb extends Construct {
         },
       ]).json,
     });
-    return bucket;
+    return { bucket, policy };
   }
 
   /**
-   * With a hosted zone: DNS validation records, the validated certificate's ARN and the alias
-   * record. Without one, the certificate as is (someone validates it outside Terraform).
+   * The certificate's ARN once ACM has issued it. With a hosted zone: the validation records and the
+   * alias record. Without one: a validation that waits for a record added outside Terraform.
    */
-  private validatedCertificateArn(props: AlbProps): string {
-    if (!props.hostedZoneId) return this.certificate.arn;
-    const options = TerraformIterator.fromComplexList(
-      this.certificate.domainValidationOptions,
-      "domain_name",
-    );
+  private validatedCertificateArn(props: AlbProps, certificate: AcmCertificate): string {
+    if (!props.hostedZoneId) {
+      return new AcmCertificateValidation(this, "CertificateValidation", {
+        certificateArn: certificate.arn,
+        timeouts: { create: props.certificateValidationTimeout ?? "2h" },
+      }).certificateArn;
+    }
+    const options = TerraformIterator.fromComplexList(certificate.domainValidationOptions, "domain_name");
     const records = new Route53Record(this, "CertificateValidationRecords", {
       forEach: options,
       zoneId: props.hostedZoneId,
@@ -204,8 +235,11 @@ export class Alb extends Construct {
       allowOverwrite: true,
     });
     const validation = new AcmCertificateValidation(this, "CertificateValidation", {
-      certificateArn: this.certificate.arn,
-      validationRecordFqdns: Fn.tolist(Fn.lookupNested(records, ["*", "fqdn"])) as unknown as string[],
+      certificateArn: certificate.arn,
+      // A for expression: Terraform rejects a splat (`records[*].fqdn`) over a for_each resource.
+      validationRecordFqdns: TerraformIterator.fromResources(records).pluckProperty(
+        "fqdn",
+      ) as unknown as string[],
     });
     new Route53Record(this, "Alias", {
       zoneId: props.hostedZoneId,
@@ -250,7 +284,7 @@ export class Alb extends Construct {
   }
 
   /** The service's target group and the listener rule sending its path prefix there. */
-  private route(props: AlbProps, route: AlbRoute, index: number): LbTargetGroup {
+  private route(props: AlbProps, route: AlbRoute, index: number): RoutedTargetGroup {
     const targetGroup = new LbTargetGroup(this, `Target-${route.name}`, {
       name: `${props.name}-${route.name}`.slice(0, 32),
       port: route.targetPort,
@@ -267,13 +301,13 @@ export class Alb extends Construct {
         unhealthyThreshold: 3,
       },
     });
-    new LbListenerRule(this, `Rule-${route.name}`, {
+    const rule = new LbListenerRule(this, `Rule-${route.name}`, {
       listenerArn: this.httpsListener.arn,
       priority: 100 + index * 10,
       action: [{ type: "forward", targetGroupArn: targetGroup.arn }],
       condition: [{ pathPattern: { values: [route.pathPrefix, `${route.pathPrefix}/*`] } }],
     });
-    return targetGroup;
+    return { arn: rule.action.get(0).targetGroupArn, arnSuffix: targetGroup.arnSuffix };
   }
 
   /** AWS managed rule groups and a per-IP rate limit, logged to an encrypted log group. */
@@ -335,6 +369,11 @@ function validateProps(owner: string, props: AlbProps): void {
     }
   }
   assertTwoZones(owner, "publicSubnetIds", props.publicSubnetIds);
+  if (props.hostedZoneId && props.certificateArn) {
+    throw new Error(
+      `${owner}: give hostedZoneId (request and validate a certificate) or certificateArn (use an issued one), not both`,
+    );
+  }
   const wafRateLimit = props.wafRateLimit ?? 2000;
   if (wafRateLimit < 10) throw new Error(`${owner}: wafRateLimit must be at least 10, got ${wafRateLimit}`);
 }

@@ -195,7 +195,7 @@ describe("EcsServices", () => {
       });
     });
 
-    it("When synthesized, then the service scales between min and max on CPU at 60 % and on 500 ALB requests per task", () => {
+    it("When synthesized, then the service scales between min and max on CPU at 70 %, memory at 80 % and on 500 ALB requests per task", () => {
       expect(onlyResource(stack, "aws_appautoscaling_target")).toMatchObject({
         service_namespace: "ecs",
         scalable_dimension: "ecs:service:DesiredCount",
@@ -206,7 +206,11 @@ describe("EcsServices", () => {
       expect(policies.map((p) => p.target_tracking_scaling_policy_configuration)).toEqual([
         expect.objectContaining({
           predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" },
-          target_value: 60,
+          target_value: 70,
+        }),
+        expect.objectContaining({
+          predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageMemoryUtilization" },
+          target_value: 80,
         }),
         expect.objectContaining({
           predefined_metric_specification: {
@@ -352,7 +356,7 @@ describe("EcsServices", () => {
       const targets = resourcesOf(stack, "aws_appautoscaling_policy").map(
         (p) => (p.target_tracking_scaling_policy_configuration as { target_value: number }).target_value,
       );
-      expect(targets).toEqual([70, 800, 70, 800]);
+      expect(targets).toEqual([70, 80, 800, 70, 80, 800]);
     });
   });
 

@@ -1,7 +1,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import type { Construct } from "constructs";
-import { assertCpuTarget, assertLogRetention, assertTwoZones } from "../workload/limits";
+import { assertCpuTarget, assertLogRetention, assertMemoryTarget, assertTwoZones } from "../workload/limits";
 import { ServiceSet } from "../workload/service-constructs";
 import { validateWorkloadNames } from "../workload/workload";
 import { type EcsServiceDefinition, type FargateClusterSettings, FargateService } from "./fargate-service";
@@ -40,9 +40,14 @@ export interface EcsServicesProps {
   readonly cpuArchitecture?: "X86_64" | "ARM64";
   /**
    * Average CPU utilisation, in percent of the task's CPU, that autoscaling keeps the service at.
-   * @default 60
+   * @default 70
    */
   readonly cpuTargetPercent?: number;
+  /**
+   * Average memory utilisation, in percent of the task's memory, that autoscaling keeps the service at.
+   * @default 80
+   */
+  readonly memoryTargetPercent?: number;
   /**
    * ALB requests per task that autoscaling keeps the service at.
    * @default 500
@@ -106,7 +111,8 @@ function validatedSettings(owner: string, props: EcsServicesProps): Omit<Fargate
     logKmsKeyArn: props.logKmsKeyArn,
     secretKmsKeyArns: props.secretKmsKeyArns ?? [],
     cpuArchitecture: props.cpuArchitecture ?? "X86_64",
-    cpuTargetPercent: props.cpuTargetPercent ?? 60,
+    cpuTargetPercent: props.cpuTargetPercent ?? 70,
+    memoryTargetPercent: props.memoryTargetPercent ?? 80,
     requestsPerTarget: props.requestsPerTarget ?? 500,
     healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds ?? 60,
   } as const;
@@ -120,6 +126,7 @@ function validatedSettings(owner: string, props: EcsServicesProps): Omit<Fargate
     throw new Error(`${owner}: securityGroupIds must name the services' security group`);
   assertLogRetention(owner, props.logRetentionDays);
   assertCpuTarget(owner, settings.cpuTargetPercent);
+  assertMemoryTarget(owner, settings.memoryTargetPercent);
   if (!(settings.requestsPerTarget >= 1))
     throw new Error(`${owner}: requestsPerTarget must be at least 1, got ${settings.requestsPerTarget}`);
   const grace = settings.healthCheckGracePeriodSeconds;

@@ -265,6 +265,12 @@ export class FargateService extends ServiceConstruct {
       cluster.cpuTargetPercent,
     );
     policy(
+      "MemoryScaling",
+      "memory",
+      { predefinedMetricType: "ECSServiceAverageMemoryUtilization" },
+      cluster.memoryTargetPercent,
+    );
+    policy(
       "RequestScaling",
       "requests",
       {

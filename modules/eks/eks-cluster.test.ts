@@ -64,7 +64,7 @@ describe("EksCluster", () => {
         "controllerManager",
         "scheduler",
       ]);
-      expect(onlyResource(stack, "aws_cloudwatch_log_group")).toEqual({
+      expect(resourcesOf(stack, "aws_cloudwatch_log_group")).toContainEqual({
         name: "/aws/eks/blueprint-prod/cluster",
         retention_in_days: 365,
         kms_key_id: "arn:aws:kms:eu-west-1:333333333333:key/logs",
@@ -127,9 +127,10 @@ describe("EksCluster", () => {
       });
     });
 
-    it("When synthesized, then the VPC CNI (enforcing NetworkPolicies), CoreDNS, kube-proxy and metrics-server add-ons are installed", () => {
+    it("When synthesized, then the VPC CNI (enforcing NetworkPolicies), CoreDNS, kube-proxy, metrics-server and CloudWatch observability add-ons are installed", () => {
       const addons = resourcesOf(stack, "aws_eks_addon");
       expect(addons.map((a) => a.addon_name).sort()).toEqual([
+        "amazon-cloudwatch-observability",
         "coredns",
         "kube-proxy",
         "metrics-server",
@@ -151,18 +152,40 @@ describe("EksCluster", () => {
       );
     });
 
-    it("When synthesized, then the node role holds only the AWS managed node policies", () => {
+    it("When synthesized, then the node role holds only the AWS managed node policies, and the log shipper its own role", () => {
       const attachments = resourcesOf(stack, "aws_iam_role_policy_attachment").map((a) => a.policy_arn);
       expect(attachments.sort()).toEqual([
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
         "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
       ]);
-      expect(resourcesOf(stack, "aws_iam_role").map((r) => r.name)).toEqual([
-        "blueprint-prod-cluster",
-        "blueprint-prod-node",
+      expect(
+        resourcesOf(stack, "aws_iam_role")
+          .map((r) => r.name)
+          .sort(),
+      ).toEqual(["blueprint-prod-cloudwatch-agent", "blueprint-prod-cluster", "blueprint-prod-node"]);
+    });
+
+    it("When pods log, then their logs go to pre-created, encrypted log groups with the cluster's retention", () => {
+      const groups = resourcesOf(stack, "aws_cloudwatch_log_group").filter((g) =>
+        String(g.name).startsWith("/aws/containerinsights/"),
+      );
+      expect(groups.map((g) => g.name).sort()).toEqual([
+        "/aws/containerinsights/blueprint-prod/application",
+        "/aws/containerinsights/blueprint-prod/dataplane",
+        "/aws/containerinsights/blueprint-prod/host",
+        "/aws/containerinsights/blueprint-prod/performance",
       ]);
+      for (const g of groups)
+        expect(g).toMatchObject({ retention_in_days: 365, kms_key_id: expect.any(String) });
+      const addon = resourcesOf(stack, "aws_eks_addon").find(
+        (a) => a.addon_name === "amazon-cloudwatch-observability",
+      );
+      expect(
+        ((addon?.depends_on ?? []) as string[]).filter((d) => d.startsWith("aws_cloudwatch_log_group.")),
+      ).toHaveLength(4);
     });
 
     it("When synthesized, then no IAM statement grants a wildcard action", () => {

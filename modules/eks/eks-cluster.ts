@@ -28,7 +28,22 @@ export const CONTROL_PLANE_LOG_TYPES = [
 ] as const;
 
 /** EKS managed add-ons this construct can install. */
-export type EksAddonName = "vpc-cni" | "coredns" | "kube-proxy" | "metrics-server" | "aws-ebs-csi-driver";
+export type EksAddonName =
+  | "vpc-cni"
+  | "coredns"
+  | "kube-proxy"
+  | "metrics-server"
+  | "aws-ebs-csi-driver"
+  | "amazon-cloudwatch-observability";
+
+/** Log groups the CloudWatch observability add-on writes pod, node and performance logs to. */
+export const CONTAINER_INSIGHTS_LOG_TYPES = ["application", "dataplane", "host", "performance"] as const;
+
+/** Where the cluster autoscaler runs; its IRSA role trusts exactly this service account. */
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = {
+  namespace: "kube-system",
+  name: "cluster-autoscaler",
+} as const;
 
 /** EKS access policies a principal can be granted. */
 export type EksAccessPolicyName =
@@ -125,9 +140,17 @@ export interface EksClusterProps {
    * EKS managed add-ons to install. The VPC CNI add-on is configured to enforce NetworkPolicies
    * (without it the workloads' NetworkPolicies are not enforced); metrics-server feeds the
    * HorizontalPodAutoscalers (without it they never scale).
-   * @default ["vpc-cni", "coredns", "kube-proxy", "metrics-server"]
+   * `amazon-cloudwatch-observability` ships every pod's stdout to CloudWatch Logs (Fluent Bit) into
+   * pre-created, encrypted log groups with the cluster's retention.
+   * @default ["vpc-cni", "coredns", "kube-proxy", "metrics-server", "amazon-cloudwatch-observability"]
    */
   readonly addons?: readonly EksAddonName[];
+  /**
+   * `cluster-autoscaler`: an IRSA role that may resize this cluster's node groups (the workloads
+   * layer runs the autoscaler with it), and Terraform leaves the node group's desired size to it.
+   * @default none: the node group stays at nodeDesiredSize
+   */
+  readonly nodeAutoscaler?: "cluster-autoscaler";
   /**
    * ALB security group and target groups that reach the services through their NodePorts.
    * @default no load balancer attachment
@@ -147,7 +170,13 @@ export interface EksClusterProps {
 const ACCESS_POLICY_ARN_PREFIX = "arn:aws:eks::aws:cluster-access-policy/";
 const MANAGED_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/";
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-const DEFAULT_ADDONS: readonly EksAddonName[] = ["vpc-cni", "coredns", "kube-proxy", "metrics-server"];
+const DEFAULT_ADDONS: readonly EksAddonName[] = [
+  "vpc-cni",
+  "coredns",
+  "kube-proxy",
+  "metrics-server",
+  "amazon-cloudwatch-observability",
+];
 
 /** Graviton families end their generation with `g` (m7g, c7gn, r8gd, t4g) or are the first one, a1. */
 function architectureOf(instanceType: string): "ARM64" | "X86_64" {
@@ -194,6 +223,8 @@ export class EksCluster extends Construct {
   readonly logGroup: CloudwatchLogGroup;
   /** Installed add-ons by name. */
   readonly addons: Readonly<Partial<Record<EksAddonName, EksAddon>>>;
+  /** IRSA role of the cluster autoscaler, when `nodeAutoscaler` asks for one. */
+  readonly clusterAutoscalerRoleArn?: string;
   private readonly owner: string;
 
   constructor(scope: Construct, id: string, props: EksClusterProps) {
@@ -243,7 +274,12 @@ export class EksCluster extends Construct {
       if (addonNames.includes(name)) addons[name] = this.addon(name, { dependsOn: [this.nodeGroup] });
     }
     if (addonNames.includes("aws-ebs-csi-driver")) addons["aws-ebs-csi-driver"] = this.ebsCsiAddon(props);
+    if (addonNames.includes("amazon-cloudwatch-observability")) {
+      addons["amazon-cloudwatch-observability"] = this.observabilityAddon(props);
+    }
     this.addons = addons;
+    if (props.nodeAutoscaler === "cluster-autoscaler")
+      this.clusterAutoscalerRoleArn = this.autoscalerRole(props);
 
     if (props.loadBalancer) {
       const { securityGroupId, targets } = props.loadBalancer;
@@ -334,6 +370,8 @@ export class EksCluster extends Construct {
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       deletionProtection: props.deletionProtection ?? false,
       dependsOn: [this.logGroup, ...rolePolicies],
+      // Terraform stops a destroy before AWS's deletion protection would, with a clearer message.
+      lifecycle: { preventDestroy: props.deletionProtection ?? false },
     });
   }
 
@@ -421,8 +459,12 @@ export class EksCluster extends Construct {
       },
       updateConfig: { maxUnavailable: 1 },
       dependsOn,
-      // A replaced node group (new instance types) comes up before the old one drains.
-      lifecycle: { createBeforeDestroy: true },
+      // A replaced node group (new instance types) comes up before the old one drains; with an
+      // autoscaler the desired size is its to change, and an apply must not undo a scale-out.
+      lifecycle: {
+        createBeforeDestroy: true,
+        ignoreChanges: props.nodeAutoscaler ? ["scaling_config[0].desired_size"] : undefined,
+      },
     });
   }
 
@@ -457,6 +499,108 @@ export class EksCluster extends Construct {
       policyArn: `${MANAGED_POLICY_ARN_PREFIX}service-role/AmazonEBSCSIDriverPolicy`,
     });
     return this.addon("aws-ebs-csi-driver", { serviceAccountRoleArn: role.arn, dependsOn: [this.nodeGroup] });
+  }
+
+  /**
+   * Fluent Bit and the CloudWatch agent (IRSA role), writing into log groups created here first:
+   * the add-on would otherwise create them without retention or encryption.
+   */
+  private observabilityAddon(props: EksClusterProps): EksAddon {
+    const logGroups = CONTAINER_INSIGHTS_LOG_TYPES.map(
+      (type) =>
+        new CloudwatchLogGroup(this, `ContainerInsights${pascalCase(type)}LogGroup`, {
+          name: `/aws/containerinsights/${props.clusterName}/${type}`,
+          retentionInDays: props.logRetentionDays,
+          kmsKeyId: props.logKmsKeyArn,
+        }),
+    );
+    const role = new IamRole(this, "CloudWatchAgentRole", {
+      name: `${props.clusterName}-cloudwatch-agent`,
+      description: `CloudWatch agent and Fluent Bit of ${props.clusterName}, through IRSA`,
+      assumeRolePolicy: policyDocument(this, "CloudWatchAgentTrust", [
+        serviceAccountTrust({
+          oidcProviderArn: this.oidcProviderArn,
+          oidcIssuer: this.oidcIssuer,
+          namespace: "amazon-cloudwatch",
+          serviceAccount: "cloudwatch-agent",
+        }),
+      ]).json,
+    });
+    const policy = new IamRolePolicyAttachment(this, "CloudWatchAgentPolicy", {
+      role: role.name,
+      policyArn: `${MANAGED_POLICY_ARN_PREFIX}CloudWatchAgentServerPolicy`,
+    });
+    return new EksAddon(this, "AmazonCloudwatchObservabilityAddon", {
+      clusterName: this.cluster.name,
+      addonName: "amazon-cloudwatch-observability",
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      serviceAccountRoleArn: role.arn,
+      dependsOn: [this.nodeGroup, policy, ...logGroups],
+    });
+  }
+
+  /** May resize only Auto Scaling groups tagged as this cluster's (managed node groups are). */
+  private autoscalerRole(props: EksClusterProps): string {
+    // Region and account of the cluster, read from its ARN (arn:aws:eks:<region>:<account>:cluster/<name>).
+    const arnPart = (index: number) => Fn.element(Fn.split(":", this.cluster.arn), index);
+    const region = arnPart(3);
+    const account = arnPart(4);
+    const role = new IamRole(this, "ClusterAutoscalerRole", {
+      name: `${props.clusterName}-cluster-autoscaler`,
+      description: `Cluster autoscaler of ${props.clusterName}, through IRSA`,
+      assumeRolePolicy: policyDocument(this, "ClusterAutoscalerTrust", [
+        serviceAccountTrust({
+          oidcProviderArn: this.oidcProviderArn,
+          oidcIssuer: this.oidcIssuer,
+          namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace,
+          serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
+        }),
+      ]).json,
+    });
+    new IamRolePolicy(this, "ClusterAutoscalerPolicy", {
+      role: role.name,
+      name: "resize-node-groups",
+      policy: policyDocument(this, "ClusterAutoscalerPolicyDocument", [
+        {
+          sid: "ResizeOwnNodeGroups",
+          effect: "Allow",
+          actions: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+          resources: [`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/*`],
+          condition: [
+            {
+              test: "StringEquals",
+              variable: `aws:ResourceTag/k8s.io/cluster-autoscaler/${props.clusterName}`,
+              values: ["owned"],
+            },
+          ],
+        },
+        // Describe calls have no resource-level permissions: "*" is the only valid resource.
+        {
+          sid: "DescribeCapacity",
+          effect: "Allow",
+          actions: [
+            "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:DescribeAutoScalingInstances",
+            "autoscaling:DescribeLaunchConfigurations",
+            "autoscaling:DescribeScalingActivities",
+            "autoscaling:DescribeTags",
+            "ec2:DescribeImages",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeLaunchTemplateVersions",
+            "ec2:GetInstanceTypesFromInstanceRequirements",
+          ],
+          resources: ["*"],
+        },
+        {
+          sid: "DescribeOwnNodeGroups",
+          effect: "Allow",
+          actions: ["eks:DescribeNodegroup"],
+          resources: [`${Fn.replace(this.cluster.arn, ":cluster/", ":nodegroup/")}/*`],
+        },
+      ]).json,
+    });
+    return role.arn;
   }
 
   /** Every node registers in the target group on the service's NodePort, admitted from the ALB. */

@@ -73,16 +73,21 @@ export class ServiceRole extends Construct {
       },
     ];
     if (produces.length > 0) {
-      statements.push({
-        sid: "WriteOwnTopics",
-        effect: "Allow",
-        actions: [
-          "kafka-cluster:DescribeTopic",
-          "kafka-cluster:WriteData",
-          "kafka-cluster:WriteDataIdempotently",
-        ],
-        resources: produces.map(topicArn),
-      });
+      statements.push(
+        {
+          sid: "WriteOwnTopics",
+          effect: "Allow",
+          actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
+          resources: produces.map(topicArn),
+        },
+        {
+          // MSK authorizes the idempotent producer's InitProducerId on the cluster, not on a topic.
+          sid: "ProduceIdempotently",
+          effect: "Allow",
+          actions: ["kafka-cluster:WriteDataIdempotently"],
+          resources: [props.kafkaClusterArn],
+        },
+      );
     }
     if (consumes.length > 0) {
       statements.push(

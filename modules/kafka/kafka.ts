@@ -29,6 +29,8 @@ export interface KafkaProps {
   readonly kafkaVersion?: string;
   /** Retention of the broker log group. @default 90 */
   readonly logRetentionDays?: number;
+  /** Terraform refuses any plan that destroys the cluster (`lifecycle.prevent_destroy`). @default true */
+  readonly preventDestroy?: boolean;
 }
 
 /**
@@ -136,6 +138,7 @@ export class Kafka extends Construct {
         prometheus: { jmxExporter: { enabledInBroker: true }, nodeExporter: { enabledInBroker: true } },
       },
       loggingInfo: { brokerLogs: { cloudwatchLogs: { enabled: true, logGroup: logGroup.name } } },
+      lifecycle: { preventDestroy: props.preventDestroy ?? true },
     });
     this.clusterArn = this.cluster.arn;
     this.bootstrapBrokersSaslIam = this.cluster.bootstrapBrokersSaslIam;

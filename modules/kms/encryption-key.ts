@@ -43,6 +43,11 @@ export interface EncryptionKeyProps {
   readonly accountId: string;
   readonly region: string;
   /**
+   * Create the key in `region` even when the stack's provider points elsewhere (a disaster-recovery
+   * copy's key must live where the copy does). @default the provider's region
+   */
+  readonly placeInRegion?: boolean;
+  /**
    * Service principals allowed to use the key directly, e.g. `logs` for CloudWatch Logs
    * (scoped to this account's log groups).
    * @default none
@@ -103,13 +108,21 @@ export class EncryptionKey extends Construct {
       });
     }
     statements.push(...(props.additionalStatements ?? []));
+    const placement = props.placeInRegion ? props.region : undefined;
     this.key = new KmsKey(this, "Key", {
+      region: placement,
       description: props.description,
       enableKeyRotation: true,
       deletionWindowInDays: deletionWindowDays,
       policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
+      // Data encrypted under a deleted key is lost for good: no plan may schedule its deletion.
+      lifecycle: { preventDestroy: true },
     });
-    new KmsAlias(this, "Alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "Alias", {
+      region: placement,
+      name: `alias/${props.alias}`,
+      targetKeyId: this.key.keyId,
+    });
     this.arn = this.key.arn;
   }
 }

@@ -39,6 +39,7 @@ export interface KubernetesServiceProps {
   readonly vpcCidr: string;
   /** Average CPU utilisation, in percent of the CPU request, that the autoscaler keeps. */
   readonly cpuTargetPercent: number;
+  readonly memoryTargetPercent: number;
   /** Owner of the set in error messages, e.g. `KubernetesWorkloads blueprint`. */
   readonly owner: string;
 }
@@ -167,6 +168,13 @@ export class KubernetesService extends ServiceConstruct {
             resource: {
               name: "cpu",
               target: { type: "Utilization", averageUtilization: props.cpuTargetPercent },
+            },
+          },
+          {
+            type: "Resource",
+            resource: {
+              name: "memory",
+              target: { type: "Utilization", averageUtilization: props.memoryTargetPercent },
             },
           },
         ],

@@ -189,7 +189,7 @@ describe("KubernetesWorkloads", () => {
       });
     });
 
-    it("When synthesized, then the autoscaler keeps CPU at 60 % of the request between min and max replicas", () => {
+    it("When synthesized, then the autoscaler keeps CPU at 70 % and memory at 80 % of the requests between min and max replicas", () => {
       expect(onlyResource(stack, "kubernetes_horizontal_pod_autoscaler_v2").spec).toEqual({
         min_replicas: 5,
         max_replicas: 20,
@@ -197,7 +197,11 @@ describe("KubernetesWorkloads", () => {
         metric: [
           {
             type: "Resource",
-            resource: { name: "cpu", target: { type: "Utilization", average_utilization: 60 } },
+            resource: { name: "cpu", target: { type: "Utilization", average_utilization: 70 } },
+          },
+          {
+            type: "Resource",
+            resource: { name: "memory", target: { type: "Utilization", average_utilization: 80 } },
           },
         ],
       });
@@ -311,7 +315,9 @@ describe("KubernetesWorkloads", () => {
         ),
       ).toEqual([30082, 30081]);
       for (const hpa of resourcesOf(stack, "kubernetes_horizontal_pod_autoscaler_v2")) {
-        expect(hpa.spec).toMatchObject({ metric: [{ resource: { target: { average_utilization: 75 } } }] });
+        expect(hpa.spec).toMatchObject({
+          metric: [{ resource: { target: { average_utilization: 75 } } }, {}],
+        });
       }
       expect(resourcesOf(stack, "kubernetes_network_policy_v1")).toHaveLength(4);
     });

@@ -5,7 +5,7 @@ import {
 } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { Token } from "cdktf";
 import type { Construct } from "constructs";
-import { assertCpuTarget, assertPort, IPV4_CIDR } from "../workload/limits";
+import { assertCpuTarget, assertMemoryTarget, assertPort, IPV4_CIDR } from "../workload/limits";
 import { ServiceSet } from "../workload/service-constructs";
 import { validateWorkloadNames } from "../workload/workload";
 import { KubernetesService, type KubernetesServiceDefinition } from "./kubernetes-service";
@@ -41,9 +41,14 @@ export interface KubernetesWorkloadsProps {
   readonly smtpPort?: number;
   /**
    * Average CPU utilisation, in percent of the CPU request, that each HorizontalPodAutoscaler keeps.
-   * @default 60
+   * @default 70
    */
   readonly cpuTargetPercent?: number;
+  /**
+   * Average memory utilisation, in percent of the memory request, that each HorizontalPodAutoscaler keeps.
+   * @default 80
+   */
+  readonly memoryTargetPercent?: number;
 }
 
 /**
@@ -61,7 +66,8 @@ export class KubernetesWorkloads extends ServiceSet<KubernetesService> {
     const namespace = props.namespace ?? "blueprint";
     const owner = `KubernetesWorkloads ${namespace}`;
     super(scope, id, owner);
-    const cpuTargetPercent = props.cpuTargetPercent ?? 60;
+    const cpuTargetPercent = props.cpuTargetPercent ?? 70;
+    const memoryTargetPercent = props.memoryTargetPercent ?? 80;
     validateProps(owner, namespace, props);
 
     this.namespace = new NamespaceV1(this, "Namespace", {
@@ -87,6 +93,7 @@ export class KubernetesWorkloads extends ServiceSet<KubernetesService> {
             namespace: this.namespaceName,
             vpcCidr: props.vpcCidr,
             cpuTargetPercent,
+            memoryTargetPercent,
             owner,
           }),
       );
@@ -146,7 +153,8 @@ function validateProps(owner: string, namespace: string, props: KubernetesWorklo
       throw new Error(`${owner}: ${key} must hold IPv4 CIDRs such as 10.30.0.0/16, got "${invalid}"`);
   }
   assertPort(owner, "smtpPort", props.smtpPort ?? 587);
-  assertCpuTarget(owner, props.cpuTargetPercent ?? 60);
+  assertCpuTarget(owner, props.cpuTargetPercent ?? 70);
+  assertMemoryTarget(owner, props.memoryTargetPercent ?? 80);
   validateWorkloadNames(owner, props.services);
   const nodePorts = new Set<number>();
   for (const { nodePort } of props.services) {

@@ -9,6 +9,7 @@ const minimal: PostgresProps = {
   subnetIds: ["subnet-a", "subnet-b"],
   clientSecurityGroupIds: ["sg-services"],
   kmsKeyArn: "arn:kms",
+  logKmsKeyArn: "arn:kms:logs",
 };
 const build = synthesizer(Postgres, "Postgres", minimal);
 

@@ -1,3 +1,4 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
@@ -40,7 +41,16 @@ export interface PostgresProps {
   readonly engineVersion?: string;
   /** Name of the database the instance creates, shared by the services (one schema and role each). */
   readonly databaseName: string;
+  /** KMS key of the exported log groups. */
+  readonly logKmsKeyArn: string;
+  /** Retention of the exported log groups. @default 90 */
+  readonly logRetentionDays?: number;
+  /** Terraform refuses any plan that destroys the instance (`lifecycle.prevent_destroy`). @default true */
+  readonly preventDestroy?: boolean;
 }
+
+/** Logs the instance exports to CloudWatch; RDS would create their groups without retention or a key. */
+export const POSTGRES_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 /**
  * RDS PostgreSQL in isolated subnets: TLS forced by the parameter group, storage and Performance
@@ -140,8 +150,17 @@ export class Postgres extends Construct {
       policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
     });
 
+    const identifier = `${props.name}-postgres`;
+    const logGroups = POSTGRES_LOG_EXPORTS.map(
+      (log) =>
+        new CloudwatchLogGroup(this, `Logs-${log}`, {
+          name: `/aws/rds/instance/${identifier}/${log}`,
+          retentionInDays: props.logRetentionDays ?? 90,
+          kmsKeyId: props.logKmsKeyArn,
+        }),
+    );
     this.instance = new DbInstance(this, "Instance", {
-      identifier: `${props.name}-postgres`,
+      identifier,
       engine: "postgres",
       engineVersion,
       autoMinorVersionUpgrade: true,
@@ -174,7 +193,9 @@ export class Postgres extends Construct {
       performanceInsightsRetentionPeriod: piRetention,
       monitoringInterval: 60,
       monitoringRoleArn: monitoringRole.arn,
-      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
+      dependsOn: logGroups,
+      lifecycle: { preventDestroy: props.preventDestroy ?? true },
     });
     this.masterUserSecretArn = this.instance.masterUserSecret.get(0).secretArn;
     this.endpointAddress = this.instance.address;

@@ -35,7 +35,12 @@ export class StateBackend extends Construct {
         `StateBackend: noncurrentVersionDays must be at least 30 to allow recovery, got ${noncurrentVersionDays}`,
       );
     }
-    this.bucket = new S3Bucket(this, "Bucket", { bucket: props.bucketName, forceDestroy: false });
+    // Every stack's state lives here: no plan may destroy the bucket or the lock table.
+    this.bucket = new S3Bucket(this, "Bucket", {
+      bucket: props.bucketName,
+      forceDestroy: false,
+      lifecycle: { preventDestroy: true },
+    });
     new S3BucketVersioningA(this, "Versioning", {
       bucket: this.bucket.id,
       versioningConfiguration: { status: "Enabled" },
@@ -93,6 +98,7 @@ export class StateBackend extends Construct {
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true, kmsKeyArn: props.kmsKeyArn },
       deletionProtectionEnabled: true,
+      lifecycle: { preventDestroy: true },
     });
   }
 }

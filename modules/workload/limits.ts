@@ -42,6 +42,13 @@ export function assertTwoZones(owner: string, key: string, subnetIds: readonly s
 }
 
 /** Throws unless `percent` is a target utilisation autoscaling can hold. */
+/** Fails unless `percent` is a memory utilisation target autoscaling can hold (10 to 95). */
+export function assertMemoryTarget(owner: string, percent: number): void {
+  if (!(percent >= 10 && percent <= 95)) {
+    throw new Error(`${owner}: memoryTargetPercent must be from 10 to 95, got ${percent}`);
+  }
+}
+
 export function assertCpuTarget(owner: string, percent: number): void {
   if (!(percent >= 10 && percent <= 90)) {
     throw new Error(`${owner}: cpuTargetPercent must be from 10 to 90, got ${percent}`);

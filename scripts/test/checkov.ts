@@ -19,6 +19,32 @@ const NON_PRODUCTION: readonly Profile[] = ["non-production"];
 
 /** Every check not enforced, and why. Anything else failing fails the test command. */
 export const CHECKOV_SKIPS: readonly Skip[] = [
+  // The one Lambda function is the topic provisioner, invoked synchronously by Terraform.
+  {
+    id: "CKV_AWS_116",
+    profiles: ALL,
+    why: "a dead-letter queue only catches asynchronous invocations; Terraform invokes the topic provisioner synchronously and fails the apply on error",
+  },
+  {
+    id: "CKV_AWS_115",
+    profiles: ALL,
+    why: "reserved concurrency fails in new accounts whose limit is 10 (Lambda keeps 10 unreserved); the provisioner runs once per apply",
+  },
+  {
+    id: "CKV_AWS_272",
+    profiles: ALL,
+    why: "the provisioner's package is built from the reviewed repository at synthesis and pinned by its hash in the reviewed plan",
+  },
+  {
+    id: "CKV_AWS_173",
+    profiles: ALL,
+    why: "the provisioner's only environment variable is the broker list, which is not secret",
+  },
+  {
+    id: "CKV_AWS_50",
+    profiles: ALL,
+    why: "X-Ray tracing of a one-shot provisioner adds permissions and cost for no operational question it answers",
+  },
   {
     id: "CKV_AWS_378",
     profiles: ALL,
@@ -172,6 +198,20 @@ function ensureCheckov(localDir: string): string {
 }
 
 /** Synthesizes every environment, then runs checkov on each stack with its profile's skip list. */
+/**
+ * checkov 3.3.30's terraform_json parser fails on the `terraform.required_version` string (it reads
+ * every key of the `terraform` block as a nested block) and then checks nothing in that file; the
+ * copy it reads goes without it.
+ */
+function withoutRequiredVersion(stacksDir: string): void {
+  for (const stack of fs.readdirSync(stacksDir)) {
+    const file = path.join(stacksDir, stack, "cdk.tf.json");
+    const json = JSON.parse(fs.readFileSync(file, "utf8")) as { terraform?: Record<string, unknown> };
+    delete json.terraform?.required_version;
+    fs.writeFileSync(file, JSON.stringify(json));
+  }
+}
+
 export function checkovSuite(localDir: string): Suite {
   return {
     name: "security policy (checkov)",
@@ -187,6 +227,7 @@ export function checkovSuite(localDir: string): Suite {
         },
       );
       if (synth !== 0) return { passed: 0, failed: 1, skipped: 0 };
+      withoutRequiredVersion(path.join(outdir, "stacks"));
       const checkov = ensureCheckov(localDir);
       let passed = 0;
       let failed = 0;
