@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { IdempotencyStore } from "@blueprint/service-kit";
+import { IdempotencyStore, keyScope } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   type ServiceUnderTest,
@@ -74,8 +74,8 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
     const key = randomUUID();
     await sut.svc.context.db.transaction(async (tx) => {
       await tx.query(
-        "INSERT INTO idempotency_keys (route, key, request_hash) VALUES ('POST /users', $1, 'held')",
-        [key],
+        "INSERT INTO idempotency_keys (route, key, request_hash) VALUES ($1, $2, 'held')",
+        [keyScope("test-admin", "POST", "/users"), key],
       );
       const res = await post(key, body());
       expect(res.status).toBe(409);
