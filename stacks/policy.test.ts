@@ -387,6 +387,26 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     }
   });
 
+  it("lets no role the pipeline applies pass a role outside the environment, whatever its own policy grants", () => {
+    const applied = rolesOf(env).filter((r) => r.stack !== `${env.name}-bootstrap`);
+    const outside = `arn:aws:iam::${env.accountId}:role/OrganizationAccountAccessRole`;
+    const inside = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-anything`;
+    const grantingAll = (role: (typeof applied)[number]) => ({
+      ...role,
+      inline: [
+        { effect: "Allow" as const, actions: ["*"], resources: ["*"], conditional: false, conditions: [] },
+      ],
+    });
+    // Else the apply role could write `iam:PassRole *` on a role it creates and run compute with an admin role.
+    const passing = applied.filter((r) =>
+      roleMay(grantingAll(r), "iam:PassRole", outside, { managedMayAllow: true }),
+    );
+    expect(passing.map((r) => r.name)).toEqual([]);
+    expect(
+      applied.every((r) => roleMay(grantingAll(r), "iam:PassRole", inside, { managedMayAllow: true })),
+    ).toBe(true);
+  });
+
   it("attaches only reviewed managed policies, to the roles they were reviewed for, with their guards", () => {
     const unreviewed: string[] = [];
     for (const role of rolesOf(env)) {

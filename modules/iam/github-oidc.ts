@@ -232,6 +232,14 @@ export class GithubPipelineRoles extends Construct {
       description: "Caps every role the apply pipeline creates: no IAM identities, keys, roles or policies",
       policy: policyDocument(this, "WorkloadBoundaryDocument", [
         { sid: "CapWorkloads", effect: "Allow", notActions: [...NEVER_FOR_WORKLOADS], resources: ["*"] },
+        {
+          // Roles of this environment carry this boundary; passing any other role (an account
+          // administrator's) to compute would be a way around it and the apply role's own.
+          sid: "DenyPassingRolesOutsideEnvironment",
+          effect: "Deny",
+          actions: ["iam:PassRole"],
+          notResources: [this.arnOf("role", `${props.namePrefix}-*`)],
+        },
       ]).json,
     });
     this.applyBoundary = this.createApplyBoundary();
