@@ -305,6 +305,29 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     }
   });
 
+  it("gives pull requests no log content to read: the services' logs nor the database's", () => {
+    const logs = [
+      `arn:aws:logs:${env.region}:${env.accountId}:log-group:/blueprint/${env.name}/order-service:*`,
+      `arn:aws:rds:${env.region}:${env.accountId}:db:blueprint-${env.name}`,
+    ];
+    for (const role of pullRequestRoles(env)) {
+      for (const action of [
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+        "logs:StartQuery",
+        "logs:GetLogRecord",
+        "rds:DownloadDBLogFilePortion",
+        "rds:DownloadCompleteDBLogFile",
+      ]) {
+        for (const resource of logs) {
+          expect(roleMay(role, action, resource, { managedMayAllow: true }), `${role.name} ${action}`).toBe(
+            false,
+          );
+        }
+      }
+    }
+  });
+
   it("gives pull requests no Kubernetes Secret to read", () => {
     const planArn = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-github-plan`;
     const entries = resources(env, "aws_eks_access_entry").filter((e) => e.principal_arn === planArn);

@@ -81,13 +81,20 @@ export const SECRET_READ_ACTIONS = [
   "cognito-idp:DescribeUserPoolClient",
 ] as const;
 
-/** Reads of what the services logged: a plan never needs them, and logs may hold what they should not. */
+/**
+ * Reads of what the services and the database logged: a plan never needs them, and logs may hold
+ * what they should not (a PostgreSQL log quotes the statement that failed, with its values).
+ */
 const LOG_READ_ACTIONS = [
   "logs:FilterLogEvents",
   "logs:GetLogEvents",
+  "logs:GetLogObject",
+  "logs:GetLogRecord",
   "logs:GetQueryResults",
   "logs:StartLiveTail",
   "logs:StartQuery",
+  "rds:DownloadCompleteDBLogFile",
+  "rds:DownloadDBLogFilePortion",
 ] as const;
 
 /** Every change to a role: the apply boundary forbids them on the pipeline roles. */
