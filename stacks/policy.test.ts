@@ -410,7 +410,7 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     }
   });
 
-  it("lets no role the pipeline applies pass a role outside the environment, whatever its own policy grants", () => {
+  it("lets no role the pipeline applies pass or assume a role outside the environment, whatever its own policy grants", () => {
     const applied = rolesOf(env).filter((r) => r.stack !== `${env.name}-bootstrap`);
     const outside = `arn:aws:iam::${env.accountId}:role/OrganizationAccountAccessRole`;
     const inside = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-anything`;
@@ -420,11 +420,13 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
         { effect: "Allow" as const, actions: ["*"], resources: ["*"], conditional: false, conditions: [] },
       ],
     });
-    // Else the apply role could write `iam:PassRole *` on a role it creates and run compute with an admin role.
-    const passing = applied.filter((r) =>
-      roleMay(grantingAll(r), "iam:PassRole", outside, { managedMayAllow: true }),
-    );
-    expect(passing.map((r) => r.name)).toEqual([]);
+    // Else the apply role could write `iam:PassRole *` or `sts:AssumeRole *` on a role it creates and run compute as an administrator.
+    for (const action of ["iam:PassRole", "sts:AssumeRole"]) {
+      const escaping = applied.filter((r) =>
+        roleMay(grantingAll(r), action, outside, { managedMayAllow: true }),
+      );
+      expect(escaping.map((r) => `${r.name} ${action}`)).toEqual([]);
+    }
     expect(
       applied.every((r) => roleMay(grantingAll(r), "iam:PassRole", inside, { managedMayAllow: true })),
     ).toBe(true);

@@ -240,11 +240,11 @@ export class GithubPipelineRoles extends Construct {
       policy: policyDocument(this, "WorkloadBoundaryDocument", [
         { sid: "CapWorkloads", effect: "Allow", notActions: [...NEVER_FOR_WORKLOADS], resources: ["*"] },
         {
-          // Roles of this environment carry this boundary; passing any other role (an account
-          // administrator's) to compute would be a way around it and the apply role's own.
-          sid: "DenyPassingRolesOutsideEnvironment",
+          // Roles of this environment carry this boundary; passing or assuming any other role (an
+          // account administrator's) would be a way around it and the apply role's own.
+          sid: "DenyRolesOutsideEnvironment",
           effect: "Deny",
-          actions: ["iam:PassRole"],
+          actions: ["iam:PassRole", "sts:AssumeRole"],
           notResources: [this.arnOf("role", `${props.namePrefix}-*`)],
         },
       ]).json,
