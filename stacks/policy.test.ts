@@ -314,6 +314,29 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     }
   });
 
+  it("gives pull requests no log content to read: the services' logs nor the database's", () => {
+    const logs = [
+      `arn:aws:logs:${env.region}:${env.accountId}:log-group:/blueprint/${env.name}/order-service:*`,
+      `arn:aws:rds:${env.region}:${env.accountId}:db:blueprint-${env.name}`,
+    ];
+    for (const role of pullRequestRoles(env)) {
+      for (const action of [
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+        "logs:StartQuery",
+        "logs:GetLogRecord",
+        "rds:DownloadDBLogFilePortion",
+        "rds:DownloadCompleteDBLogFile",
+      ]) {
+        for (const resource of logs) {
+          expect(roleMay(role, action, resource, { managedMayAllow: true }), `${role.name} ${action}`).toBe(
+            false,
+          );
+        }
+      }
+    }
+  });
+
   it("gives pull requests no Kubernetes Secret to read", () => {
     const planArn = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-github-plan`;
     const entries = resources(env, "aws_eks_access_entry").filter((e) => e.principal_arn === planArn);
@@ -394,6 +417,28 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
         ).toBe(false);
       }
     }
+  });
+
+  it("lets no role the pipeline applies pass or assume a role outside the environment, whatever its own policy grants", () => {
+    const applied = rolesOf(env).filter((r) => r.stack !== `${env.name}-bootstrap`);
+    const outside = `arn:aws:iam::${env.accountId}:role/OrganizationAccountAccessRole`;
+    const inside = `arn:aws:iam::${env.accountId}:role/blueprint-${env.name}-anything`;
+    const grantingAll = (role: (typeof applied)[number]) => ({
+      ...role,
+      inline: [
+        { effect: "Allow" as const, actions: ["*"], resources: ["*"], conditional: false, conditions: [] },
+      ],
+    });
+    // Else the apply role could write `iam:PassRole *` or `sts:AssumeRole *` on a role it creates and run compute as an administrator.
+    for (const action of ["iam:PassRole", "sts:AssumeRole"]) {
+      const escaping = applied.filter((r) =>
+        roleMay(grantingAll(r), action, outside, { managedMayAllow: true }),
+      );
+      expect(escaping.map((r) => `${r.name} ${action}`)).toEqual([]);
+    }
+    expect(
+      applied.every((r) => roleMay(grantingAll(r), "iam:PassRole", inside, { managedMayAllow: true })),
+    ).toBe(true);
   });
 
   it("attaches only reviewed managed policies, to the roles they were reviewed for, with their guards", () => {

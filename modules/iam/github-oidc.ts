@@ -81,13 +81,20 @@ export const SECRET_READ_ACTIONS = [
   "cognito-idp:DescribeUserPoolClient",
 ] as const;
 
-/** Reads of what the services logged: a plan never needs them, and logs may hold what they should not. */
+/**
+ * Reads of what the services and the database logged: a plan never needs them, and logs may hold
+ * what they should not (a PostgreSQL log quotes the statement that failed, with its values).
+ */
 const LOG_READ_ACTIONS = [
   "logs:FilterLogEvents",
   "logs:GetLogEvents",
+  "logs:GetLogObject",
+  "logs:GetLogRecord",
   "logs:GetQueryResults",
   "logs:StartLiveTail",
   "logs:StartQuery",
+  "rds:DownloadCompleteDBLogFile",
+  "rds:DownloadDBLogFilePortion",
 ] as const;
 
 /** Every change to a role: the apply boundary forbids them on the pipeline roles. */
@@ -232,6 +239,14 @@ export class GithubPipelineRoles extends Construct {
       description: "Caps every role the apply pipeline creates: no IAM identities, keys, roles or policies",
       policy: policyDocument(this, "WorkloadBoundaryDocument", [
         { sid: "CapWorkloads", effect: "Allow", notActions: [...NEVER_FOR_WORKLOADS], resources: ["*"] },
+        {
+          // Roles of this environment carry this boundary; passing or assuming any other role (an
+          // account administrator's) would be a way around it and the apply role's own.
+          sid: "DenyRolesOutsideEnvironment",
+          effect: "Deny",
+          actions: ["iam:PassRole", "sts:AssumeRole"],
+          notResources: [this.arnOf("role", `${props.namePrefix}-*`)],
+        },
       ]).json,
     });
     this.applyBoundary = this.createApplyBoundary();

@@ -5,7 +5,7 @@ import {
   type ServiceUnderTest,
   startServiceUnderTest,
 } from "../../service-kit/test/support/service-under-test";
-import { api } from "../../system-tests/support/auth";
+import { api, tokenFor } from "../../system-tests/support/auth";
 import { orderService } from "../src/service";
 
 describe("order-service: POST /orders with an Idempotency-Key, against the real PostgreSQL and Kafka", () => {
@@ -67,5 +67,55 @@ describe("order-service: POST /orders with an Idempotency-Key, against the real 
     const res = await post(key, order(userId));
     expect(res.status).toBe(201);
     expect(res.headers["idempotent-replayed"]).toBeUndefined();
+  });
+
+  it("When two users send the same key, then each places and gets back their own order", async () => {
+    const [alice, bob] = [randomUUID(), randomUUID()];
+    await learnUser(alice);
+    await learnUser(bob);
+    const key = randomUUID();
+    const as = (sub: string) =>
+      api(sut.svc.server, tokenFor(sub)).post("/orders").set("Idempotency-Key", key).send(order(sub));
+
+    const first = await as(alice);
+    const second = await as(bob);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.body.user_id).toBe(bob);
+    expect(second.headers["idempotent-replayed"]).toBeUndefined();
+    const orders = await sut.svc.context.db.query("SELECT user_id FROM orders WHERE user_id = ANY($1)", [
+      [alice, bob],
+    ]);
+    expect(orders.rowCount).toBe(2);
+  });
+
+  it("When two callers holding the scope send the same key and body, then neither gets the other's response", async () => {
+    const userId = randomUUID();
+    await learnUser(userId);
+    const key = randomUUID();
+    const as = (sub: string) =>
+      api(sut.svc.server, tokenFor(sub, ["orders:write"]))
+        .post("/orders")
+        .set("Idempotency-Key", key)
+        .send(order(userId));
+
+    const first = await as("back-office-a");
+    const second = await as("back-office-b");
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers["idempotent-replayed"]).toBeUndefined();
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+
+  it("When a replica from before per-caller keys stored the same key, then the request is not answered from that row", async () => {
+    const userId = randomUUID();
+    await learnUser(userId);
+    const key = randomUUID();
+    await sut.svc.context.db.query(
+      `INSERT INTO idempotency_keys (route, key, request_hash, status, response)
+       VALUES ('POST /orders', $1, 'x', 201, '{"id":"someone-elses"}')`,
+      [key],
+    );
+    const res = await post(key, order(userId));
+    expect(res.status).toBe(201);
+    expect(res.body.id).not.toBe("someone-elses");
   });
 });

@@ -88,11 +88,12 @@ export class IdempotencyStore {
   ) {}
 
   /**
-   * Runs `write` in a transaction (its audit row shares it), at most once per route and key; without
-   * a key, always.
+   * Runs `write` in a transaction (its audit row shares it), at most once per scope and key; without
+   * a key, always. `scope` names the caller and the route (see `keyScope`): a key never reaches
+   * another caller's stored response.
    */
   async run(
-    route: string,
+    scope: string,
     key: string | undefined,
     request: unknown,
     write: (q: Queryable) => Promise<RouteResult>,
@@ -104,7 +105,7 @@ export class IdempotencyStore {
             return { result: await write(tx), onCommit: tx.onCommit };
           })
         : await this.keyed(
-            route,
+            scope,
             key,
             createHash("sha256").update(JSON.stringify(request)).digest("hex"),
             write,
@@ -235,6 +236,17 @@ type IdempotentRouteSpec<B, P, Q> = Omit<
   ): Promise<RouteResult>;
 };
 
+/**
+ * The `route` column of a key: the caller's token subject, method and path, so that two callers
+ * sending the same key neither replay each other's response nor block each other's write. A JSON
+ * array cannot equal the plain "METHOD /path" rows that replicas from before this scope still write
+ * during a rolling deploy, so old and new rows never meet; a key stored before the change is not
+ * replayed (its caller is unknown), so a retry of it within the retention runs the write again.
+ */
+export function keyScope(callerSub: string, method: string, path: string): string {
+  return JSON.stringify([callerSub, method, path]);
+}
+
 const KEY_RESPONSES = {
   409: "a request with the same Idempotency-Key is in progress",
   422: "Idempotency-Key reused with a different body",
@@ -242,7 +254,7 @@ const KEY_RESPONSES = {
 
 /**
  * A write route that honours the `Idempotency-Key` header (declared in its OpenAPI document with
- * the 409 and 422 it can cause), scoped to its method and path, and records its audit row in the
+ * the 409 and 422 it can cause), scoped to the caller, its method and path, and records its audit row in the
  * write's transaction: the row commits with the change or rolls back with it. A replay writes
  * nothing and so records nothing; the first request's row stands for it.
  */
@@ -256,16 +268,20 @@ export function idempotentRoute<
     const own = responses[Number(status)];
     responses[Number(status)] = { description: own ? `${own.description}; or ${description}` : description };
   }
-  const route = `${spec.method} ${spec.path}`;
   return defineRoute<B, P, Q, typeof IdempotencyHeaders>({
     ...spec,
     headers: IdempotencyHeaders,
     responses,
     handler: (input, context) =>
-      store.run(route, input.headers["idempotency-key"], input.body, async (q) => {
-        const result = await spec.handler(input, context, q);
-        await context.audit.succeeded(q, result);
-        return result;
-      }),
+      store.run(
+        keyScope(context.caller.sub, spec.method, spec.path),
+        input.headers["idempotency-key"],
+        input.body,
+        async (q) => {
+          const result = await spec.handler(input, context, q);
+          await context.audit.succeeded(q, result);
+          return result;
+        },
+      ),
   });
 }

@@ -213,6 +213,12 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
   const ordered = [...routes].sort((a, b) => a.path.split("{").length - b.path.split("{").length);
   for (const route of ordered) {
     const writes = route.method !== "GET";
+    // The response rule decides after the handler ran: for a write, after another user's data changed.
+    if (writes && route.access.owner && ownerField(route.access.owner).from === "response") {
+      throw new Error(
+        `${route.method} ${route.path} writes: its owner must be found in the request (params, query or body), not the response`,
+      );
+    }
     const audit = route.audit;
     const log = options.audit;
     if (writes && (!audit || !log)) {

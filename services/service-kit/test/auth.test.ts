@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { createHmac, createPublicKey, generateKeyPairSync, type JsonWebKey, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -329,6 +329,41 @@ describe("Keys from the issuer's JWKS endpoint (user-service, real PostgreSQL)",
   const readAudit = (token: string) => api(svc.server, token).get("/users/audit");
   const standard = (key: JWK, scopes = ["audit:read"]) =>
     signToken(key, { sub: "ops", scopes, issuer, audience: AUDIENCE });
+
+  it("When a token uses alg none, HS256 keyed with the issuer's public key, no exp, or a jku of its own, then it is refused with 401", async () => {
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString("base64url");
+    const claims = {
+      iss: issuer,
+      aud: AUDIENCE,
+      sub: "ops",
+      scope: "audit:read",
+      exp: Math.floor(Date.now() / 1000) + 300,
+    };
+    const unsigned = `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.`;
+    const publicPem = createPublicKey({ key: first as JsonWebKey, format: "jwk" }).export({
+      type: "spki",
+      format: "pem",
+    });
+    const hmacInput = `${encode({ alg: "HS256", kid: first.kid, typ: "JWT" })}.${encode(claims)}`;
+    const confused = `${hmacInput}.${createHmac("sha256", publicPem).update(hmacInput).digest("base64url")}`;
+    const noExp = await new SignJWT({ scope: "audit:read" })
+      .setProtectedHeader({ alg: "RS256", kid: first.kid })
+      .setIssuer(issuer)
+      .setAudience(AUDIENCE)
+      .setSubject("ops")
+      .sign(await importJWK(first, "RS256"));
+    const attacker = rsaKey();
+    const ownKeys = await new SignJWT({ scope: "audit:read" })
+      .setProtectedHeader({ alg: "RS256", kid: attacker.kid, jku: "https://attacker.example/jwks.json" })
+      .setIssuer(issuer)
+      .setAudience(AUDIENCE)
+      .setSubject("ops")
+      .setExpirationTime("5m")
+      .sign(await importJWK(attacker, "RS256"));
+    for (const token of [unsigned, confused, noExp, ownKeys]) {
+      expect((await readAudit(token)).status).toBe(401);
+    }
+  });
 
   it("When the issuer rotates to a new key, then a token with the new kid is accepted after one refetch, and the old key's once it is gone is not", async () => {
     expect((await readAudit(standard(first))).status).toBe(200);

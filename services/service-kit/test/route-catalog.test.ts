@@ -1,8 +1,21 @@
 import path from "node:path";
 import { describe, expect, it } from "@jest/globals";
+import express from "express";
 import { z } from "zod";
-import { checkRoutesMatchCatalog, defineRoute, type RouteSpec, serviceEntry, startService } from "../src";
+import {
+  AuditLog,
+  authConfigSchema,
+  checkRoutesMatchCatalog,
+  type Database,
+  defineRoute,
+  loadConfig,
+  type RouteSpec,
+  serviceEntry,
+  startService,
+} from "../src";
+import { TokenVerifier } from "../src/auth";
 import { localAuthEnv } from "../src/dev-tokens";
+import { mountRoutes } from "../src/routes";
 import { serviceConfigSchema } from "../src/service";
 
 const entry = serviceEntry("notification-service");
@@ -95,5 +108,29 @@ describe("routes and the catalog", () => {
       },
     );
     await expect(started).rejects.toThrow(/routes differ from the catalog/);
+  });
+
+  it("When a write would find its owner in its response, then mounting it fails: the write would run before the owner check", () => {
+    const write = defineRoute({
+      method: "POST",
+      path: "/notifications",
+      operationId: "postNotification",
+      summary: "test write",
+      access: { scope: "notifications:read", owner: { response: "user_id" } },
+      audit: { resource: "notification", idField: "id" },
+      responses: { 201: { description: "created", schema: z.object({}) } },
+      handler: async () => ({ status: 201, body: {} }),
+    });
+    const verifier = new TokenVerifier(loadConfig(authConfigSchema, localAuthEnv()));
+    expect(() =>
+      mountRoutes(express.Router(), [write], {
+        bodyLimit: "1kb",
+        verifier,
+        realm: "test",
+        audit: new AuditLog({} as Database),
+      }),
+    ).toThrow(
+      "POST /notifications writes: its owner must be found in the request (params, query or body), not the response",
+    );
   });
 });

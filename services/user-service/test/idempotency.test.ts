@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { IdempotencyStore } from "@blueprint/service-kit";
+import { IdempotencyStore, keyScope } from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   type ServiceUnderTest,
@@ -73,10 +73,10 @@ describe("user-service: POST /users with an Idempotency-Key, against the real Po
   it("When the request holding a key takes longer than 5 s, then the one waiting for it gets 409", async () => {
     const key = randomUUID();
     await sut.svc.context.db.transaction(async (tx) => {
-      await tx.query(
-        "INSERT INTO idempotency_keys (route, key, request_hash) VALUES ('POST /users', $1, 'held')",
-        [key],
-      );
+      await tx.query("INSERT INTO idempotency_keys (route, key, request_hash) VALUES ($1, $2, 'held')", [
+        keyScope("test-admin", "POST", "/users"),
+        key,
+      ]);
       const res = await post(key, body());
       expect(res.status).toBe(409);
       expect(res.body.errors).toEqual([{ field: "idempotency-key", message: "in progress" }]);
