@@ -1,4 +1,4 @@
-import { type ServiceEntry, writableTopics } from "@blueprint/service-kit/catalog";
+import { deadLetterTopic, redriveGroup, writableTopics } from "@blueprint/service-kit/catalog";
 import type { Construct } from "constructs";
 import { EcsServices } from "../modules/ecs/ecs-services";
 import { EksCluster } from "../modules/eks/eks-cluster";
@@ -12,7 +12,13 @@ import type { EdgeStack } from "./edge-stack";
 import { EnvironmentStack, type LayerStackProps } from "./environment-stack";
 import type { MessagingStack } from "./messaging-stack";
 import type { NetworkStack } from "./network-stack";
-import { nodePortOf, type ServiceEndpoints, type ServiceWiring, WORKLOAD_NAMESPACE } from "./service-wiring";
+import {
+  nodePortOf,
+  REDRIVE_ACCOUNT,
+  type ServiceEndpoints,
+  type ServiceWiring,
+  WORKLOAD_NAMESPACE,
+} from "./service-wiring";
 
 /**
  * CodeBuild project of an EKS environment's in-VPC GitHub Actions runner. The workflows build the
@@ -53,6 +59,8 @@ export class ComputeStack extends EnvironmentStack {
   /** EKS only: the in-VPC runner the pipelines plan and apply the workloads stack on. */
   readonly runner?: GithubRunner;
   private readonly roles: ByName<ServiceRole>;
+  /** The on-call dead-letter redrive (`redrive dlt`): reads every dead-letter topic, writes its source. */
+  readonly redriveRole: ServiceRole;
 
   constructor(scope: Construct, props: ComputeStackProps) {
     super(scope, { env: props.env, layer: "compute" });
@@ -78,6 +86,7 @@ export class ComputeStack extends EnvironmentStack {
       });
     }
     this.roles = this.serviceRoles();
+    this.redriveRole = this.deadLetterRedriveRole();
     if (this.env.compute.kind === "ecs") this.ecs = this.ecsServices();
     const deploy = this.deployRole();
     this.eks?.grantAccess("Deploy", {
@@ -86,6 +95,13 @@ export class ComputeStack extends EnvironmentStack {
       namespaces: [WORKLOAD_NAMESPACE],
     });
     this.output("deploy_role_arn", deploy.role.arn, "Set as AWS_DEPLOY_ROLE_ARN in the GitHub environment");
+    this.output(
+      "redrive_role_arn",
+      this.redriveRole.roleArn,
+      this.eks
+        ? `Role of the ${REDRIVE_ACCOUNT} service account, for the dead-letter redrive command`
+        : "Task role override for the dead-letter redrive command (aws ecs run-task)",
+    );
     this.output(
       "cluster_name",
       this.eks?.cluster.name ?? this.ecs?.cluster.name,
@@ -159,7 +175,7 @@ export class ComputeStack extends EnvironmentStack {
         () =>
           new ServiceRole(this, `Role-${s.name}`, {
             roleName: `${this.namePrefix}-${s.name}`,
-            trust: this.trustFor(s),
+            trust: this.trustFor(s.name),
             kafkaClusterArn: this.layers.messaging.kafka.clusterArn,
             produces: writableTopics(s),
             consumes: s.consumes,
@@ -172,14 +188,32 @@ export class ComputeStack extends EnvironmentStack {
     return roles;
   }
 
-  private trustFor(service: ServiceEntry): ServiceRoleTrust {
+  /**
+   * The role on-call runs `redrive dlt` with, in a one-off task of the notification-service image:
+   * read each dead-letter topic in its own `redrive.<topic>` group, republish to the source topic.
+   * No secret: it needs only Kafka.
+   */
+  private deadLetterRedriveRole(): ServiceRole {
+    const sources = [...new Set(this.wiring.services().flatMap((s) => s.consumes))].sort();
+    const deadLetters = sources.map(deadLetterTopic);
+    return new ServiceRole(this, "Role-redrive", {
+      roleName: `${this.namePrefix}-${REDRIVE_ACCOUNT}`,
+      trust: this.trustFor(REDRIVE_ACCOUNT),
+      kafkaClusterArn: this.layers.messaging.kafka.clusterArn,
+      produces: sources,
+      consumes: deadLetters,
+      consumerGroups: deadLetters.map(redriveGroup),
+    });
+  }
+
+  private trustFor(serviceAccount: string): ServiceRoleTrust {
     if (!this.eks) return { kind: "ecs", accountId: this.env.accountId, region: this.env.region };
     return {
       kind: "irsa",
       oidcProviderArn: this.eks.oidcProviderArn,
       oidcIssuer: this.eks.oidcIssuer,
       namespace: WORKLOAD_NAMESPACE,
-      serviceAccount: service.name,
+      serviceAccount,
     };
   }
 

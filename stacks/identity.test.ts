@@ -30,13 +30,20 @@ function authVariables(env: EnvironmentConfig, from: Map<string, SynthesizedStac
       .filter((c) => c.environment.some((v: { name: string }) => v.name === "SERVICE_NAME"))
       .map((c) => pick(c.environment));
   }
-  return Object.values(stack(`${env.name}-workloads`, from).resource.kubernetes_deployment_v1 ?? {}).map(
-    (d) =>
-      pick(
-        (d as { spec: { template: { spec: { container: Array<{ env: [] }> } } } }).spec.template.spec
-          .container[0]?.env ?? [],
-      ),
-  );
+  // The services' Deployments only: the cluster autoscaler's has no SERVICE_NAME.
+  return Object.values(stack(`${env.name}-workloads`, from).resource.kubernetes_deployment_v1 ?? {})
+    .map(
+      (d) =>
+        (
+          d as {
+            spec: {
+              template: { spec: { container: Array<{ env?: Array<{ name: string; value: string }> }> } };
+            };
+          }
+        ).spec.template.spec.container[0]?.env ?? [],
+    )
+    .filter((vars) => vars.some((v) => v.name === "SERVICE_NAME"))
+    .map(pick);
 }
 
 describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("identity of %s", (name, env) => {

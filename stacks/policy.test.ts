@@ -356,8 +356,11 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
     );
     expect(readers).toEqual([]);
     const pipelineRoles = rolesOf(env).filter((r) => r.name.startsWith(`blueprint-${env.name}-github-`));
+    // On EKS the CodeBuild runner inside the VPC runs the pipeline's jobs too.
+    const kinds =
+      env.compute.kind === "eks" ? ["apply", "deploy", "plan", "runner"] : ["apply", "deploy", "plan"];
     expect(pipelineRoles.map((r) => r.name).sort()).toEqual(
-      ["apply", "deploy", "plan"].map((k) => `blueprint-${env.name}-github-${k}`),
+      kinds.map((k) => `blueprint-${env.name}-github-${k}`),
     );
     for (const role of pipelineRoles) {
       for (const resource of secretResources(env)) {

@@ -14,6 +14,9 @@ import type { ServiceSecretSpec } from "../modules/secrets/service-secrets";
 /** Kubernetes namespace of the services on EKS. */
 export const WORKLOAD_NAMESPACE = "blueprint";
 
+/** Name of the dead-letter redrive's role suffix and, on EKS, of its service account. */
+export const REDRIVE_ACCOUNT = "redrive";
+
 /** Where the services find PostgreSQL and the brokers; tokens from the data and messaging layers. */
 export interface ServiceEndpoints {
   readonly databaseHost: string;

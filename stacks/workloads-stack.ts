@@ -1,4 +1,5 @@
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { Fn } from "cdktf";
 import type { Construct } from "constructs";
 import { ClusterAutoscaler } from "../modules/eks/cluster-autoscaler";
@@ -7,7 +8,7 @@ import { KubernetesWorkloads } from "../modules/kubernetes/kubernetes-workloads"
 import { EksScraperRbac } from "../modules/observability/eks-metrics-scraper";
 import type { ComputeLayerProps } from "./compute-stack";
 import { EnvironmentStack } from "./environment-stack";
-import { nodePortOf, WORKLOAD_NAMESPACE } from "./service-wiring";
+import { nodePortOf, REDRIVE_ACCOUNT, WORKLOAD_NAMESPACE } from "./service-wiring";
 
 /**
  * EKS only: the Kubernetes objects of the services, applied with the Kubernetes provider against the
@@ -51,6 +52,15 @@ export class WorkloadsStack extends EnvironmentStack {
         roleArn: eks.clusterAutoscalerRoleArn,
       });
     }
+    // On-call runs `redrive dlt` in a pod of the notification-service image under this account.
+    new ServiceAccountV1(this, "RedriveServiceAccount", {
+      metadata: {
+        name: REDRIVE_ACCOUNT,
+        namespace: WORKLOAD_NAMESPACE,
+        annotations: { "eks.amazonaws.com/role-arn": compute.redriveRole.roleArn },
+      },
+      automountServiceAccountToken: false,
+    });
     // Lets the managed Prometheus scraper read pod endpoints in the namespace.
     new EksScraperRbac(this, "ScraperRbac", { namespace: WORKLOAD_NAMESPACE });
   }

@@ -74,8 +74,8 @@ describe("ServiceRole", () => {
       "ServiceRole blueprint-dev-order-service: consumerGroups must be set when the service consumes user.created",
     ],
     [
-      { secretArns: [] },
-      "ServiceRole blueprint-dev-order-service: secretArns must name the service's own secret",
+      { kmsKeyArns: [] },
+      "ServiceRole blueprint-dev-order-service: kmsKeyArns must name the keys of its secrets",
     ],
   ])("When built with %o, then it fails with %s", (props, message) => {
     expect(() => synthConstruct((s) => new ServiceRole(s, "Role", { ...role, ...props }))).toThrow(message);

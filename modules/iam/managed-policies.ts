@@ -78,6 +78,18 @@ export const REVIEWED_MANAGED_POLICIES: readonly ReviewedManagedPolicy[] = [
     attachedBy: "pipeline",
     why: "RDS Enhanced Monitoring writes OS metrics to CloudWatch Logs",
   },
+  {
+    name: "service-role/AWSLambdaVPCAccessExecutionRole",
+    roles: ["topics"],
+    attachedBy: "pipeline",
+    why: "the topic provisioner runs in the VPC: Lambda manages its network interfaces and writes its logs",
+  },
+  {
+    name: "CloudWatchAgentServerPolicy",
+    roles: ["cloudwatch-agent"],
+    attachedBy: "pipeline",
+    why: "the CloudWatch observability add-on ships pod logs and Container Insights metrics from the nodes",
+  },
 ];
 
 /** ARN of a reviewed managed policy. */

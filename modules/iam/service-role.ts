@@ -22,10 +22,10 @@ export interface ServiceRoleProps {
   readonly consumes?: readonly string[];
   /** Consumer group ids the service joins; required when it consumes. @default none */
   readonly consumerGroups?: readonly string[];
-  /** Secrets Manager ARNs the service reads: its own, nothing else. */
-  readonly secretArns: readonly string[];
-  /** KMS keys that encrypt those secrets. */
-  readonly kmsKeyArns: readonly string[];
+  /** Secrets Manager ARNs the service reads: its own, nothing else. @default none */
+  readonly secretArns?: readonly string[];
+  /** KMS keys that encrypt those secrets. @default none */
+  readonly kmsKeyArns?: readonly string[];
 }
 
 /**
@@ -46,8 +46,9 @@ export class ServiceRole extends Construct {
         `ServiceRole ${props.roleName}: consumerGroups must be set when the service consumes ${consumes.join(", ")}`,
       );
     }
-    if (props.secretArns.length === 0)
-      throw new Error(`ServiceRole ${props.roleName}: secretArns must name the service's own secret`);
+    const secretArns = props.secretArns ?? [];
+    if (secretArns.length > 0 && (props.kmsKeyArns ?? []).length === 0)
+      throw new Error(`ServiceRole ${props.roleName}: kmsKeyArns must name the keys of its secrets`);
 
     const trust =
       props.trust.kind === "ecs"
@@ -105,23 +106,24 @@ export class ServiceRole extends Construct {
         },
       );
     }
-    statements.push(
-      {
-        sid: "ReadOwnSecrets",
-        effect: "Allow",
-        actions: ["secretsmanager:GetSecretValue"],
-        resources: [...props.secretArns],
-      },
-      {
-        sid: "DecryptOwnSecrets",
-        effect: "Allow",
-        actions: ["kms:Decrypt"],
-        resources: [...props.kmsKeyArns],
-        condition: [
-          { test: "StringLike", variable: "kms:ViaService", values: ["secretsmanager.*.amazonaws.com"] },
-        ],
-      },
-    );
+    if (secretArns.length > 0)
+      statements.push(
+        {
+          sid: "ReadOwnSecrets",
+          effect: "Allow",
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [...secretArns],
+        },
+        {
+          sid: "DecryptOwnSecrets",
+          effect: "Allow",
+          actions: ["kms:Decrypt"],
+          resources: [...(props.kmsKeyArns ?? [])],
+          condition: [
+            { test: "StringLike", variable: "kms:ViaService", values: ["secretsmanager.*.amazonaws.com"] },
+          ],
+        },
+      );
     new IamRolePolicy(this, "Policy", {
       role: this.role.name,
       name: "least-privilege",

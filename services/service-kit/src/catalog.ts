@@ -160,6 +160,14 @@ export function deadLetterTopic(topic: string): string {
   return `${topic}.dlt`;
 }
 
+/**
+ * The consumer group that remembers how far the dead letters of `topic` (a dead-letter topic) were
+ * redriven; the redrive's cloud role may join exactly these.
+ */
+export function redriveGroup(topic: string): string {
+  return `redrive.${topic}`;
+}
+
 /** Dead letters are rare, inspected by people and replayed in order: one partition. */
 const DEAD_LETTER_PARTITIONS = 1;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { topicEntries } from "../catalog";
+import { redriveGroup, topicEntries } from "../catalog";
 import { decodeEvent, EVENT_SCHEMAS, type EventType } from "../events";
 import type { IncomingMessage, Messaging, MessagingAdmin } from "../messaging";
 
@@ -54,11 +54,6 @@ export class InvalidDeadLetter extends Error {
 
 /** Ends a dry run where the real run would stop. */
 class DryRunStop extends Error {}
-
-/** The consumer group that remembers how far the dead letters of `topic` were redriven. */
-export function redriveGroup(topic: string): string {
-  return `redrive.${topic}`;
-}
 
 function originalTopicOf(topic: string): EventType {
   const original = topic.slice(0, -DLT_SUFFIX.length);
