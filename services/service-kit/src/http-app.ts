@@ -104,7 +104,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
       };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      if (res.statusCode >= 500) metrics.serviceErrors.inc();
+      // A replica saying it is not ready (a probe's 503) is doing its job, not failing a caller.
+      if (res.statusCode >= 500 && !PLATFORM_PATHS.includes(labels.endpoint)) metrics.serviceErrors.inc();
     });
     next();
   });

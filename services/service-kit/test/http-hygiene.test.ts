@@ -105,6 +105,17 @@ describe("HTTP hygiene of a kit service (user-service, real PostgreSQL behind a 
     expect(statuses).toEqual(["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"]);
   }, 15_000);
 
+  it("When PostgreSQL is unreachable, then /ready answers 503 to the probes without counting a service error", async () => {
+    const before = Number(await serviceErrors(svc));
+    await proxy.cut();
+    try {
+      for (let i = 0; i < 3; i++) expect((await api(svc.server).get("/ready")).status).toBe(503);
+    } finally {
+      await proxy.restore();
+    }
+    expect(Number(await serviceErrors(svc))).toBe(before);
+  }, 30_000);
+
   it("When PostgreSQL is unreachable, then requests get 503 with Retry-After, and succeed again once it is back", async () => {
     await proxy.cut();
     try {
