@@ -101,8 +101,17 @@ export class EventConsumer implements Component {
     for (const handler of handlers) this.handlers.set(handler.topic, handler);
     this.name = `${options.group} consumer`;
     this.log = options.logger.child({ component: "consumer", group: options.group });
-    // Exposed at 0 from the start, so the first restart is an increase.
+    // Exposed at 0 from the start, so the first restart, retry or dead letter is an increase.
     options.metrics.consumerRestarts.inc({ group: options.group }, 0);
+    for (const topic of this.handlers.keys()) {
+      const labels = { topic, group: options.group };
+      for (const counter of [
+        options.metrics.eventsConsumed,
+        options.metrics.eventsRetried,
+        options.metrics.eventsDeadLettered,
+      ])
+        counter.inc(labels, 0);
+    }
     options.metrics.onCollect(async () => {
       const lags = await withTimeout(
         options.admin.lag(this.groupId, this.physicalTopics()),

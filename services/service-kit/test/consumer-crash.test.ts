@@ -73,9 +73,14 @@ describe("a consumer whose Kafka client crashes for good", () => {
   });
 
   it("When the client crashes without restarting itself, then the consumer says so, restarts it with backoff, and consumes once the cause is gone", async () => {
-    expect(await harness.metrics.registry.metrics()).toMatch(
+    const exposed = await harness.metrics.registry.metrics();
+    expect(exposed).toMatch(
       /kafka_consumer_restarts_total\{group="order-service",service="order-service"\} 0/,
     );
+    for (const name of ["events_consumed_total", "events_retried_total", "events_dead_lettered_total"])
+      expect(exposed).toMatch(
+        new RegExp(`${name}\\{topic="user.created",group="order-service",service="order-service"\\} 0`),
+      );
     await consumer.start();
     await eventually("the crash reported", async () =>
       consumer.state() === "restarting" ? true : undefined,

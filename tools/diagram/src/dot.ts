@@ -252,9 +252,8 @@ export function renderDot(stacks: readonly StackData[], catalog: CatalogView): s
     const entry = strongest("entry")[0];
     if (entry)
       out.push(`  ${id(entry.id)} -> ${service} [lhead=cluster_catalog, taillabel="HTTPS", ${link}];`);
-    const runners = strongest("runs");
-    const top = runners[0]?.count ?? 0;
-    for (const runner of runners.filter((r) => r.count === top)) {
+    // Both compute paths run the catalog's services, however many other workloads sit beside them.
+    for (const runner of strongest("runs")) {
       out.push(`  ${id(runner.id)} -> ${service} [lhead=cluster_catalog, taillabel="runs", ${link}];`);
     }
     const db = strongest("database")[0];
