@@ -252,8 +252,14 @@ export function renderDot(stacks: readonly StackData[], catalog: CatalogView): s
     const entry = strongest("entry")[0];
     if (entry)
       out.push(`  ${id(entry.id)} -> ${service} [lhead=cluster_catalog, taillabel="HTTPS", ${link}];`);
-    // Both compute paths run the catalog's services, however many other workloads sit beside them.
+    // Each compute path (ECS services, Deployments) runs the services where it has the most of its
+    // kind: the collector's one ECS service does not, nor does the autoscaler's Deployment count against it.
+    const byType = new Map<string, { id: string; count: number }>();
     for (const runner of strongest("runs")) {
+      const type = runner.id.slice(runner.id.indexOf(":") + 1);
+      if (!byType.has(type)) byType.set(type, runner);
+    }
+    for (const runner of byType.values()) {
       out.push(`  ${id(runner.id)} -> ${service} [lhead=cluster_catalog, taillabel="runs", ${link}];`);
     }
     const db = strongest("database")[0];
