@@ -34,15 +34,16 @@ function treeRssKiB(pid: number): number {
   return rssKiB(pid) + childrenOf(pid).reduce((sum, child) => sum + treeRssKiB(child), 0);
 }
 
-/** Runs a command to completion, measuring wall time and the peak memory of its whole process tree. */
+/** Runs a command to completion in `cwd`, measuring wall time and the peak memory of its whole process tree. */
 export function measure(
   command: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
+  cwd: string,
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();

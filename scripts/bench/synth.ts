@@ -6,6 +6,10 @@ import { measure, type ProcessRun } from "./process-sampler";
 // `npm run bench:synth`: wall time and peak RSS of synthesizing every environment, through the app
 // alone and through the cdktf CLI, and the resource count per stack. Targets (2 cores): app <= 3 s, <= 400 MiB.
 const root = path.resolve(__dirname, "../..");
+// The app alone is the command `cdktf synth` runs, read from cdktf.json, run the way the CLI runs it.
+const appCommand = (JSON.parse(fs.readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string })
+  .app;
+const appArgs = ["-c", appCommand];
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const TARGET_SECONDS = 3;
 const TARGET_MIB = 400;
@@ -23,11 +27,16 @@ async function series(
   const results: ProcessRun[] = [];
   for (let i = 0; i < runs; i++) {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-synth-"));
-    const run = await measure(command, args(outdir), {
-      ...process.env,
-      CDKTF_OUTDIR: outdir,
-      CHECKPOINT_DISABLE: "1",
-    });
+    const run = await measure(
+      command,
+      args(outdir),
+      {
+        ...process.env,
+        CDKTF_OUTDIR: outdir,
+        CHECKPOINT_DISABLE: "1",
+      },
+      root,
+    );
     fs.rmSync(outdir, { recursive: true, force: true });
     if (run.exitCode !== 0) throw new Error(`${label} failed with exit code ${run.exitCode}`);
     results.push(run);
@@ -36,9 +45,8 @@ async function series(
 }
 
 async function main(): Promise<void> {
-  const appArgs = ["--require", "tsx/cjs", "--conditions=development", path.join(root, "main.ts")];
   const cdktf = path.join(root, "node_modules/.bin/cdktf");
-  const app = await series("app alone (node main.ts)", process.execPath, () => appArgs);
+  const app = await series(`app alone (${appCommand})`, "/bin/sh", () => appArgs);
   const cli = await series("cdktf synth (CLI)", cdktf, (outdir) => ["synth", "--output", outdir]);
 
   console.log(
@@ -57,7 +65,7 @@ async function main(): Promise<void> {
   }
 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-count-"));
-  await measure(process.execPath, appArgs, { ...process.env, CDKTF_OUTDIR: outdir });
+  await measure("/bin/sh", appArgs, { ...process.env, CDKTF_OUTDIR: outdir }, root);
   console.log("\n| stack | resources | data sources | outputs |");
   console.log("| --- | ---: | ---: | ---: |");
   for (const stack of fs.readdirSync(path.join(outdir, "stacks")).sort()) {
