@@ -5,18 +5,15 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { selectEnvironments } from "../environments";
 import { parse } from "../modules/testing/synth";
+import { SYNTH_APP } from "../scripts/synth/app-command";
 import { synthAll } from "./synth-all";
-
-const root = path.resolve(__dirname, "..");
-const { app } = JSON.parse(fs.readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string };
 
 describe("the app cdktf synth runs", () => {
   it("When cdktf.json's app synthesizes prod, then it writes the Terraform the tests check, stack by stack", () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-app-"));
     try {
-      // As the CLI runs it: through a shell, in the project folder.
-      execFileSync("/bin/sh", ["-c", app], {
-        cwd: root,
+      execFileSync(SYNTH_APP.command, SYNTH_APP.args, {
+        cwd: SYNTH_APP.cwd,
         env: { ...process.env, CDKTF_OUTDIR: outdir, BLUEPRINT_ENVS: "prod" },
         stdio: ["ignore", "ignore", "inherit"],
       });

@@ -1,15 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { SYNTH_APP } from "../synth/app-command";
 import { measure, type ProcessRun } from "./process-sampler";
 
 // `npm run bench:synth`: wall time and peak RSS of synthesizing every environment, through the app
 // alone and through the cdktf CLI, and the resource count per stack. Targets (2 cores): app <= 3 s, <= 400 MiB.
 const root = path.resolve(__dirname, "../..");
-// The app alone is the command `cdktf synth` runs, read from cdktf.json, run the way the CLI runs it.
-const appCommand = (JSON.parse(fs.readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string })
-  .app;
-const appArgs = ["-c", appCommand];
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const TARGET_SECONDS = 3;
 const TARGET_MIB = 400;
@@ -46,7 +43,7 @@ async function series(
 
 async function main(): Promise<void> {
   const cdktf = path.join(root, "node_modules/.bin/cdktf");
-  const app = await series(`app alone (${appCommand})`, "/bin/sh", () => appArgs);
+  const app = await series(`app alone (${SYNTH_APP.app})`, SYNTH_APP.command, () => [...SYNTH_APP.args]);
   const cli = await series("cdktf synth (CLI)", cdktf, (outdir) => ["synth", "--output", outdir]);
 
   console.log(
@@ -65,7 +62,7 @@ async function main(): Promise<void> {
   }
 
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-count-"));
-  await measure("/bin/sh", appArgs, { ...process.env, CDKTF_OUTDIR: outdir }, root);
+  await measure(SYNTH_APP.command, SYNTH_APP.args, { ...process.env, CDKTF_OUTDIR: outdir }, root);
   console.log("\n| stack | resources | data sources | outputs |");
   console.log("| --- | ---: | ---: | ---: |");
   for (const stack of fs.readdirSync(path.join(outdir, "stacks")).sort()) {
