@@ -1,5 +1,6 @@
 import type { Construct } from "constructs";
 import { EcsMetricsCollector } from "../modules/observability/ecs-metrics-collector";
+import { EcsTaskStops } from "../modules/observability/ecs-task-stops";
 import { EksMetricsScraper } from "../modules/observability/eks-metrics-scraper";
 import { ManagedGrafana } from "../modules/observability/managed-grafana";
 import { Observability } from "../modules/observability/observability";
@@ -52,6 +53,15 @@ export class ObservabilityStack extends EnvironmentStack {
         servicePorts: Object.fromEntries(wiring.services().map((s) => [s.name, s.port])),
         workspaceArn: observability.workspaceArn,
         remoteWriteUrl: observability.remoteWriteUrl,
+        logRetentionDays: env.logRetentionDays,
+        logKmsKeyArn: layers.network.logKey.arn,
+      });
+      // On EKS a crashed container restarts in its pod, which ServiceRestarting sees; ECS replaces the task.
+      new EcsTaskStops(this, "TaskStops", {
+        namePrefix: this.namePrefix,
+        clusterArn: compute.ecs.cluster.arn,
+        services: wiring.services().map((s) => s.name),
+        ticketTopicArn: observability.alertTopics.ticket.arn,
         logRetentionDays: env.logRetentionDays,
         logKmsKeyArn: layers.network.logKey.arn,
       });

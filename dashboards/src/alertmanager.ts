@@ -25,6 +25,27 @@ export interface RouteTiming {
 
 export const ROUTE_TIMING: RouteTiming = { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" };
 
+/** Seconds of an Alertmanager duration of one unit, e.g. `30s`, `5m`, `4h`. */
+export function durationSeconds(duration: string): number {
+  const match = /^(\d+)(s|m|h)$/.exec(duration);
+  if (!match) throw new Error(`durations must be a whole number of s, m or h, got "${duration}"`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as "s" | "m" | "h"];
+}
+
+/**
+ * The watchdog's route: sent at once, then resent every group interval of the tree. The
+ * dead-man's switch expects it that often.
+ */
+function watchdogTiming(timing: RouteTiming) {
+  return { group_wait: "0s", group_interval: timing.groupWait, repeat_interval: timing.groupInterval };
+}
+
+/** The longest gap between two watchdog notifications: its repeat interval, rounded up to its group interval. */
+export function watchdogHeartbeatSeconds(timing: RouteTiming = ROUTE_TIMING): number {
+  const route = watchdogTiming(timing);
+  return durationSeconds(route.repeat_interval) + durationSeconds(route.group_interval);
+}
+
 /** Receiver settings besides `name`, e.g. `{ pagerduty_configs: [...] }` or `{ sns_configs: [...] }`. */
 export type ReceiverSettings = Readonly<Record<string, unknown>>;
 
@@ -65,9 +86,7 @@ export function alertmanagerConfig(
         {
           matchers: [`alertname="${WATCHDOG_ALERT}"`],
           receiver: DEAD_MANS_SWITCH,
-          group_wait: "0s",
-          group_interval: timing.groupWait,
-          repeat_interval: timing.groupInterval,
+          ...watchdogTiming(timing),
         },
         ...(Object.entries(SEVERITY_RECEIVER) as Array<[Severity, ReceiverName]>).map(
           ([severity, receiver]) => ({
@@ -141,13 +160,15 @@ export function selfRunAlertmanagerConfig(
   );
 }
 
-/** The receivers for AMP, whose alert manager only delivers to SNS. */
+/** A receiver for AMP, whose alert manager only delivers to SNS: one topic. */
+export function snsReceiver(topicArn: string, region: string): ReceiverSettings {
+  return { sns_configs: [{ topic_arn: topicArn, sigv4: { region }, subject: TITLE, message: TEXT }] };
+}
+
+/** The receivers for AMP, one topic each. */
 export function snsReceivers(
   topicArns: Readonly<Record<ReceiverName, string>>,
   region: string,
 ): Record<ReceiverName, ReceiverSettings> {
-  const sns = (topicArn: string) => ({
-    sns_configs: [{ topic_arn: topicArn, sigv4: { region }, subject: TITLE, message: TEXT }],
-  });
-  return { page: sns(topicArns.page), ticket: sns(topicArns.ticket) };
+  return { page: snsReceiver(topicArns.page, region), ticket: snsReceiver(topicArns.ticket, region) };
 }

@@ -125,11 +125,23 @@ const POLICY_WRITE_ACTIONS = [
 ] as const;
 
 /**
+ * The Managed Grafana calls of `.github/scripts/publish-dashboards.sh`, which the apply job runs
+ * after applying `<env>-observability`: find the `blueprint-deploy` service account, mint it a
+ * 10-minute token, delete the token (decision 0038).
+ */
+export const GRAFANA_PUBLISH_ACTIONS = [
+  "grafana:ListWorkspaceServiceAccounts",
+  "grafana:CreateWorkspaceServiceAccountToken",
+  "grafana:DeleteWorkspaceServiceAccountToken",
+] as const;
+
+/**
  * What the apply pipeline never does, whatever its policies grant: create IAM users, groups or
- * keys (long-lived credentials), read secret values (Terraform passes secret ARNs, never values),
- * assume other roles (a role it created would be a way around this boundary).
+ * keys or Grafana API keys (long-lived credentials), read secret values (Terraform passes secret
+ * ARNs, never values), assume other roles (a role it created would be a way around this boundary).
  */
 const NEVER_FOR_APPLY = [
+  "grafana:CreateWorkspaceApiKey",
   "iam:AddUserToGroup",
   "iam:AttachGroupPolicy",
   "iam:AttachUserPolicy",
@@ -497,6 +509,14 @@ export class GithubPipelineRoles extends Construct {
           effect: "Allow",
           actions: ["iam:CreateServiceLinkedRole"],
           resources: [`arn:aws:iam::${props.accountId}:role/aws-service-role/*`],
+        },
+        {
+          // Granted here, not left to PowerUserAccess: the publish step needs exactly these. The
+          // workspace id is generated when the observability stack applies, after this role exists.
+          sid: "PublishDashboards",
+          effect: "Allow",
+          actions: [...GRAFANA_PUBLISH_ACTIONS],
+          resources: [`arn:aws:grafana:${props.region}:${props.accountId}:/workspaces/*`],
         },
       ]).json,
     });

@@ -3,6 +3,7 @@ import { GrafanaWorkspaceServiceAccount } from "@cdktf/provider-aws/lib/grafana-
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { GRAFANA_VERSION } from "../../dashboards/src/registry";
 import { policyDocument } from "../iam/policy-document";
 
 export interface ManagedGrafanaProps {
@@ -21,8 +22,9 @@ export interface ManagedGrafanaProps {
    */
   readonly authenticationProviders?: ReadonlyArray<"AWS_SSO" | "SAML">;
   /**
-   * Grafana version of the workspace.
-   * @default "10.4"
+   * Grafana version of the workspace. Raising it upgrades the workspace in place, and AMG never
+   * downgrades one.
+   * @default GRAFANA_VERSION, the line compose runs and the dashboards' schema is written for
    */
   readonly grafanaVersion?: string;
 }
@@ -47,7 +49,7 @@ export class ManagedGrafana extends Construct {
   constructor(scope: Construct, id: string, props: ManagedGrafanaProps) {
     super(scope, id);
     const authenticationProviders = props.authenticationProviders ?? ["AWS_SSO"];
-    const grafanaVersion = props.grafanaVersion ?? "10.4";
+    const grafanaVersion = props.grafanaVersion ?? GRAFANA_VERSION;
     if (authenticationProviders.length === 0) {
       throw new Error(
         `ManagedGrafana ${props.environment}: authenticationProviders must name at least one provider`,

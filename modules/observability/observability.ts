@@ -8,11 +8,18 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
-import { alertmanagerConfig, type ReceiverName, snsReceivers } from "../../dashboards/src/alertmanager";
+import {
+  alertmanagerConfig,
+  type ReceiverName,
+  snsReceiver,
+  snsReceivers,
+  watchdogHeartbeatSeconds,
+} from "../../dashboards/src/alertmanager";
 import { ruleFiles } from "../../dashboards/src/rules";
 import { policyDocument } from "../iam/policy-document";
 import { EncryptionKey } from "../kms/encryption-key";
 import { assertLogRetention } from "../workload/limits";
+import { DeadMansSwitch } from "./dead-mans-switch";
 import { pascalCase } from "../workload/workload";
 
 /** Where an alert topic delivers: an e-mail address, an HTTPS endpoint (PagerDuty, Opsgenie, chat). */
@@ -67,7 +74,7 @@ const PUBLISHERS = ["aps.amazonaws.com", "cloudwatch.amazonaws.com"];
  * repository's rule files as rule group namespaces, its alert manager routing `critical` alerts to
  * a `page` SNS topic and `warning` alerts to a `ticket` topic (the routing tree of
  * dashboards/src/alertmanager.ts), both topics encrypted with their own key that AMP and
- * CloudWatch may use.
+ * CloudWatch may use, and the `Watchdog` to the dead-man's switch, whose alarm pages when it stops.
  */
 export class Observability extends Construct {
   readonly workspace: PrometheusWorkspace;
@@ -84,6 +91,8 @@ export class Observability extends Construct {
   /** The SNS topics alerts are routed to. */
   readonly alertTopics: Readonly<Record<ReceiverName, SnsTopic>>;
   readonly alertTopicKey: KmsKey;
+  /** The watchdog's topic and the alarm that pages when it falls silent. */
+  readonly deadMansSwitch: DeadMansSwitch;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -193,8 +202,16 @@ export class Observability extends Construct {
     }
     this.alertTopics = topics;
 
+    this.deadMansSwitch = new DeadMansSwitch(this, "DeadMansSwitch", {
+      namePrefix: prefix,
+      accountId: props.accountId,
+      kmsKeyArn: this.alertTopicKey.arn,
+      pageTopicArn: topics.page.arn,
+      heartbeatIntervalSeconds: watchdogHeartbeatSeconds(),
+    });
     const routing = alertmanagerConfig(
       snsReceivers({ page: topics.page.arn, ticket: topics.ticket.arn }, props.region),
+      { deadMansSwitch: snsReceiver(this.deadMansSwitch.topic.arn, props.region) },
     );
     this.alertManager = new PrometheusAlertManagerDefinition(this, "AlertManager", {
       workspaceId: this.workspace.id,

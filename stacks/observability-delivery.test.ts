@@ -1,0 +1,166 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { durationSeconds, WATCHDOG_ALERT } from "../dashboards/src/alertmanager";
+import { GRAFANA_VERSION } from "../dashboards/src/registry";
+import { ENVIRONMENTS } from "../environments";
+import { GRAFANA_PUBLISH_ACTIONS } from "../modules/iam/github-oidc";
+import { CRASH_STOP_CODES, TASK_CRASH_METRIC } from "../modules/observability/ecs-task-stops";
+import { analyseRoles, roleMay } from "../modules/testing/iam";
+import type { SynthesizedStack } from "../modules/testing/synth";
+import { synthAll } from "./synth-all";
+
+// What the observability layer delivers in AWS, proven on the synthesized Terraform of every environment.
+const stacks = synthAll(ENVIRONMENTS);
+const observability = (env: string) => stacks.get(`${env}-observability`) as SynthesizedStack;
+const all = (stack: SynthesizedStack, type: string) => Object.values(stack.resource[type] ?? {});
+
+interface Route {
+  matchers?: string[];
+  receiver: string;
+  group_interval?: string;
+  repeat_interval?: string;
+  routes?: Route[];
+}
+
+function alertmanager(env: string): { route: Route; receivers: Array<Record<string, unknown>> } {
+  const [definition] = all(observability(env), "aws_prometheus_alert_manager_definition");
+  const outer = parseYaml(definition?.definition as string) as { alertmanager_config: string };
+  return parseYaml(outer.alertmanager_config);
+}
+
+/** `${aws_sns_topic.<id>.arn}` of the topic with this name. */
+function topicArnRef(stack: SynthesizedStack, name: string): string {
+  const [id] = Object.entries(stack.resource.aws_sns_topic ?? {}).find(([, t]) => t.name === name) ?? [];
+  if (!id) throw new Error(`no topic ${name}`);
+  return `\${aws_sns_topic.${id}.arn}`;
+}
+
+describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("observability of %s in AWS", (name, env) => {
+  const stack = observability(name);
+  const prefix = `blueprint-${name}`;
+
+  it("When its Grafana workspace is created, then it runs the Grafana line compose runs and the dashboards are written for", () => {
+    for (const workspace of all(stack, "aws_grafana_workspace")) {
+      expect(workspace.grafana_version).toBe(GRAFANA_VERSION);
+    }
+  });
+
+  it("When the apply job publishes the dashboards, then the apply role may make exactly the Grafana calls the script makes", () => {
+    const script = fs.readFileSync(path.join(__dirname, "../.github/scripts/publish-dashboards.sh"), "utf8");
+    const calls = [...script.matchAll(/aws grafana ([a-z-]+)/g)].map(
+      ([, command]) =>
+        `grafana:${(command as string).replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`,
+    );
+    expect([...new Set(calls)].sort()).toEqual([...GRAFANA_PUBLISH_ACTIONS].sort());
+    const roles = analyseRoles(
+      [...stacks].filter(([id]) => id.startsWith(`${name}-`)),
+      env.accountId,
+    );
+    const apply = roles.find((r) => r.name === `${prefix}-github-apply`);
+    if (!apply) throw new Error("no apply role");
+    const workspace = `arn:aws:grafana:${env.region}:${env.accountId}:/workspaces/g-0123456789`;
+    // Granted by the role's own policy, not only by the broad managed policy, and within its boundary.
+    for (const action of calls) {
+      expect(roleMay(apply, action, workspace, { managedMayAllow: false }), action).toBe(true);
+    }
+    // Never a long-lived Grafana API key, whatever PowerUserAccess grants.
+    expect(roleMay(apply, "grafana:CreateWorkspaceApiKey", workspace, { managedMayAllow: true })).toBe(false);
+  });
+
+  it("When the watchdog fires, then AMP sends it only to its own topic, more often than the switch's alarm window", () => {
+    const { route, receivers } = alertmanager(name);
+    const watchdogRoute = route.routes?.find((r) => r.matchers?.includes(`alertname="${WATCHDOG_ALERT}"`));
+    if (!watchdogRoute) throw new Error("no watchdog route");
+    expect(route.routes?.[0]).toBe(watchdogRoute);
+    const receiver = receivers.find((r) => r.name === watchdogRoute.receiver) as {
+      sns_configs: Array<{ topic_arn: string }>;
+    };
+    const watchdogTopic = topicArnRef(stack, `${prefix}-alerts-watchdog`);
+    expect(receiver.sns_configs.map((c) => c.topic_arn)).toEqual([watchdogTopic]);
+    // No other receiver publishes there, and the watchdog reaches no other receiver.
+    const others = receivers.filter((r) => r !== receiver);
+    expect(JSON.stringify(others)).not.toContain(watchdogTopic);
+
+    const [alarm] = all(stack, "aws_cloudwatch_metric_alarm").filter(
+      (a) => a.alarm_name === `${prefix}-watchdog-silent`,
+    );
+    expect(alarm).toMatchObject({
+      namespace: "AWS/SNS",
+      metric_name: "NumberOfMessagesPublished",
+      comparison_operator: "LessThanThreshold",
+      threshold: 1,
+      treat_missing_data: "breaching",
+      alarm_actions: [topicArnRef(stack, `${prefix}-alerts-page`)],
+    });
+    const topicName = (stack.resource.aws_sns_topic ?? {})[watchdogTopic.split(".")[1] as string]?.name;
+    expect((alarm?.dimensions as { TopicName: string }).TopicName).toMatch(/^\$\{aws_sns_topic\..+\.name\}$/);
+    expect(topicName).toBe(`${prefix}-alerts-watchdog`);
+    // Two heartbeats fit in the window, so one late delivery never pages.
+    const windowSeconds = (alarm?.period as number) * (alarm?.evaluation_periods as number);
+    expect(alarm?.datapoints_to_alarm).toBe(alarm?.evaluation_periods);
+    const heartbeat =
+      durationSeconds(watchdogRoute.repeat_interval as string) +
+      durationSeconds(watchdogRoute.group_interval as string);
+    expect(2 * heartbeat).toBeLessThanOrEqual(windowSeconds);
+  });
+});
+
+const ECS_ENVIRONMENTS = ENVIRONMENTS.filter((e) => e.compute.kind === "ecs");
+
+describe.each(ECS_ENVIRONMENTS.map((e) => [e.name, e] as const))(
+  "crashed tasks of %s on ECS",
+  (name, env) => {
+    const stack = observability(name);
+    const prefix = `blueprint-${name}`;
+
+    it("When a service's task crashes on ECS, then the crash is recorded and counted, and a crash loop opens a ticket", () => {
+      const [rule] = all(stack, "aws_cloudwatch_event_rule");
+      const pattern = JSON.parse(rule?.event_pattern as string);
+      expect(pattern).toMatchObject({
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: { lastStatus: ["STOPPED"], stopCode: [...CRASH_STOP_CODES] },
+      });
+      expect(pattern.detail.clusterArn).toHaveLength(1);
+      const [target] = all(stack, "aws_cloudwatch_event_target");
+      const [logGroupId, logGroup] = Object.entries(stack.resource.aws_cloudwatch_log_group ?? {}).find(
+        ([, g]) => String(g.name).startsWith("/aws/events/"),
+      ) ?? [undefined, undefined];
+      expect(target?.arn).toBe(`\${aws_cloudwatch_log_group.${logGroupId}.arn}`);
+      expect(logGroup).toMatchObject({ retention_in_days: env.logRetentionDays });
+      expect(logGroup?.kms_key_id).toBeTruthy();
+      const [writers] = all(stack, "aws_cloudwatch_log_resource_policy");
+      expect(JSON.parse(writers?.policy_document as string).Statement[0].Principal.Service).toContain(
+        "events.amazonaws.com",
+      );
+      const [filter] = all(stack, "aws_cloudwatch_log_metric_filter");
+      expect(filter).toMatchObject({
+        log_group_name: `\${aws_cloudwatch_log_group.${logGroupId}.name}`,
+        metric_transformation: {
+          namespace: TASK_CRASH_METRIC.namespace,
+          name: TASK_CRASH_METRIC.name,
+          dimensions: { ServiceName: "$.detail.group" },
+        },
+      });
+      const ticket = topicArnRef(stack, `${prefix}-alerts-ticket`);
+      const crashAlarms = all(stack, "aws_cloudwatch_metric_alarm").filter(
+        (a) => a.metric_name === TASK_CRASH_METRIC.name,
+      );
+      const services = Object.keys(env.services).sort();
+      expect(crashAlarms.map((a) => (a.dimensions as { ServiceName: string }).ServiceName).sort()).toEqual(
+        services.map((s) => `service:${s}`),
+      );
+      for (const alarm of crashAlarms) {
+        expect(alarm).toMatchObject({
+          statistic: "Sum",
+          period: 900,
+          threshold: 3,
+          comparison_operator: "GreaterThanOrEqualToThreshold",
+          alarm_actions: [ticket],
+        });
+      }
+    });
+  },
+);
