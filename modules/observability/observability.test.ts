@@ -5,7 +5,9 @@ import { parse } from "yaml";
 import { REPO_ROOT, RULES_DIR } from "../../dashboards/src/paths";
 import { OBSERVED_SERVICES } from "../../dashboards/src/registry";
 import { onlyResource, policyStatements, resourcesOf, synthConstruct } from "../testing/synth";
+import { DeadMansSwitch } from "./dead-mans-switch";
 import { ADOT_COLLECTOR_IMAGE, EcsMetricsCollector } from "./ecs-metrics-collector";
+import { EcsTaskStops } from "./ecs-task-stops";
 import { EksMetricsScraper, EksScraperRbac, SCRAPER_USER } from "./eks-metrics-scraper";
 import { ManagedGrafana } from "./managed-grafana";
 import { Observability, type ObservabilityProps } from "./observability";
@@ -64,19 +66,23 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
     expect(topicOf("page")?.sigv4.region).toBe("eu-west-1");
   });
 
-  it("When alerts are published, then the topics are encrypted and only AMP and CloudWatch of this account may publish", () => {
+  it("When alerts are published, then the topics are encrypted and only AMP and CloudWatch of this account may publish, the watchdog's only AMP", () => {
     const topics = resourcesOf(stack, "aws_sns_topic");
     expect(topics.map((t) => t.name).sort()).toEqual([
       "blueprint-prod-alerts-page",
       "blueprint-prod-alerts-ticket",
+      "blueprint-prod-alerts-watchdog",
     ]);
     for (const t of topics) expect(t.kms_master_key_id).toMatch(/aws_kms_key\.\w*AlertTopicKey\w*\.arn/);
     const publish = policyStatements(stack).filter((s) => (s.actions as string[]).includes("sns:Publish"));
-    expect(publish).toHaveLength(2);
+    expect(
+      publish.map((s) => s.principals).sort((a, b) => JSON.stringify(b).length - JSON.stringify(a).length),
+    ).toEqual([
+      [{ type: "Service", identifiers: ["aps.amazonaws.com", "cloudwatch.amazonaws.com"] }],
+      [{ type: "Service", identifiers: ["aps.amazonaws.com", "cloudwatch.amazonaws.com"] }],
+      [{ type: "Service", identifiers: ["aps.amazonaws.com"] }],
+    ]);
     for (const s of publish) {
-      expect(s.principals).toEqual([
-        { type: "Service", identifiers: ["aps.amazonaws.com", "cloudwatch.amazonaws.com"] },
-      ]);
       expect(s.condition).toEqual([
         { test: "StringEquals", variable: "aws:SourceAccount", values: ["333333333333"] },
       ]);
@@ -381,5 +387,41 @@ describe("PlatformAlarms", () => {
           }),
       ),
     ).toThrow(/kafka\.brokerCount must be 1 or more, got 0/);
+  });
+});
+
+describe("DeadMansSwitch and EcsTaskStops", () => {
+  const switchProps = {
+    namePrefix: "blueprint-prod",
+    accountId: "333333333333",
+    kmsKeyArn: "arn:aws:kms:eu-west-1:333333333333:key/k",
+    pageTopicArn: "arn:aws:sns:eu-west-1:333333333333:blueprint-prod-alerts-page",
+  };
+
+  it("When the watchdog is resent less often than twice per alarm window, then synthesis stops and says so", () => {
+    expect(() =>
+      synthConstruct(
+        (scope) => new DeadMansSwitch(scope, "Switch", { ...switchProps, heartbeatIntervalSeconds: 600 }),
+      ),
+    ).toThrow(
+      "DeadMansSwitch blueprint-prod: the 900 s window must hold two heartbeats, got one every 600 s; resend the watchdog more often or raise silentPeriods",
+    );
+  });
+
+  it("When crash counting is given a window that is not whole minutes, then synthesis stops and says so", () => {
+    expect(() =>
+      synthConstruct(
+        (scope) =>
+          new EcsTaskStops(scope, "Stops", {
+            namePrefix: "blueprint-dev",
+            clusterArn: "arn:aws:ecs:eu-west-1:111111111111:cluster/blueprint-dev",
+            services: ["user-service"],
+            ticketTopicArn: "arn:aws:sns:eu-west-1:111111111111:blueprint-dev-alerts-ticket",
+            logRetentionDays: 30,
+            logKmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/k",
+            windowSeconds: 90,
+          }),
+      ),
+    ).toThrow("EcsTaskStops blueprint-dev: windowSeconds must be a whole number of minutes, got 90");
   });
 });

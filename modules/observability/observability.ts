@@ -19,8 +19,8 @@ import { ruleFiles } from "../../dashboards/src/rules";
 import { policyDocument } from "../iam/policy-document";
 import { EncryptionKey } from "../kms/encryption-key";
 import { assertLogRetention } from "../workload/limits";
-import { DeadMansSwitch } from "./dead-mans-switch";
 import { pascalCase } from "../workload/workload";
+import { DeadMansSwitch } from "./dead-mans-switch";
 
 /** Where an alert topic delivers: an e-mail address, an HTTPS endpoint (PagerDuty, Opsgenie, chat). */
 export interface AlertSubscription {
