@@ -60,3 +60,28 @@ export function measure(
     });
   });
 }
+
+/** Linux reports process CPU time in these ticks (USER_HZ, 100 on every mainstream kernel build). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) `pid` has used so far, in seconds; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the parenthesised command name (which may itself hold spaces): utime is the 12th, stime the 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** The highest resident memory `pid` has had since it started (VmHWM), in MiB; 0 once it is gone. */
+export function peakRssMiB(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -11,12 +11,17 @@ import type { Logger } from "pino";
 import { AUTH_SCOPES, type AuthScope } from "./catalog";
 import type { AuthConfig } from "./config";
 import { AppError } from "./errors";
+import { VerifiedTokenCache } from "./token-cache";
 
 /** The only signature algorithms accepted: asymmetric, so services hold no signing secret. */
 export const TOKEN_ALGORITHMS = ["RS256", "ES256"] as const;
 
 /** jose error codes meaning the JWKS could not be fetched or read, rather than a bad token. */
 const KEYS_UNAVAILABLE: ReadonlySet<string> = new Set(["ERR_JWKS_TIMEOUT", "ERR_JWKS_INVALID"]);
+
+/** How many verified tokens are remembered, and for how long at most (see VerifiedTokenCache). */
+const CACHED_TOKENS = 10_000;
+const CACHED_TOKEN_MAX_AGE_MS = 60_000;
 
 /** Who is calling: the token's subject and the scopes of this API it grants. */
 export interface Caller {
@@ -53,11 +58,18 @@ function scopeNames(payload: JWTPayload): string[] {
  *
  * Keys from a JWKS URL are cached; a token signed with an unknown `kid` makes the verifier fetch
  * the set again (at most once per AUTH_JWKS_COOLDOWN_MS), which is how key rotation is picked up.
+ * A token verified once is accepted again without a signature check until its `exp`, for at most
+ * a minute (VerifiedTokenCache).
  */
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
+  private readonly verified = new VerifiedTokenCache<Caller>(CACHED_TOKENS, CACHED_TOKEN_MAX_AGE_MS);
 
-  constructor(private readonly config: AuthConfig) {
+  constructor(
+    private readonly config: AuthConfig,
+    /** Epoch ms; tests move it to check expiry. */
+    private readonly clock: () => number = Date.now,
+  ) {
     this.keys = config.AUTH_JWKS
       ? createLocalJWKSet(config.AUTH_JWKS as Parameters<typeof createLocalJWKSet>[0])
       : createRemoteJWKSet(new URL(config.AUTH_JWKS_URL ?? jwksUrlOf(config.AUTH_ISSUER)), {
@@ -67,6 +79,16 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
+    const now = this.clock();
+    const cached = this.verified.get(token, now);
+    if (cached) return cached;
+    const caller = await this.verifySignedToken(token, now);
+    this.verified.set(token, caller.caller, now, caller.validUntil);
+    return caller.caller;
+  }
+
+  /** The caller of `token` and until when (epoch ms) its claims are valid, after checking it in full. */
+  private async verifySignedToken(token: string, now: number): Promise<{ caller: Caller; validUntil: number }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -74,6 +96,7 @@ export class TokenVerifier {
         algorithms: [...TOKEN_ALGORITHMS],
         clockTolerance: this.config.AUTH_CLOCK_SKEW_SECONDS,
         requiredClaims: ["exp", "sub"],
+        currentDate: new Date(now),
       }));
     } catch (error) {
       // The issuer's keys out of reach is not the caller's fault: 503, retry shortly.
@@ -85,7 +108,9 @@ export class TokenVerifier {
     if (typeof payload.sub !== "string" || payload.sub.length === 0) {
       throw new InvalidTokenError("sub is not a non-empty string");
     }
-    return { sub: payload.sub, scopes: new Set(this.grantedScopes(payload)) };
+    // jose refuses a token once now - skew >= exp; `exp` is required, so it is a number here.
+    const validUntil = ((payload.exp ?? 0) + this.config.AUTH_CLOCK_SKEW_SECONDS) * 1000;
+    return { caller: { sub: payload.sub, scopes: new Set(this.grantedScopes(payload)) }, validUntil };
   }
 
   private grantedScopes(payload: JWTPayload): AuthScope[] {
