@@ -7,10 +7,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Messaging } from "@blueprint/service-kit";
 import autocannon from "autocannon";
 import { Client } from "pg";
+import { cpuSeconds, peakRssMiB } from "../../scripts/bench/process-sampler";
 import { localServicePassword } from "../../scripts/deps/provisioning";
 import { downAll, localDependencies, upAll } from "../../scripts/deps/registry";
 import type { LocalSettings } from "../../scripts/deps/settings";
-import { cpuSeconds, peakRssMiB } from "../../scripts/bench/process-sampler";
 import { bearer, tokenFor } from "../../services/system-tests/support/auth";
 import {
   createTestDatabase,
@@ -129,7 +129,12 @@ async function startReference(database: string): Promise<Measured> {
   };
 }
 
-async function rows<T>(database: string, role: ServiceKey, sql: string, values: unknown[] = []): Promise<T[]> {
+async function rows<T>(
+  database: string,
+  role: ServiceKey,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const name = ENTRIES[role].database.role;
   const client = new Client({
     host: PGHOST,
@@ -258,7 +263,11 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
     startService("user", db.name, ns.namespace, logDir),
     startService("notification", db.name, ns.namespace, logDir, { SMTP_PORT: String(smtpPort) }),
   ]);
-  const admin = new Messaging({ brokers: KAFKA_BROKERS.split(","), clientId: "bench", logger: quietLogger }).admin();
+  const admin = new Messaging({
+    brokers: KAFKA_BROKERS.split(","),
+    clientId: "bench",
+    logger: quietLogger,
+  }).admin();
   const group = `${ns.namespace}${ENTRIES.notification.name}`;
   const topic = `${ns.namespace}user.created`;
   const steps: KneeResult["steps"][number][] = [];
@@ -270,7 +279,10 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
       const lagSampler = (async () => {
         while (sampling) {
           const lag = await admin.lag(group, [topic]).catch(() => []);
-          maxLag = Math.max(maxLag, lag.reduce((sum, p) => sum + p.lag, 0));
+          maxLag = Math.max(
+            maxLag,
+            lag.reduce((sum, p) => sum + p.lag, 0),
+          );
           await sleep(500);
         }
       })();
@@ -297,7 +309,9 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
       }
       sampling = false;
       await lagSampler;
-      const latencies = recorded.map((r) => r.created - (sentAt.get(r.user_id) ?? Number.NaN)).sort((a, b) => a - b);
+      const latencies = recorded
+        .map((r) => r.created - (sentAt.get(r.user_id) ?? Number.NaN))
+        .sort((a, b) => a - b);
       const http = arrivals.map((a) => a.latencyMs).sort((a, b) => a - b);
       const step = {
         rate,
@@ -334,7 +348,12 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
 function startCatcher(settings: LocalSettings, port: number, uiPort: number): ChildProcess {
   return spawn(
     process.execPath,
-    ["--conditions=development", "--import", "tsx", path.join(settings.repoRoot, "scripts/stack/mail-catcher.ts")],
+    [
+      "--conditions=development",
+      "--import",
+      "tsx",
+      path.join(settings.repoRoot, "scripts/stack/mail-catcher.ts"),
+    ],
     {
       cwd: settings.repoRoot,
       env: { ...env, SMTP_PORT: String(port), MAIL_UI_PORT: String(uiPort) },
@@ -368,10 +387,31 @@ function throughputTable(t: ThroughputResult): string {
   ];
   return [
     table(
-      ["server", "best rate", "spread (runs)", "p50 / p99", "requests / failed", "server CPU", "peak RSS", "outbox rows left"],
       [
-        row("user-service (Express, kit, relay to Kafka)", t.ours, t.oursRuns, t.oursRssMiB, String(t.outboxRowsLeft)),
-        row("reference (node:http + pg, one statement)", t.reference, t.referenceRuns, t.referenceRssMiB, "(no relay)"),
+        "server",
+        "best rate",
+        "spread (runs)",
+        "p50 / p99",
+        "requests / failed",
+        "server CPU",
+        "peak RSS",
+        "outbox rows left",
+      ],
+      [
+        row(
+          "user-service (Express, kit, relay to Kafka)",
+          t.ours,
+          t.oursRuns,
+          t.oursRssMiB,
+          String(t.outboxRowsLeft),
+        ),
+        row(
+          "reference (node:http + pg, one statement)",
+          t.reference,
+          t.referenceRuns,
+          t.referenceRssMiB,
+          "(no relay)",
+        ),
       ],
     ),
     "",
@@ -383,7 +423,17 @@ function throughputTable(t: ThroughputResult): string {
 function kneeTable(k: KneeResult): string {
   return [
     table(
-      ["arrival rate", "achieved", "e2e p50", "e2e p99", "POST p99", "lost", "failed", "max consumer lag", "holds"],
+      [
+        "arrival rate",
+        "achieved",
+        "e2e p50",
+        "e2e p99",
+        "POST p99",
+        "lost",
+        "failed",
+        "max consumer lag",
+        "holds",
+      ],
       k.steps.map((s) => [
         `${s.rate}/s`,
         `${s.achieved.toFixed(0)}/s`,
@@ -423,7 +473,9 @@ export async function main(settings: LocalSettings): Promise<void> {
       console.log(`\n${throughputTable(t)}\n`);
     }
     if (PHASES.has("knee")) {
-      console.log(`bench: end to end, arrival-rate steps of ${STEP_SECONDS}s: ${RATES.join(", ")} users/s...`);
+      console.log(
+        `bench: end to end, arrival-rate steps of ${STEP_SECONDS}s: ${RATES.join(", ")} users/s...`,
+      );
       const k = await kneeSteps(logDir, smtpPort);
       const chart = path.join(outDir, "knee.svg");
       fs.writeFileSync(

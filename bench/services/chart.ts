@@ -64,7 +64,8 @@ export function kneeChart(steps: readonly RateStep[], options: KneeChartOptions 
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${MARGIN.left}" y="20" font-size="15" font-weight="bold">POST /users to notification recorded: latency by arrival rate</text>`,
   );
-  if (options.caption) parts.push(`<text x="${MARGIN.left}" y="38" fill="#555">${escapeXml(options.caption)}</text>`);
+  if (options.caption)
+    parts.push(`<text x="${MARGIN.left}" y="38" fill="#555">${escapeXml(options.caption)}</text>`);
   for (const ms of [1, 10, 100, 1_000, 10_000, 100_000]) {
     const y = fmt(yOf(ms));
     parts.push(

@@ -24,7 +24,9 @@ export interface OpenLoadOptions {
  * Arrivals are spread evenly; autocannon's `overallRate` instead releases each second's quota in a
  * burst, which measures the burst, and its closed loop caps the arrivals at the connection count.
  */
-export async function openLoad<T>(options: OpenLoadOptions): Promise<{ arrivals: Arrival<T>[]; achievedRate: number }> {
+export async function openLoad<T>(
+  options: OpenLoadOptions,
+): Promise<{ arrivals: Arrival<T>[]; achievedRate: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const target = new URL(options.url);
   const total = Math.round(options.rate * options.seconds);

@@ -88,7 +88,10 @@ export class TokenVerifier {
   }
 
   /** The caller of `token` and until when (epoch ms) its claims are valid, after checking it in full. */
-  private async verifySignedToken(token: string, now: number): Promise<{ caller: Caller; validUntil: number }> {
+  private async verifySignedToken(
+    token: string,
+    now: number,
+  ): Promise<{ caller: Caller; validUntil: number }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {

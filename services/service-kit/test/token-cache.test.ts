@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { authConfigSchema, InvalidTokenError, loadConfig, TokenVerifier } from "../src";
-import { VerifiedTokenCache } from "../src/token-cache";
 import { localAuthEnv, newSigningKey, publicKey, signToken } from "../src/dev-tokens";
+import { VerifiedTokenCache } from "../src/token-cache";
 
 const key = newSigningKey();
 const config = loadConfig(authConfigSchema, {
