@@ -7,7 +7,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Messaging } from "@blueprint/service-kit";
 import autocannon from "autocannon";
 import { Client } from "pg";
-import { cpuSeconds, peakRssMiB } from "../../scripts/bench/process-sampler";
+import {
+  cpuSeconds,
+  parentOf,
+  peakRssMiB,
+  treeCpuDelta,
+  treeCpuSeconds,
+} from "../../scripts/bench/process-sampler";
 import { localServicePassword } from "../../scripts/deps/provisioning";
 import { downAll, localDependencies, upAll } from "../../scripts/deps/registry";
 import type { LocalSettings } from "../../scripts/deps/settings";
@@ -20,6 +26,8 @@ import {
   PGHOST,
   PGPORT,
   quietLogger,
+  REPO_ROOT,
+  run,
   type ServiceKey,
   serviceEnv,
 } from "../../services/system-tests/support/environment";
@@ -81,14 +89,16 @@ async function startService(
   namespace: string,
   logDir: string,
   extra: NodeJS.ProcessEnv = {},
-  nodeArgs: readonly string[] = [],
+  nodeOptions: readonly string[] = [],
 ): Promise<Measured & { service: ServiceProcess }> {
+  // The compiled entry point, as the image runs it (`npm run build` first): no tsx in the process.
+  const entry = path.join(REPO_ROOT, "services", ENTRIES[key].name, "dist", "main.js");
   const service = new ServiceProcess(
     key,
     await freePort(),
     serviceEnv(key, database, namespace, { LOG_LEVEL, ...extra }),
     path.join(logDir, `${key}-service.log`),
-    nodeArgs,
+    [...nodeOptions, entry],
   );
   await service.start(60_000);
   return { service, pid: service.pid ?? 0, url: service.url, stop: () => service.stop() };
@@ -151,6 +161,14 @@ async function rows<T>(
   }
 }
 
+/** The PostgreSQL server's pid: the parent of a backend (the local server runs as another OS user). */
+async function postgresServerPid(database: string): Promise<number> {
+  const [row] = await rows<{ pid: number }>(database, "user", "SELECT pg_backend_pid() AS pid");
+  const server = row ? parentOf(row.pid) : undefined;
+  if (server === undefined) throw new Error("cannot find the PostgreSQL server process");
+  return server;
+}
+
 const countOf = async (database: string, role: ServiceKey, table: string) =>
   Number((await rows<{ n: string }>(database, role, `SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
 
@@ -161,10 +179,18 @@ interface ClosedRun extends LoadRun {
   readonly cpuPercent: number;
   /** CPU the load generator (this process) used, percent of one core. */
   readonly loaderCpuPercent: number;
+  /** CPU PostgreSQL (all its processes) used, percent of one core. */
+  readonly postgresCpuPercent: number;
 }
 
-async function closedLoop(target: Measured, seconds: number, prefix: string): Promise<ClosedRun> {
+async function closedLoop(
+  target: Measured,
+  seconds: number,
+  prefix: string,
+  postgresPid: number,
+): Promise<ClosedRun> {
   const cpuBefore = cpuSeconds(target.pid);
+  const postgresBefore = treeCpuSeconds(postgresPid);
   const loaderBefore = process.cpuUsage();
   const began = performance.now();
   const result = await autocannon({
@@ -189,6 +215,7 @@ async function closedLoop(target: Measured, seconds: number, prefix: string): Pr
     requests: result.requests.total,
     failed: result.non2xx + result.errors + result.timeouts,
     cpuPercent: ((cpuSeconds(target.pid) - cpuBefore) / wall) * 100,
+    postgresCpuPercent: (treeCpuDelta(postgresBefore, treeCpuSeconds(postgresPid)) / wall) * 100,
     loaderCpuPercent: ((loader.user + loader.system) / 1e6 / wall) * 100,
   };
 }
@@ -214,15 +241,16 @@ async function throughput(logDir: string): Promise<ThroughputResult> {
   const ours = await startService("user", oursDb.name, ns.namespace, logDir, {}, profile);
   const reference = await startReference(referenceDb.name);
   try {
-    await closedLoop(reference, WARMUP_SECONDS, "warm");
-    await closedLoop(ours, WARMUP_SECONDS, "warm");
+    const postgres = await postgresServerPid(oursDb.name);
+    await closedLoop(reference, WARMUP_SECONDS, "warm", postgres);
+    await closedLoop(ours, WARMUP_SECONDS, "warm", postgres);
     const oursRuns: ClosedRun[] = [];
     const referenceRuns: ClosedRun[] = [];
     // Alternated, so that a neighbour's burst lands on both rather than on one.
     for (let round = 1; round <= ROUNDS; round++) {
-      referenceRuns.push(await closedLoop(reference, LOAD_SECONDS, `ref${round}`));
+      referenceRuns.push(await closedLoop(reference, LOAD_SECONDS, `ref${round}`, postgres));
       await sleep(1_000);
-      oursRuns.push(await closedLoop(ours, LOAD_SECONDS, `ours${round}`));
+      oursRuns.push(await closedLoop(ours, LOAD_SECONDS, `ours${round}`, postgres));
       await sleep(1_000);
     }
     // The relay deletes what it publishes: what is left after a short drain was not published.
@@ -382,6 +410,7 @@ function throughputTable(t: ThroughputResult): string {
     `${ms(best.p50)} / ${ms(best.p99)}`,
     `${best.requests} / ${best.failed}`,
     pct(best.cpuPercent),
+    pct(best.postgresCpuPercent),
     mib(rss),
     left,
   ];
@@ -394,6 +423,7 @@ function throughputTable(t: ThroughputResult): string {
         "p50 / p99",
         "requests / failed",
         "server CPU",
+        "PostgreSQL CPU",
         "peak RSS",
         "outbox rows left",
       ],
@@ -459,6 +489,12 @@ export async function main(settings: LocalSettings): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
   fs.mkdirSync(outDir, { recursive: true });
   const loadBefore = os.loadavg()[0] ?? 0;
+  console.log("bench: compiling the services (npm run build)...");
+  await run(
+    process.execPath,
+    [path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-b", "services/tsconfig.json"],
+    env,
+  );
   const startedDeps = await upAll(localDependencies(settings), () => undefined);
   const smtpPort = await freePort();
   const catcher = startCatcher(settings, smtpPort, await freePort());

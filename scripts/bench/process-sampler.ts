@@ -85,3 +85,33 @@ export function peakRssMiB(pid: number): number {
     return 0;
   }
 }
+
+/** CPU time by process of `pid` and every descendant alive now (a PostgreSQL server and its backends), in seconds. */
+export function treeCpuSeconds(pid: number, into = new Map<number, number>()): Map<number, number> {
+  into.set(pid, cpuSeconds(pid));
+  for (const child of childrenOf(pid)) treeCpuSeconds(child, into);
+  return into;
+}
+
+/**
+ * CPU a process tree used between two `treeCpuSeconds` snapshots, in seconds: processes that started
+ * in between count from zero; those that ended are left out (a backend closing takes its time along).
+ */
+export function treeCpuDelta(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+): number {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += Math.max(0, seconds - (before.get(pid) ?? 0));
+  return sum;
+}
+
+/** The parent of `pid`, or undefined once it is gone. */
+export function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
