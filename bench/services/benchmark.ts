@@ -144,6 +144,7 @@ async function rows<T>(
   role: ServiceKey,
   sql: string,
   values: unknown[] = [],
+  whileConnected: (rows: unknown[]) => unknown[] = (r) => r,
 ): Promise<T[]> {
   const name = ENTRIES[role].database.role;
   const client = new Client({
@@ -155,7 +156,7 @@ async function rows<T>(
   });
   await client.connect();
   try {
-    return (await client.query(sql, values)).rows as T[];
+    return whileConnected((await client.query(sql, values)).rows) as T[];
   } finally {
     await client.end();
   }
@@ -163,10 +164,33 @@ async function rows<T>(
 
 /** The PostgreSQL server's pid: the parent of a backend (the local server runs as another OS user). */
 async function postgresServerPid(database: string): Promise<number> {
-  const [row] = await rows<{ pid: number }>(database, "user", "SELECT pg_backend_pid() AS pid");
-  const server = row ? parentOf(row.pid) : undefined;
-  if (server === undefined) throw new Error("cannot find the PostgreSQL server process");
-  return server;
+  // Asked in the query, while the backend still runs: it exits with the connection.
+  const [row] = await rows<{ pid: number }>(
+    database,
+    "user",
+    "SELECT pg_backend_pid() AS pid",
+    [],
+    (r: unknown[]) => r.map((x: unknown) => ({ pid: parentOf((x as { pid: number }).pid) ?? 0 })),
+  );
+  if (!row?.pid) throw new Error("cannot find the PostgreSQL server process");
+  return row.pid;
+}
+
+/** CPU of named process trees over an interval, in percent of one core. */
+function cpuMeter(trees: Readonly<Record<string, number>>): () => Record<string, number> {
+  const began = performance.now();
+  const loader = process.cpuUsage();
+  const before = Object.fromEntries(Object.entries(trees).map(([name, pid]) => [name, treeCpuSeconds(pid)]));
+  return () => {
+    const wall = (performance.now() - began) / 1000;
+    const used = process.cpuUsage(loader);
+    const percents: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(trees)) {
+      percents[name] = (treeCpuDelta(before[name] ?? new Map(), treeCpuSeconds(pid)) / wall) * 100;
+    }
+    percents.loader = ((used.user + used.system) / 1e6 / wall) * 100;
+    return percents;
+  };
 }
 
 const countOf = async (database: string, role: ServiceKey, table: string) =>
@@ -279,13 +303,17 @@ async function throughput(logDir: string): Promise<ThroughputResult> {
 }
 
 interface KneeResult {
-  readonly steps: readonly (RateStep & { httpP99: number })[];
+  readonly steps: readonly (RateStep & { httpP99: number; cpu: Record<string, number> })[];
   readonly knee: RateStep | undefined;
   readonly userRssMiB: number;
   readonly notificationRssMiB: number;
 }
 
-async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> {
+async function kneeSteps(
+  logDir: string,
+  smtpPort: number,
+  others: Readonly<Record<string, number>>,
+): Promise<KneeResult> {
   const [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
   const [user, notification] = await Promise.all([
     startService("user", db.name, ns.namespace, logDir),
@@ -300,8 +328,15 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
   const topic = `${ns.namespace}user.created`;
   const steps: KneeResult["steps"][number][] = [];
   try {
+    const trees = {
+      user: user.pid,
+      notification: notification.pid,
+      postgres: await postgresServerPid(db.name),
+      ...others,
+    };
     await sleep(3_000); // the consumer joins its group
     for (const rate of RATES) {
+      const cpu = cpuMeter(trees);
       let maxLag = 0;
       let sampling = true;
       const lagSampler = (async () => {
@@ -321,6 +356,7 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
         headers: HEADERS,
         body: signupBody(`e2e${rate}`),
       });
+      const cpuPercents = cpu();
       const sentAt = new Map<string, number>();
       for (const a of arrivals) if (a.status === 201 && a.body?.id) sentAt.set(a.body.id, a.sentAt);
       const ids = [...sentAt.keys()];
@@ -350,6 +386,7 @@ async function kneeSteps(logDir: string, smtpPort: number): Promise<KneeResult> 
         failed: arrivals.length - ids.length,
         maxLag,
         httpP99: percentile(http, 99),
+        cpu: cpuPercents,
       };
       steps.push(step);
       console.log(
@@ -463,6 +500,7 @@ function kneeTable(k: KneeResult): string {
         "failed",
         "max consumer lag",
         "holds",
+        `CPU % while sending: ${Object.keys(k.steps[0]?.cpu ?? {}).join(" / ")}`,
       ],
       k.steps.map((s) => [
         `${s.rate}/s`,
@@ -474,6 +512,9 @@ function kneeTable(k: KneeResult): string {
         String(s.failed),
         String(s.maxLag),
         stepHolds(s, LIMITS) ? "yes" : "no",
+        Object.values(s.cpu)
+          .map((v) => v.toFixed(0))
+          .join(" / "),
       ]),
     ),
     "",
@@ -512,7 +553,8 @@ export async function main(settings: LocalSettings): Promise<void> {
       console.log(
         `bench: end to end, arrival-rate steps of ${STEP_SECONDS}s: ${RATES.join(", ")} users/s...`,
       );
-      const k = await kneeSteps(logDir, smtpPort);
+      const kafkaPid = Number(fs.readFileSync(path.join(settings.runDir, "kafka.pid"), "utf8").trim());
+      const k = await kneeSteps(logDir, smtpPort, { kafka: kafkaPid, mail: catcher.pid ?? 0 });
       const chart = path.join(outDir, "knee.svg");
       fs.writeFileSync(
         chart,
