@@ -59,42 +59,74 @@ function scopeNames(payload: JWTPayload): string[] {
  * Keys from a JWKS URL are cached; a token signed with an unknown `kid` makes the verifier fetch
  * the set again (at most once per AUTH_JWKS_COOLDOWN_MS), which is how key rotation is picked up.
  * A token verified once is accepted again without a signature check until its `exp`, for at most
- * a minute (VerifiedTokenCache).
+ * a minute (VerifiedTokenCache), and only while the key set it was verified against is the current
+ * one: a refetched set that differs (a rotation) makes every remembered token be checked again.
  */
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
-  private readonly verified = new VerifiedTokenCache<Caller>(CACHED_TOKENS, CACHED_TOKEN_MAX_AGE_MS);
+  /** The key set as JSON, for remote sets: jose replaces it only inside a key lookup (`keys`). */
+  private readonly keySet: () => unknown;
+  private keySetJson: string | undefined;
+  /** Counts key sets seen; a remembered token holds the one it was verified against. */
+  private keySetGeneration = 0;
+  private readonly verified = new VerifiedTokenCache<{ caller: Caller; generation: number }>(
+    CACHED_TOKENS,
+    CACHED_TOKEN_MAX_AGE_MS,
+  );
 
   constructor(
     private readonly config: AuthConfig,
     /** Epoch ms; tests move it to check expiry. */
     private readonly clock: () => number = Date.now,
   ) {
-    this.keys = config.AUTH_JWKS
-      ? createLocalJWKSet(config.AUTH_JWKS as Parameters<typeof createLocalJWKSet>[0])
-      : createRemoteJWKSet(new URL(config.AUTH_JWKS_URL ?? jwksUrlOf(config.AUTH_ISSUER)), {
-          cooldownDuration: config.AUTH_JWKS_COOLDOWN_MS,
-          timeoutDuration: 5_000,
-        });
+    if (config.AUTH_JWKS) {
+      this.keys = createLocalJWKSet(config.AUTH_JWKS as Parameters<typeof createLocalJWKSet>[0]);
+      this.keySet = () => undefined;
+    } else {
+      const remote = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL ?? jwksUrlOf(config.AUTH_ISSUER)), {
+        cooldownDuration: config.AUTH_JWKS_COOLDOWN_MS,
+        timeoutDuration: 5_000,
+      });
+      this.keys = remote;
+      this.keySet = () => remote.jwks();
+    }
   }
 
   async verify(token: string): Promise<Caller> {
     const now = this.clock();
     const cached = this.verified.get(token, now);
-    if (cached) return cached;
-    const caller = await this.verifySignedToken(token, now);
-    this.verified.set(token, caller.caller, now, caller.validUntil);
-    return caller.caller;
+    if (cached && cached.generation === this.keySetGeneration) return cached.caller;
+    const { caller, validUntil, generation } = await this.verifySignedToken(token, now);
+    if (generation !== undefined) this.verified.set(token, { caller, generation }, now, validUntil);
+    return caller;
+  }
+
+  /** Notes a new key set, once jose fetched one that differs. */
+  private noteKeySet(): number {
+    const json = JSON.stringify(this.keySet() ?? null);
+    if (json !== this.keySetJson) {
+      this.keySetJson = json;
+      this.keySetGeneration += 1;
+    }
+    return this.keySetGeneration;
   }
 
   /** The caller of `token` and until when (epoch ms) its claims are valid, after checking it in full. */
   private async verifySignedToken(
     token: string,
     now: number,
-  ): Promise<{ caller: Caller; validUntil: number }> {
+  ): Promise<{ caller: Caller; validUntil: number; generation: number | undefined }> {
     let payload: JWTPayload;
+    // The key set the signature was checked against; undefined (not remembered) if it changed meanwhile.
+    let generation: number | undefined;
+    const keyOfCurrentSet: JWTVerifyGetKey = async (header, signed) => {
+      const before = this.noteKeySet();
+      const key = await this.keys(header, signed);
+      generation = this.noteKeySet() === before ? before : undefined;
+      return key;
+    };
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ({ payload } = await jwtVerify(token, keyOfCurrentSet, {
         issuer: this.config.AUTH_ISSUER,
         algorithms: [...TOKEN_ALGORITHMS],
         clockTolerance: this.config.AUTH_CLOCK_SKEW_SECONDS,
@@ -113,7 +145,11 @@ export class TokenVerifier {
     }
     // jose refuses a token once now - skew >= exp; `exp` is required, so it is a number here.
     const validUntil = ((payload.exp ?? 0) + this.config.AUTH_CLOCK_SKEW_SECONDS) * 1000;
-    return { caller: { sub: payload.sub, scopes: new Set(this.grantedScopes(payload)) }, validUntil };
+    return {
+      caller: { sub: payload.sub, scopes: new Set(this.grantedScopes(payload)) },
+      validUntil,
+      generation,
+    };
   }
 
   private grantedScopes(payload: JWTPayload): AuthScope[] {
