@@ -8,6 +8,7 @@ import { Messaging } from "@blueprint/service-kit";
 import autocannon from "autocannon";
 import { Client } from "pg";
 import {
+  cpuPressurePercent,
   cpuSeconds,
   parentOf,
   peakRssMiB,
@@ -206,6 +207,8 @@ interface ClosedRun extends LoadRun {
   readonly loaderCpuPercent: number;
   /** CPU PostgreSQL (all its processes) used, percent of one core. */
   readonly postgresCpuPercent: number;
+  /** Share of the last 10 s of the run in which a runnable task waited for a core, percent. */
+  readonly cpuPressure: number | undefined;
 }
 
 async function closedLoop(
@@ -240,6 +243,7 @@ async function closedLoop(
     requests: result.requests.total,
     failed: result.non2xx + result.errors + result.timeouts,
     cpuPercent: ((cpuSeconds(target.pid) - cpuBefore) / wall) * 100,
+    cpuPressure: cpuPressurePercent(),
     postgresCpuPercent: (treeCpuDelta(postgresBefore, treeCpuSeconds(postgresPid)) / wall) * 100,
     loaderCpuPercent: ((loader.user + loader.system) / 1e6 / wall) * 100,
   };
@@ -304,7 +308,12 @@ async function throughput(logDir: string): Promise<ThroughputResult> {
 }
 
 interface KneeResult {
-  readonly steps: readonly (RateStep & { httpP99: number; cpu: Record<string, number>; attempts: number })[];
+  readonly steps: readonly (RateStep & {
+    httpP99: number;
+    cpu: Record<string, number>;
+    attempts: number;
+    cpuPressure: number | undefined;
+  })[];
   readonly knee: RateStep | undefined;
   readonly userRssMiB: number;
   readonly notificationRssMiB: number;
@@ -361,6 +370,7 @@ async function kneeSteps(
           body: signupBody(`e2e${rate}`),
         });
         const cpuPercents = cpu();
+        const cpuPressure = cpuPressurePercent();
         const sentAt = new Map<string, number>();
         for (const a of arrivals) if (a.status === 201 && a.body?.id) sentAt.set(a.body.id, a.sentAt);
         const ids = [...sentAt.keys()];
@@ -392,6 +402,7 @@ async function kneeSteps(
           httpP99: percentile(http, 99),
           cpu: cpuPercents,
           attempts: attempt,
+          cpuPressure,
         };
         console.log(
           `bench:   ${rate} users/s: e2e p50 ${ms(step.p50)} p99 ${ms(step.p99)}, lost ${step.lost}, failed ${step.failed}, max lag ${maxLag}`,
@@ -457,6 +468,7 @@ function throughputTable(t: ThroughputResult): string {
     `${best.requests} / ${best.failed}`,
     pct(best.cpuPercent),
     pct(best.postgresCpuPercent),
+    best.cpuPressure === undefined ? "n/a" : pct(best.cpuPressure),
     mib(rss),
     left,
   ];
@@ -470,6 +482,7 @@ function throughputTable(t: ThroughputResult): string {
         "requests / failed",
         "server CPU",
         "PostgreSQL CPU",
+        "CPU pressure",
         "peak RSS",
         "outbox rows left",
       ],
@@ -510,6 +523,7 @@ function kneeTable(k: KneeResult): string {
         "max consumer lag",
         "holds",
         "attempts",
+        "CPU pressure",
         `CPU % while sending: ${Object.keys(k.steps[0]?.cpu ?? {}).join(" / ")}`,
       ],
       k.steps.map((s) => [
@@ -523,6 +537,7 @@ function kneeTable(k: KneeResult): string {
         String(s.maxLag),
         stepHolds(s, LIMITS) ? "yes" : "no",
         String(s.attempts),
+        s.cpuPressure === undefined ? "n/a" : pct(s.cpuPressure),
         Object.values(s.cpu)
           .map((v) => v.toFixed(0))
           .join(" / "),
@@ -581,7 +596,8 @@ export async function main(settings: LocalSettings): Promise<void> {
     const machine =
       `${os.cpus().length} cores shared by PostgreSQL, Kafka, the services and the load generator; ` +
       `1-minute load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] ?? 0).toFixed(1)} after ` +
-      `(above ~1 before means other work was competing). LOG_LEVEL=${LOG_LEVEL}.`;
+      `(above ~1 before means other work was competing); CPU pressure is the share of the last 10 s in which ` +
+      `a runnable task waited for a core. LOG_LEVEL=${LOG_LEVEL}.`;
     console.log(`${machine}\nservice logs in ${logDir}`);
     fs.writeFileSync(
       path.join(outDir, "services.md"),

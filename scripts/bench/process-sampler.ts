@@ -106,6 +106,20 @@ export function treeCpuDelta(
   return sum;
 }
 
+/**
+ * Share of the last 10 s in which some runnable task waited for a CPU (Linux pressure stall
+ * information), in percent; undefined where the kernel does not report it. High values mean the
+ * cores were oversubscribed, by this run or by neighbours.
+ */
+export function cpuPressurePercent(): number | undefined {
+  try {
+    const match = /some avg10=([\d.]+)/.exec(fs.readFileSync("/proc/pressure/cpu", "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The parent of `pid`, or undefined once it is gone. */
 export function parentOf(pid: number): number | undefined {
   try {
