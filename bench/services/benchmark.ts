@@ -257,6 +257,8 @@ interface ThroughputResult {
   readonly ratio: number;
   readonly oursRssMiB: number;
   readonly referenceRssMiB: number;
+  /** Peak RSS of user-service once started, before any load: what start-up alone costs. */
+  readonly oursStartRssMiB: number;
   readonly outboxRowsLeft: number;
 }
 
@@ -269,6 +271,7 @@ async function throughput(logDir: string): Promise<ThroughputResult> {
   const profile = CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : [];
   const ours = await startService("user", oursDb.name, ns.namespace, logDir, {}, profile);
   const reference = await startReference(referenceDb.name);
+  const oursStartRssMiB = peakRssMiB(ours.pid);
   try {
     const postgres = await postgresServerPid(oursDb.name);
     await closedLoop(reference, WARMUP_SECONDS, "warm", postgres);
@@ -298,6 +301,7 @@ async function throughput(logDir: string): Promise<ThroughputResult> {
       referenceRuns,
       ratio: throughputRatio(best, bestReference),
       oursRssMiB: peakRssMiB(ours.pid),
+      oursStartRssMiB,
       referenceRssMiB: peakRssMiB(reference.pid),
       outboxRowsLeft: left,
     };
@@ -505,7 +509,8 @@ function throughputTable(t: ThroughputResult): string {
     ),
     "",
     `**ours / reference = ${t.ratio.toFixed(2)}** (target >= 0.60); user-service p99 ${ms(t.ours.p99)} (target <= 20 ms). ` +
-      `Load generator CPU ${pct(t.ours.loaderCpuPercent)} of a core during the best user-service run.`,
+      `Load generator CPU ${pct(t.ours.loaderCpuPercent)} of a core during the best user-service run. ` +
+      `user-service peak RSS once started, before load: ${mib(t.oursStartRssMiB)}.`,
   ].join("\n");
 }
 
