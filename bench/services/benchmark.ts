@@ -604,9 +604,16 @@ export async function main(settings: LocalSettings): Promise<void> {
       `(above ~1 before means other work was competing); CPU pressure is the share of the last 10 s in which ` +
       `a runnable task waited for a core. LOG_LEVEL=${LOG_LEVEL}.`;
     console.log(`${machine}\nservice logs in ${logDir}`);
+    const results = path.join(outDir, "services.md");
     fs.writeFileSync(
-      path.join(outDir, "services.md"),
+      results,
       `# Service benchmark (\`npm run bench:services\`)\n\n${sections.join("\n\n")}\n\n${machine}\n`,
+    );
+    // Committed beside the docs, so written as the linter formats them.
+    await run(
+      process.execPath,
+      [path.join(REPO_ROOT, "node_modules/@biomejs/biome/bin/biome"), "format", "--write", results],
+      env,
     );
   } finally {
     catcher.kill("SIGTERM");

@@ -20,7 +20,7 @@ describe("the knee chart", () => {
     expect(p99).toHaveLength(3);
     expect(p50.map(([x]) => x)).toEqual([...p50.map(([x]) => x)].sort((a, b) => (a ?? 0) - (b ?? 0)));
     // SVG y grows downwards: a longer latency is drawn higher, with a smaller y.
-    p50.forEach(([, y], i) => expect(p99[i]?.[1]).toBeLessThan(y ?? 0));
+    for (const [i, [, y]] of p50.entries()) expect(p99[i]?.[1]).toBeLessThan(y ?? 0);
   });
 
   it("marks the knee, the p99 limit and each step that lost events", () => {

@@ -61,6 +61,7 @@ export function kneeChart(steps: readonly RateStep[], options: KneeChartOptions 
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    "<title>POST /users to notification recorded: end-to-end latency by arrival rate</title>",
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${MARGIN.left}" y="20" font-size="15" font-weight="bold">POST /users to notification recorded: latency by arrival rate</text>`,
   );
