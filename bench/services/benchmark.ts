@@ -609,12 +609,14 @@ export async function main(settings: LocalSettings): Promise<void> {
       results,
       `# Service benchmark (\`npm run bench:services\`)\n\n${sections.join("\n\n")}\n\n${machine}\n`,
     );
-    // Committed beside the docs, so written as the linter formats them.
-    await run(
-      process.execPath,
-      [path.join(REPO_ROOT, "node_modules/@biomejs/biome/bin/biome"), "format", "--write", results],
-      env,
-    );
+    // Committed beside the docs, so written as the linter formats them (Biome refuses files outside the repository).
+    if (!path.relative(REPO_ROOT, results).startsWith("..")) {
+      await run(
+        process.execPath,
+        [path.join(REPO_ROOT, "node_modules/@biomejs/biome/bin/biome"), "format", "--write", results],
+        env,
+      );
+    }
   } finally {
     catcher.kill("SIGTERM");
     if (startedDeps.length > 0) await downAll(startedDeps, () => undefined);
