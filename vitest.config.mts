@@ -10,6 +10,7 @@ export default defineConfig({
       "modules/**/*.test.ts",
       "stacks/**/*.test.ts",
       "scripts/**/*.test.ts",
+      "bench/**/*.test.ts",
       "tools/**/*.test.ts",
       "dashboards/**/*.test.ts",
     ],

@@ -61,3 +61,72 @@ export function measure(
     });
   });
 }
+
+/** Linux reports process CPU time in these ticks (USER_HZ, 100 on every mainstream kernel build). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) `pid` has used so far, in seconds; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the parenthesised command name (which may itself hold spaces): utime is the 12th, stime the 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** The highest resident memory `pid` has had since it started (VmHWM), in MiB; 0 once it is gone. */
+export function peakRssMiB(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time by process of `pid` and every descendant alive now (a PostgreSQL server and its backends), in seconds. */
+export function treeCpuSeconds(pid: number, into = new Map<number, number>()): Map<number, number> {
+  into.set(pid, cpuSeconds(pid));
+  for (const child of childrenOf(pid)) treeCpuSeconds(child, into);
+  return into;
+}
+
+/**
+ * CPU a process tree used between two `treeCpuSeconds` snapshots, in seconds: processes that started
+ * in between count from zero; those that ended are left out (a backend closing takes its time along).
+ */
+export function treeCpuDelta(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+): number {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += Math.max(0, seconds - (before.get(pid) ?? 0));
+  return sum;
+}
+
+/**
+ * Share of the last 10 s in which some runnable task waited for a CPU (Linux pressure stall
+ * information), in percent; undefined where the kernel does not report it. High values mean the
+ * cores were oversubscribed, by this run or by neighbours.
+ */
+export function cpuPressurePercent(): number | undefined {
+  try {
+    const match = /some avg10=([\d.]+)/.exec(fs.readFileSync("/proc/pressure/cpu", "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent of `pid`, or undefined once it is gone. */
+export function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ServiceEntry } from "./catalog";
-import type { Database, Queryable } from "./database";
+import type { Database, Queryable, StatementPart } from "./database";
 import { AppError } from "./errors";
 import { defineRoute, type RouteSpec } from "./routes";
 
@@ -53,6 +53,27 @@ const COLUMNS =
   "actor, action, resource_type, resource_id, outcome, status, request_id";
 
 /**
+ * `INSERT INTO audit_log ...` for one entry with parameters from `$firstParam`: on its own, or as
+ * a CTE of the statement that makes the change it records (one round trip, one implicit transaction).
+ */
+export function auditInsert(entry: AuditEntry, firstParam = 1): StatementPart {
+  const values = [
+    entry.actor,
+    entry.action,
+    entry.resourceType,
+    entry.resourceId,
+    entry.outcome,
+    entry.status,
+    entry.requestId,
+  ];
+  const placeholders = values.map((_, i) => `$${firstParam + i}`).join(", ");
+  return {
+    sql: `INSERT INTO audit_log (actor, action, resource_type, resource_id, outcome, status, request_id) VALUES (${placeholders})`,
+    values,
+  };
+}
+
+/**
  * The service's audit log, table `audit_log` in its own schema (kit migration set `audit`). The
  * service's role may insert and read rows, not update or delete them.
  */
@@ -61,28 +82,18 @@ export class AuditLog {
 
   /** Writes one row on `q`: the write's transaction for a success, the pool for a refusal. */
   async insert(q: Queryable, entry: AuditEntry): Promise<void> {
-    await q.query(
-      `INSERT INTO audit_log (actor, action, resource_type, resource_id, outcome, status, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        entry.actor,
-        entry.action,
-        entry.resourceType,
-        entry.resourceId,
-        entry.outcome,
-        entry.status,
-        entry.requestId,
-      ],
-    );
+    const { sql, values } = auditInsert(entry);
+    await q.query(sql, values);
   }
 
+  /** Rows oldest first: by the bigint column, not the `id` output column, which is text (10 sorts before 9). */
   async list(query: AuditQuery): Promise<AuditRecord[]> {
     const { rows } = await this.db.query<AuditRecord>(
       `SELECT ${COLUMNS} FROM audit_log
         WHERE ($1::text IS NULL OR actor = $1)
           AND ($2::text IS NULL OR resource_id = $2)
           AND ($3::bigint IS NULL OR id > $3)
-        ORDER BY id LIMIT $4`,
+        ORDER BY audit_log.id LIMIT $4`,
       [query.actor ?? null, query.resourceId ?? null, query.afterId ?? null, query.limit],
     );
     return rows;

@@ -11,12 +11,17 @@ import type { Logger } from "pino";
 import { AUTH_SCOPES, type AuthScope } from "./catalog";
 import type { AuthConfig } from "./config";
 import { AppError } from "./errors";
+import { VerifiedTokenCache } from "./token-cache";
 
 /** The only signature algorithms accepted: asymmetric, so services hold no signing secret. */
 export const TOKEN_ALGORITHMS = ["RS256", "ES256"] as const;
 
 /** jose error codes meaning the JWKS could not be fetched or read, rather than a bad token. */
 const KEYS_UNAVAILABLE: ReadonlySet<string> = new Set(["ERR_JWKS_TIMEOUT", "ERR_JWKS_INVALID"]);
+
+/** How many verified tokens are remembered, and for how long at most (see VerifiedTokenCache). */
+const CACHED_TOKENS = 10_000;
+const CACHED_TOKEN_MAX_AGE_MS = 60_000;
 
 /** Who is calling: the token's subject and the scopes of this API it grants. */
 export interface Caller {
@@ -53,27 +58,80 @@ function scopeNames(payload: JWTPayload): string[] {
  *
  * Keys from a JWKS URL are cached; a token signed with an unknown `kid` makes the verifier fetch
  * the set again (at most once per AUTH_JWKS_COOLDOWN_MS), which is how key rotation is picked up.
+ * A token verified once is accepted again without a signature check until its `exp`, for at most
+ * a minute (VerifiedTokenCache), and only while the key set it was verified against is the current
+ * one: a refetched set that differs (a rotation) makes every remembered token be checked again.
  */
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
+  /** The key set as JSON, for remote sets: jose replaces it only inside a key lookup (`keys`). */
+  private readonly keySet: () => unknown;
+  private keySetJson: string | undefined;
+  /** Counts key sets seen; a remembered token holds the one it was verified against. */
+  private keySetGeneration = 0;
+  private readonly verified = new VerifiedTokenCache<{ caller: Caller; generation: number }>(
+    CACHED_TOKENS,
+    CACHED_TOKEN_MAX_AGE_MS,
+  );
 
-  constructor(private readonly config: AuthConfig) {
-    this.keys = config.AUTH_JWKS
-      ? createLocalJWKSet(config.AUTH_JWKS as Parameters<typeof createLocalJWKSet>[0])
-      : createRemoteJWKSet(new URL(config.AUTH_JWKS_URL ?? jwksUrlOf(config.AUTH_ISSUER)), {
-          cooldownDuration: config.AUTH_JWKS_COOLDOWN_MS,
-          timeoutDuration: 5_000,
-        });
+  constructor(
+    private readonly config: AuthConfig,
+    /** Epoch ms; tests move it to check expiry. */
+    private readonly clock: () => number = Date.now,
+  ) {
+    if (config.AUTH_JWKS) {
+      this.keys = createLocalJWKSet(config.AUTH_JWKS as Parameters<typeof createLocalJWKSet>[0]);
+      this.keySet = () => undefined;
+    } else {
+      const remote = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL ?? jwksUrlOf(config.AUTH_ISSUER)), {
+        cooldownDuration: config.AUTH_JWKS_COOLDOWN_MS,
+        timeoutDuration: 5_000,
+      });
+      this.keys = remote;
+      this.keySet = () => remote.jwks();
+    }
   }
 
   async verify(token: string): Promise<Caller> {
+    const now = this.clock();
+    const cached = this.verified.get(token, now);
+    if (cached && cached.generation === this.keySetGeneration) return cached.caller;
+    const { caller, validUntil, generation } = await this.verifySignedToken(token, now);
+    if (generation !== undefined) this.verified.set(token, { caller, generation }, now, validUntil);
+    return caller;
+  }
+
+  /** Notes a new key set, once jose fetched one that differs. */
+  private noteKeySet(): number {
+    const json = JSON.stringify(this.keySet() ?? null);
+    if (json !== this.keySetJson) {
+      this.keySetJson = json;
+      this.keySetGeneration += 1;
+    }
+    return this.keySetGeneration;
+  }
+
+  /** The caller of `token` and until when (epoch ms) its claims are valid, after checking it in full. */
+  private async verifySignedToken(
+    token: string,
+    now: number,
+  ): Promise<{ caller: Caller; validUntil: number; generation: number | undefined }> {
     let payload: JWTPayload;
+    // The key set the signature was checked against; undefined (not remembered) if it changed meanwhile.
+    let generation: number | undefined;
+    const keyOfCurrentSet: JWTVerifyGetKey = async (header, signed) => {
+      const before = this.noteKeySet();
+      const key = await this.keys(header, signed);
+      generation = this.noteKeySet() === before ? before : undefined;
+      return key;
+    };
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ({ payload } = await jwtVerify(token, keyOfCurrentSet, {
         issuer: this.config.AUTH_ISSUER,
         algorithms: [...TOKEN_ALGORITHMS],
         clockTolerance: this.config.AUTH_CLOCK_SKEW_SECONDS,
         requiredClaims: ["exp", "sub"],
+        currentDate: new Date(now),
       }));
     } catch (error) {
       // The issuer's keys out of reach is not the caller's fault: 503, retry shortly.
@@ -85,7 +143,13 @@ export class TokenVerifier {
     if (typeof payload.sub !== "string" || payload.sub.length === 0) {
       throw new InvalidTokenError("sub is not a non-empty string");
     }
-    return { sub: payload.sub, scopes: new Set(this.grantedScopes(payload)) };
+    // jose refuses a token once now - skew >= exp; `exp` is required, so it is a number here.
+    const validUntil = ((payload.exp ?? 0) + this.config.AUTH_CLOCK_SKEW_SECONDS) * 1000;
+    return {
+      caller: { sub: payload.sub, scopes: new Set(this.grantedScopes(payload)) },
+      validUntil,
+      generation,
+    };
   }
 
   private grantedScopes(payload: JWTPayload): AuthScope[] {

@@ -7,6 +7,12 @@ import type { ServiceMetrics } from "./metrics";
 
 export type { Pool, PoolClient };
 
+/** Part of a larger statement (one CTE of a `WITH`) with its parameters, numbered from the first it was given. */
+export interface StatementPart {
+  readonly sql: string;
+  readonly values: unknown[];
+}
+
 /** Something that runs queries: the pool itself or a client inside a transaction. */
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;

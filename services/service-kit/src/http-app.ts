@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
-import helmet from "helmet";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import type { AuditLog } from "./audit";
@@ -10,6 +9,7 @@ import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./errors
 import { type ReadinessCheck, runChecks } from "./health";
 import type { ServiceMetrics } from "./metrics";
 import { mountRoutes, type OpenApiInfo, openApiDocument, type RouteSpec } from "./routes";
+import { securityHeaders } from "./security-headers";
 
 /** Shared between the HTTP app and the shutdown sequence: once draining, /ready answers 503. */
 export interface Lifecycle {
@@ -139,7 +139,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       },
     }),
   );
-  app.use(helmet());
+  app.use(securityHeaders());
 
   app.get("/health", (_req, res) => {
     res.json({ status: "ok", service: options.service });

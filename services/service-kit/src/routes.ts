@@ -1,10 +1,10 @@
 import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import type { AuditLog, AuditOutcome } from "./audit";
+import { type AuditLog, type AuditOutcome, auditInsert } from "./audit";
 import { authenticate, type Caller, callerOf, forbidden, type TokenVerifier } from "./auth";
 import { AUTH_SCOPES, type AuthScope, expressPath, type HttpMethod, type RouteEntry } from "./catalog";
-import type { Queryable } from "./database";
+import type { Queryable, StatementPart } from "./database";
 import { AppError, errorStatus, fieldErrors } from "./errors";
 
 /** What a handler returns: the status, the JSON body and any response headers to send. */
@@ -23,9 +23,19 @@ export interface RouteContext {
   readonly audit: WriteAudit;
 }
 
-/** The succeeded-audit hook of one write request; `idempotentRoute` calls it inside the write's transaction. */
+/**
+ * The succeeded-audit row of one write request: written by `idempotentRoute` inside the write's
+ * transaction, or by the handler itself as part of its one statement (`inStatement`).
+ */
 export interface WriteAudit {
   succeeded(q: Queryable, result: RouteResult): Promise<void>;
+  /**
+   * The succeeded row as a CTE of the write's own statement, for a write that is one statement
+   * (`singleStatement`): it commits with the change or not at all, and `succeeded` is then skipped.
+   */
+  inStatement(resourceId: string | null, status: number, firstParam: number): StatementPart;
+  /** True once `inStatement` gave the row to the handler's statement. */
+  readonly inStatementGiven: boolean;
 }
 
 type Fields<S> = S extends z.ZodType ? keyof z.output<S> & string : never;
@@ -237,23 +247,35 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
         body: route.body ? parse(route.body, req.body, "request body") : undefined,
       };
       const requestId = String(req.id);
+      const succeededEntry = (resourceId: unknown, status: number) => {
+        if (!audit || !log) throw new Error(`${route.operationId} is not a write; it has no audit row`);
+        return {
+          actor: caller.sub,
+          action: route.operationId,
+          resourceType: audit.resource,
+          resourceId: typeof resourceId === "string" ? resourceId : null,
+          outcome: "succeeded" as const,
+          status,
+          requestId,
+        };
+      };
+      let inStatementGiven = false;
       const context: RouteContext = {
         log: (req as unknown as { log: Logger }).log,
         requestId,
         caller,
         audit: {
           succeeded: async (q, result) => {
-            if (!audit || !log) throw new Error(`${route.operationId} is not a write; it has no audit row`);
-            const resourceId = fieldOf(result.body, audit.idField);
-            await log.insert(q, {
-              actor: caller.sub,
-              action: route.operationId,
-              resourceType: audit.resource,
-              resourceId: typeof resourceId === "string" ? resourceId : null,
-              outcome: "succeeded",
-              status: result.status,
-              requestId,
-            });
+            const entry = succeededEntry(fieldOf(result.body, audit?.idField ?? ""), result.status);
+            await log?.insert(q, entry);
+          },
+          inStatement: (resourceId, status, firstParam) => {
+            const part = auditInsert(succeededEntry(resourceId, status), firstParam);
+            inStatementGiven = true;
+            return part;
+          },
+          get inStatementGiven() {
+            return inStatementGiven;
           },
         },
       };

@@ -127,6 +127,35 @@ describe("The audit log of writes (user-service and order-service, real PostgreS
     ]);
   });
 
+  it("When a user is created without an Idempotency-Key and its audit row cannot be written, then neither the user nor its event is written", async () => {
+    const superuser = await connect(db.name, "superuser");
+    // POST /users writes the user, its event and its audit row in one statement.
+    await superuser.query(`
+      CREATE FUNCTION users.fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.outcome = 'succeeded' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END; $$;
+      CREATE TRIGGER fail_audit BEFORE INSERT ON users.audit_log
+        FOR EACH ROW EXECUTE FUNCTION users.fail_audit();`);
+    const requestId = `audit-${randomUUID()}`;
+    const email = `atomic-${randomUUID()}@example.com`;
+    try {
+      const res = await signup()
+        .post("/users")
+        .set("x-request-id", requestId)
+        .send({ email, name: "Not written" });
+      expect(res.status).toBe(500);
+    } finally {
+      await superuser.query("DROP TRIGGER fail_audit ON users.audit_log; DROP FUNCTION users.fail_audit();");
+      await superuser.end();
+    }
+    const created = await asUserService.query("SELECT 1 FROM users WHERE email = $1", [email]);
+    expect(created.rowCount).toBe(0);
+    const queued = await asUserService.query("SELECT 1 FROM outbox WHERE payload LIKE $1", [`%${email}%`]);
+    expect(queued.rowCount).toBe(0);
+    expect(await rowsFor(requestId)).toEqual([
+      expect.objectContaining({ outcome: "failed", status: 500, resource_id: null, actor: "signup" }),
+    ]);
+  });
+
   it("When writes are refused (conflict, unknown user, another user's order), then each is recorded as rejected or denied, with no succeeded row", async () => {
     const email = `dup-${randomUUID()}@example.com`;
     expect((await signup().post("/users").send({ email, name: "First" })).status).toBe(201);

@@ -28,6 +28,8 @@ export class ServiceProcess {
     private readonly env: NodeJS.ProcessEnv,
     /** Write output to this file instead of keeping its tail in memory (benchmarks). */
     private readonly logFile?: string,
+    /** Node's arguments; by default the service's TypeScript entry point through tsx (`tsEntry`). */
+    private readonly nodeArgs: readonly string[] = tsEntry(service, "main"),
   ) {}
 
   get url(): string {
@@ -41,7 +43,7 @@ export class ServiceProcess {
   /** Starts the process and waits until /ready answers 200. */
   async start(timeoutMs = 30_000): Promise<void> {
     const log = this.logFile ? fs.openSync(this.logFile, "w") : "pipe";
-    const child = spawn(process.execPath, tsEntry(this.service, "main"), {
+    const child = spawn(process.execPath, this.nodeArgs, {
       cwd: REPO_ROOT,
       env: { ...this.env, PORT: String(this.port) },
       stdio: ["ignore", log, log],

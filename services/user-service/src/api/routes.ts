@@ -27,6 +27,8 @@ const User = z.object({
   created_at: z.iso.datetime(),
 });
 
+const CREATED = 201;
+
 const UserList = z.object({ items: z.array(User) });
 const UserId = z.strictObject({ id: z.uuid().describe("User id (UUID).") });
 const ByEmail = z.strictObject({ email: email.describe("Exact email to look up.") });
@@ -42,13 +44,16 @@ export function userRoutes(users: Users, idempotency: IdempotencyStore): RouteSp
       body: CreateUserRequest,
       access: { scope: "users:write" },
       audit: { resource: "user", idField: "id" },
+      singleStatement: true,
       responses: {
-        201: { description: "created", schema: User },
+        [CREATED]: { description: "created", schema: User },
         409: { description: "email already registered" },
       },
-      handler: async ({ body }, { requestId }, q) => ({
-        status: 201,
-        body: await users.create(body, requestId, q),
+      handler: async ({ body }, { requestId, audit }, q) => ({
+        status: CREATED,
+        body: await users.create(body, requestId, q, (user, firstParam) =>
+          audit.inStatement(user.id, CREATED, firstParam),
+        ),
       }),
     }),
     defineRoute({

@@ -1,4 +1,10 @@
-import { type Database, outboxInsert, type Queryable, type UserCreatedEvent } from "@blueprint/service-kit";
+import {
+  type Database,
+  outboxInsert,
+  type Queryable,
+  type StatementPart,
+  type UserCreatedEvent,
+} from "@blueprint/service-kit";
 import type { User } from "../domain/users";
 
 const COLUMNS =
@@ -13,26 +19,28 @@ export class UserRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Inserts the user and its event in one statement (one round trip, one transaction). Returns false
-   * when the email is taken; then neither row is written.
+   * Inserts the user, its event and what `also` adds in one statement (one round trip, one
+   * transaction). Returns false when the email is taken; then no row is written.
    */
   async insertWithEvent(
     user: User,
     event: UserCreatedEvent,
     requestId: string,
     q: Queryable,
+    also?: (firstParam: number) => StatementPart,
   ): Promise<boolean> {
     const queued = outboxInsert(
       { topic: "user.created", key: user.id, event, headers: { "x-request-id": requestId } },
       5,
     );
+    const extra = also?.(5 + queued.values.length);
     try {
       await q.query(
         `WITH created AS (
            INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id
-         ), queued AS (${queued.sql})
+         ), queued AS (${queued.sql})${extra ? `, also AS (${extra.sql})` : ""}
          SELECT id FROM created`,
-        [user.id, user.email, user.name, user.created_at, ...queued.values],
+        [user.id, user.email, user.name, user.created_at, ...queued.values, ...(extra?.values ?? [])],
       );
       return true;
     } catch (error) {

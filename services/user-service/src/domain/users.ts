@@ -4,6 +4,7 @@ import {
   afterCommit,
   newEvent,
   type Queryable,
+  type StatementPart,
   type UserCreatedEvent,
 } from "@blueprint/service-kit";
 import type { UserRepository } from "../data-access/user-repository";
@@ -14,6 +15,9 @@ export interface User {
   readonly name: string;
   readonly created_at: string;
 }
+
+/** More to write in the same statement as the user (its audit row), parameters numbered from `firstParam`. */
+export type AlsoWrite = (user: User, firstParam: number) => StatementPart;
 
 export interface NewUser {
   readonly email: string;
@@ -29,10 +33,10 @@ export class Users {
   ) {}
 
   /**
-   * Creates a user and, in the same transaction, its `user.created` event, on `q` (the pool, or the
-   * transaction of an idempotency key). Duplicate email: 409.
+   * Creates a user and, in the same statement, its `user.created` event and what `also` adds, on
+   * `q` (the pool, or the transaction of an idempotency key). Duplicate email: 409, nothing written.
    */
-  async create(input: NewUser, requestId: string, q: Queryable): Promise<User> {
+  async create(input: NewUser, requestId: string, q: Queryable, also?: AlsoWrite): Promise<User> {
     const createdAt = new Date();
     const user: User = {
       id: randomUUID(),
@@ -45,7 +49,13 @@ export class Users {
       { user_id: user.id, email: user.email, name: user.name, created_at: user.created_at },
       createdAt,
     );
-    const inserted = await this.repository.insertWithEvent(user, event, requestId, q);
+    const inserted = await this.repository.insertWithEvent(
+      user,
+      event,
+      requestId,
+      q,
+      also && ((firstParam) => also(user, firstParam)),
+    );
     if (!inserted) {
       throw AppError.conflict("a user with this email already exists", [
         { field: "email", message: "already registered" },
