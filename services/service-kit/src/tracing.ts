@@ -1,0 +1,91 @@
+/**
+ * The OpenTelemetry SDK of a service process. Started by the service's `main.ts` before anything
+ * else loads: the http, express and pg instrumentations patch those modules as they are required,
+ * so a module loaded earlier is never traced. Import only `zod`, the SDK and `./config` here.
+ */
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
+import { ExpressInstrumentation, ExpressLayerType } from "@opentelemetry/instrumentation-express";
+import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace";
+import { z } from "zod";
+import { ConfigError, loadConfig } from "./config";
+import { onTracesFlush } from "./trace-context";
+
+/**
+ * Where spans go: `zipkin` (local and compose: the Zipkin server and its UI), `otlp` (AWS: the ADOT
+ * collector, which exports to X-Ray; the standard `OTEL_EXPORTER_OTLP_*` variables set its address)
+ * or `none`. The sampler is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`).
+ */
+export const tracingConfigSchema = z.object({
+  OTEL_TRACES_EXPORTER: z.enum(["zipkin", "otlp", "none"]).default("none"),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: z
+    .url({ protocol: /^https?$/ })
+    .default("http://127.0.0.1:9411/api/v2/spans"),
+  /** Milliseconds between exports of the batched spans (the SDK's standard variable). */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(5_000),
+  /** The service name on every span; the catalog's name unless overridden, like the config's. */
+  SERVICE_NAME: z.string().min(1).optional(),
+});
+export type TracingConfig = z.output<typeof tracingConfigSchema>;
+
+/** Requests no one traces: probes and scrapes, many a minute, each would be a trace of its own. */
+const UNTRACED_PATHS = new Set(["/health", "/ready", "/metrics"]);
+
+function exporterFor(config: TracingConfig, serviceName: string): SpanExporter {
+  return config.OTEL_TRACES_EXPORTER === "zipkin"
+    ? new ZipkinExporter({ url: config.OTEL_EXPORTER_ZIPKIN_ENDPOINT, serviceName })
+    : new OTLPTraceExporter();
+}
+
+/**
+ * Starts tracing for `service` (its catalog name) unless `OTEL_TRACES_EXPORTER` is `none`; throws
+ * ConfigError on a bad setting. Spans are batched and exported in the background; `flushTraces()`
+ * (the last step of the service's drain) exports what is left.
+ */
+export function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): void {
+  const config = loadConfig(tracingConfigSchema, env);
+  if (config.OTEL_TRACES_EXPORTER === "none") return;
+  const serviceName = config.SERVICE_NAME ?? service;
+  const sdk = new NodeSDK({
+    serviceName,
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: exporterFor(config, serviceName),
+        scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY,
+      }),
+    ],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(req.url?.split("?", 1)[0] ?? ""),
+        // The only outgoing HTTP is to AWS APIs at start and to the trace backend itself.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+      // Only to name the request's span after its route template: a span per middleware would
+      // cost more than the request it describes.
+      new ExpressInstrumentation({
+        ignoreLayersType: [
+          ExpressLayerType.MIDDLEWARE,
+          ExpressLayerType.ROUTER,
+          ExpressLayerType.REQUEST_HANDLER,
+        ],
+      }),
+      // Queries of a request or a handling only: the relay's and workers' polls would each start a trace.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+    ],
+  });
+  sdk.start();
+  onTracesFlush(() => sdk.shutdown());
+}
+
+/** For `main.ts`: starts tracing, or prints the configuration error and exits 1 like the service would. */
+export function startProcessTracing(service: string): void {
+  try {
+    startTracing(service);
+  } catch (error) {
+    console.error(error instanceof ConfigError ? `${service}: ${error.message}` : error);
+    process.exit(1);
+  }
+}
