@@ -55,6 +55,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       producer: messaging.producer(),
       metrics,
       logger: quietLogger,
+      topics: serviceEntry("user-service").produces,
       namespace: ns.namespace,
       batchSize,
       pollIntervalMs: 20,
@@ -136,6 +137,26 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       await recorder.stop();
     }
   }, 60_000);
+
+  it("When a relay has published nothing yet, then events_published_total is 0 for every topic its service publishes", async () => {
+    const fresh = new ServiceMetrics("user-service");
+    new OutboxRelay({
+      db,
+      producer: messaging.producer(),
+      metrics: fresh,
+      logger: quietLogger,
+      topics: serviceEntry("user-service").produces,
+      namespace: ns.namespace,
+      batchSize: 25,
+      pollIntervalMs: 20,
+      lingerMs: 5,
+      retentionMinutes: 60,
+    });
+
+    const published = (await fresh.registry.getSingleMetric("events_published_total")?.get())?.values;
+
+    expect(published).toEqual([{ labels: { topic: "user.created" }, value: 0 }]);
+  });
 
   it("When an event breaks its contract, then appending it fails and nothing is written", async () => {
     const key = randomUUID();
