@@ -76,6 +76,17 @@ describe("docker-compose-local.yml", () => {
     expect(compose.services.prometheus?.ports).toEqual(["127.0.0.1:$" + "{PROMETHEUS_PORT:-9090}:9090"]);
   });
 
+  it("When the stack runs, then every service sends its spans to the zipkin service, whose UI is published on ZIPKIN_PORT", () => {
+    for (const entry of serviceEntries()) {
+      expect(compose.services[entry.name]?.environment).toMatchObject({
+        OTEL_TRACES_EXPORTER: "zipkin",
+        OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://zipkin:9411/api/v2/spans",
+      });
+    }
+    expect(compose.services.zipkin?.ports).toEqual(["127.0.0.1:$" + "{ZIPKIN_PORT:-9411}:9411"]);
+    expect(compose.services.zipkin?.healthcheck?.test.join(" ")).toContain("/health");
+  });
+
   it("When PostgreSQL initializes a new volume, then it is healthy only once it accepts TCP connections", () => {
     // The image's entrypoint runs init.sql on a temporary server that listens on the Unix socket
     // only, then restarts it: a pg_isready over the socket would report healthy in between.
