@@ -18,6 +18,7 @@ import {
   serviceEnv,
 } from "../../services/system-tests/support/environment";
 import { freePort, ServiceProcess } from "../../services/system-tests/support/processes";
+import { tracingEnv } from "../../services/system-tests/support/zipkin";
 
 /*
  * `npm run bench:services`: the services' throughput and end-to-end latency on this machine, against
@@ -31,6 +32,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 24);
 const RATE = Number(process.env.BENCH_E2E_RATE ?? 300);
 const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 60);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "info";
+/** BENCH_TRACING=1: the services trace every request to the Zipkin server, as under `stack:up`. */
+const TRACING = process.env.BENCH_TRACING === "1" ? tracingEnv() : {};
 const logDir = path.join(settings.logDir, "bench");
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -50,7 +53,7 @@ async function start(
   const svc = new ServiceProcess(
     key,
     await freePort(),
-    serviceEnv(key, database, namespace, { LOG_LEVEL, ...extra }),
+    serviceEnv(key, database, namespace, { LOG_LEVEL, ...TRACING, ...extra }),
     path.join(logDir, `${key}-service.log`),
   );
   await svc.start(60_000);
