@@ -8,6 +8,12 @@ import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, wai
 import { secondsSince } from "./progress";
 import type { LocalSettings } from "./settings";
 
+/**
+ * Spans the in-memory store keeps (the oldest traces go first): its default, 500,000, does not fit
+ * the 256 MB heap, and a benchmark's load would exhaust it.
+ */
+export const ZIPKIN_MAX_SPANS = 50_000;
+
 /** True once the Zipkin server at `url` answers its health check. */
 export async function zipkinReady(url: string): Promise<boolean> {
   return (await fetch(`${url}/health`)).ok;
@@ -65,7 +71,11 @@ export class Zipkin implements Dependency {
         `--armeria.ports[0].ip=${host}`,
         "--armeria.ports[0].protocols=http",
       ],
-      { logFile: this.logFile, pidFile: this.pidFile, env: { ...process.env, STORAGE_TYPE: "mem" } },
+      {
+        logFile: this.logFile,
+        pidFile: this.pidFile,
+        env: { ...process.env, STORAGE_TYPE: "mem", MEM_MAX_SPANS: String(ZIPKIN_MAX_SPANS) },
+      },
     );
     await waitUntil("Zipkin", ready, {
       timeoutMs: 90_000,

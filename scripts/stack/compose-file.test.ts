@@ -3,6 +3,7 @@ import path from "node:path";
 import { serviceEntries } from "@blueprint/service-kit/catalog";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { ZIPKIN_MAX_SPANS } from "../deps/zipkin";
 
 // What Compose itself cannot know: that the files it mounts and builds from exist and that the
 // services match the catalog. Whether Compose accepts the file is checked by loading it with
@@ -85,6 +86,7 @@ describe("docker-compose-local.yml", () => {
     }
     expect(compose.services.zipkin?.ports).toEqual(["127.0.0.1:$" + "{ZIPKIN_PORT:-9411}:9411"]);
     expect(compose.services.zipkin?.healthcheck?.test.join(" ")).toContain("/health");
+    expect(compose.services.zipkin?.environment?.MEM_MAX_SPANS).toBe(ZIPKIN_MAX_SPANS);
   });
 
   it("When PostgreSQL initializes a new volume, then it is healthy only once it accepts TCP connections", () => {

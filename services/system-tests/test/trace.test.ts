@@ -34,7 +34,8 @@ describe("one trace from a request through the outbox, Kafka and the consumers t
     [db, ns] = await Promise.all([createTestDatabase(), createTestNamespace(), smtp.start()]);
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
     const extra: Record<ServiceKey, NodeJS.ProcessEnv> = {
-      user: {},
+      // Its request log is read back: the request id leads to the trace.
+      user: { LOG_LEVEL: "info" },
       order: {},
       notification: { SMTP_PORT: String(smtp.smtpPort) },
     };
@@ -61,7 +62,7 @@ describe("one trace from a request through the outbox, Kafka and the consumers t
       body: JSON.stringify(body),
     });
 
-  it("When a user signs up and orders, then Zipkin holds each request's trace across all three services in order, down to the email sent", async () => {
+  it("When a user signs up and orders, then the request log names the trace, and Zipkin holds each request's trace across all three services in order, down to the email sent", async () => {
     const signup = newTraceparent();
     const email = `trace-${randomUUID()}@example.com`;
     const created = await post(
@@ -71,6 +72,7 @@ describe("one trace from a request through the outbox, Kafka and the consumers t
       signup.traceparent,
     );
     expect(created.status).toBe(201);
+    const requestId = created.headers.get("x-request-id");
     const userId = String(((await created.json()) as { id: string }).id);
     const own = tokenFor(userId);
     // order-service learns of users from user.created: 422 until its projection has the user.
@@ -101,6 +103,11 @@ describe("one trace from a request through the outbox, Kafka and the consumers t
     );
     const send = findSpan(signupTrace, "notification-service", "CLIENT", "smtp send");
     expect(request?.parentId).toBe(signup.parentId);
+    const requestLog = services.user.output
+      .split("\n")
+      .flatMap((line) => (line.startsWith("{") ? [JSON.parse(line) as Record<string, unknown>] : []))
+      .find((line) => (line.req as { id?: string } | undefined)?.id === requestId);
+    expect(requestLog).toMatchObject({ trace_id: signup.traceId, span_id: request?.id });
     expect(descends(signupTrace, publish, request)).toBe(true);
     expect(projection?.parentId).toBe(publish?.id);
     expect(welcome?.parentId).toBe(publish?.id);
