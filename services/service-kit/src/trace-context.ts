@@ -22,7 +22,7 @@ import {
 const tracer = trace.getTracer("@blueprint/service-kit");
 
 /** The W3C trace context headers a carrier may hold. */
-export const TRACE_HEADERS = ["traceparent", "tracestate"] as const;
+const TRACE_HEADERS = ["traceparent", "tracestate"] as const;
 
 /** `trace_id` and `span_id` of the active span, for every log line (pino's mixin); none without one. */
 export function traceFields(): { trace_id?: string; span_id?: string } {
@@ -96,8 +96,10 @@ export function publishSpan(topic: string, headers: Readonly<Record<string, stri
     },
     parent,
   );
+  const own = traceHeaders(trace.setSpan(parent, span));
   return {
-    headers: { ...withoutTraceHeaders(headers), ...traceHeaders(trace.setSpan(parent, span)) },
+    // Without an SDK nothing is injected: the stored context goes on unchanged rather than lost.
+    headers: Object.keys(own).length > 0 ? { ...withoutTraceHeaders(headers), ...own } : { ...headers },
     end(error) {
       if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
       span.end();
