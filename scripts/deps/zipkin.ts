@@ -12,7 +12,7 @@ import type { LocalSettings } from "./settings";
  * Spans the in-memory store keeps (the oldest traces go first): its default, 500,000, does not fit
  * the 256 MB heap, and a benchmark's load would exhaust it.
  */
-export const ZIPKIN_MAX_SPANS = 50_000;
+export const ZIPKIN_MAX_SPANS = 20_000;
 
 /** True once the Zipkin server at `url` answers its health check. */
 export async function zipkinReady(url: string): Promise<boolean> {

@@ -51,6 +51,9 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
   const serviceName = config.SERVICE_NAME ?? service;
   const sdk = new NodeSDK({
     serviceName,
+    // Host and process attributes would be repeated on every span Zipkin stores: the service name is
+    // what the traces are read by.
+    autoDetectResources: false,
     spanProcessors: [
       new BatchSpanProcessor({
         exporter: exporterFor(config, serviceName),
