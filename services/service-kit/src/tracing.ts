@@ -24,6 +24,18 @@ export const tracingConfigSchema = z.object({
   OTEL_EXPORTER_ZIPKIN_ENDPOINT: z
     .url({ protocol: /^https?$/ })
     .default("http://127.0.0.1:9411/api/v2/spans"),
+  /** Read by the SDK itself, checked here: it would only log an unknown value and trace everything. */
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      "always_on",
+      "always_off",
+      "traceidratio",
+      "parentbased_always_on",
+      "parentbased_always_off",
+      "parentbased_traceidratio",
+    ])
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   /** Milliseconds between exports of the batched spans (the SDK's standard variable). */
   OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(5_000),
   /** The service name on every span; the catalog's name unless overridden, like the config's. */
