@@ -1,15 +1,10 @@
 /**
  * The OpenTelemetry SDK of a service process. Started by the service's `main.ts` before anything
  * else loads: the http, express and pg instrumentations patch those modules as they are required,
- * so a module loaded earlier is never traced. Import only `zod`, the SDK and `./config` here.
+ * so a module loaded earlier is never traced. Only `zod` and `./config` load here; the SDK (half a
+ * second of start-up) loads only when tracing is on.
  */
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
-import { ExpressInstrumentation, ExpressLayerType } from "@opentelemetry/instrumentation-express";
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "./config";
 import { onTracesFlush } from "./trace-context";
@@ -46,10 +41,19 @@ export type TracingConfig = z.output<typeof tracingConfigSchema>;
 /** Requests no one traces: probes and scrapes, many a minute, each would be a trace of its own. */
 const UNTRACED_PATHS = new Set(["/health", "/ready", "/metrics"]);
 
+/*
+ * The SDK is required, not imported: a dynamic import() would load its ESM build beside the
+ * CommonJS one the kit uses, and the instrumentations would not see the kit's modules.
+ */
 function exporterFor(config: TracingConfig, serviceName: string): SpanExporter {
-  return config.OTEL_TRACES_EXPORTER === "zipkin"
-    ? new ZipkinExporter({ url: config.OTEL_EXPORTER_ZIPKIN_ENDPOINT, serviceName })
-    : new OTLPTraceExporter();
+  if (config.OTEL_TRACES_EXPORTER === "zipkin") {
+    const { ZipkinExporter } =
+      require("@opentelemetry/exporter-zipkin") as typeof import("@opentelemetry/exporter-zipkin");
+    return new ZipkinExporter({ url: config.OTEL_EXPORTER_ZIPKIN_ENDPOINT, serviceName });
+  }
+  const { OTLPTraceExporter } =
+    require("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
+  return new OTLPTraceExporter();
 }
 
 /**
@@ -57,10 +61,21 @@ function exporterFor(config: TracingConfig, serviceName: string): SpanExporter {
  * ConfigError on a bad setting. Spans are batched and exported in the background; `flushTraces()`
  * (the last step of the service's drain) exports what is left.
  */
-export function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): void {
+export async function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(tracingConfigSchema, env);
   if (config.OTEL_TRACES_EXPORTER === "none") return;
   const serviceName = config.SERVICE_NAME ?? service;
+  const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
+  const { BatchSpanProcessor } =
+    require("@opentelemetry/sdk-trace") as typeof import("@opentelemetry/sdk-trace");
+  const http =
+    require("@opentelemetry/instrumentation-http") as typeof import("@opentelemetry/instrumentation-http");
+  const express =
+    require("@opentelemetry/instrumentation-express") as typeof import("@opentelemetry/instrumentation-express");
+  const pg =
+    require("@opentelemetry/instrumentation-pg") as typeof import("@opentelemetry/instrumentation-pg");
+  const { ExpressLayerType } = express;
+  const exporter = exporterFor(config, serviceName);
   const sdk = new NodeSDK({
     serviceName,
     // Host and process attributes would be repeated on every span Zipkin stores: the service name is
@@ -68,19 +83,19 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
     autoDetectResources: false,
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: exporterFor(config, serviceName),
+        exporter,
         scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY,
       }),
     ],
     instrumentations: [
-      new HttpInstrumentation({
+      new http.HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(req.url?.split("?", 1)[0] ?? ""),
         // The only outgoing HTTP is to AWS APIs at start and to the trace backend itself.
         disableOutgoingRequestInstrumentation: true,
       }),
       // Only to name the request's span after its route template: a span per middleware would
       // cost more than the request it describes.
-      new ExpressInstrumentation({
+      new express.ExpressInstrumentation({
         ignoreLayersType: [
           ExpressLayerType.MIDDLEWARE,
           ExpressLayerType.ROUTER,
@@ -88,7 +103,7 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
         ],
       }),
       // Queries of a request or a handling only: the relay's and workers' polls would each start a trace.
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+      new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
   });
   sdk.start();
@@ -96,9 +111,9 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
 }
 
 /** For `main.ts`: starts tracing, or prints the configuration error and exits 1 like the service would. */
-export function startProcessTracing(service: string): void {
+export async function startProcessTracing(service: string): Promise<void> {
   try {
-    startTracing(service);
+    await startTracing(service);
   } catch (error) {
     console.error(error instanceof ConfigError ? `${service}: ${error.message}` : error);
     process.exit(1);

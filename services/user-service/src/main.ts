@@ -1,7 +1,6 @@
 import { startProcessTracing } from "@blueprint/service-kit/tracing";
 
 // Before the service's modules load, so that the instrumentations patch express and pg as they are required.
-startProcessTracing("user-service");
-void Promise.all([import("@blueprint/service-kit"), import("./service.js")]).then(([kit, { userService }]) =>
-  kit.runServiceProcess(userService),
-);
+void startProcessTracing("user-service")
+  .then(() => Promise.all([import("@blueprint/service-kit"), import("./service.js")]))
+  .then(([kit, { userService }]) => kit.runServiceProcess(userService));
