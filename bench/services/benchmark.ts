@@ -33,6 +33,7 @@ import {
   serviceEnv,
 } from "../../services/system-tests/support/environment";
 import { freePort, ServiceProcess } from "../../services/system-tests/support/processes";
+import { tracingEnv } from "../../services/system-tests/support/zipkin";
 import { kneeChart } from "./chart";
 import { openLoad } from "./open-load";
 import {
@@ -67,6 +68,8 @@ const STEP_SECONDS = Number(env.BENCH_STEP_SECONDS ?? 10);
 const STEP_ATTEMPTS = Number(env.BENCH_STEP_ATTEMPTS ?? 2);
 const PHASES = new Set((env.BENCH_PHASES ?? "throughput,knee").split(","));
 const LOG_LEVEL = env.BENCH_LOG_LEVEL ?? "info";
+/** BENCH_TRACING=1: the services trace every request to the Zipkin server, as under `stack:up`. */
+const TRACING = env.BENCH_TRACING === "1" ? tracingEnv() : {};
 /** A directory to write the user-service's V8 CPU profile to (throughput phase). */
 const CPU_PROFILE_DIR = env.BENCH_CPU_PROFILE;
 const LIMITS: Required<KneeLimits> = { p99Ms: 1000 };
@@ -98,7 +101,7 @@ async function startService(
   const service = new ServiceProcess(
     key,
     await freePort(),
-    serviceEnv(key, database, namespace, { LOG_LEVEL, ...extra }),
+    serviceEnv(key, database, namespace, { LOG_LEVEL, ...TRACING, ...extra }),
     path.join(logDir, `${key}-service.log`),
     [...nodeOptions, entry],
   );

@@ -5,8 +5,10 @@ import { GiveUpWaiting, waitUntil } from "./processes";
 import { prometheusReady } from "./prometheus";
 import { provisionDatabase, provisionTopics } from "./provisioning";
 import type { LocalSettings, PostgresEndpoint } from "./settings";
+import { zipkinReady } from "./zipkin";
 
-const COMPOSE_UP = "docker compose -f docker-compose-local.yml up -d postgres kafka kafka-init prometheus";
+const COMPOSE_UP =
+  "docker compose -f docker-compose-local.yml up -d postgres kafka kafka-init prometheus zipkin";
 
 /**
  * A dependency someone else runs (BLUEPRINT_DEPS=external), e.g. from docker compose: waited for
@@ -70,9 +72,9 @@ async function postgresReady(endpoint: PostgresEndpoint): Promise<boolean> {
   }
 }
 
-/** PostgreSQL, Kafka and Prometheus at the addresses the settings name. */
+/** PostgreSQL, Kafka, Prometheus and Zipkin at the addresses the settings name. */
 export function externalDependencies(settings: LocalSettings): Dependency[] {
-  const { postgres, kafkaBrokers, prometheusUrl, externalWaitSeconds: wait } = settings;
+  const { postgres, kafkaBrokers, prometheusUrl, zipkinUrl, externalWaitSeconds: wait } = settings;
   return [
     new ExternalDependency(
       "postgres",
@@ -96,6 +98,14 @@ export function externalDependencies(settings: LocalSettings): Dependency[] {
       "PROMETHEUS_URL",
       wait,
       () => prometheusReady(prometheusUrl),
+      async () => undefined,
+    ),
+    new ExternalDependency(
+      "zipkin",
+      zipkinUrl,
+      "ZIPKIN_URL",
+      wait,
+      () => zipkinReady(zipkinUrl),
       async () => undefined,
     ),
   ];

@@ -1,12 +1,13 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Dependency } from "./dependency";
 import { clusterReady } from "./kafka-admin";
+import { runMaven } from "./maven";
 import { ensure, javaMajorVersion, type Prerequisite, which } from "./prerequisites";
 import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
-import { secondsSince, withProgress } from "./progress";
+import { secondsSince } from "./progress";
 import { provisionTopics } from "./provisioning";
 import type { LocalSettings } from "./settings";
 
@@ -131,9 +132,7 @@ export class KafkaBroker implements Dependency {
     const began = Date.now();
     console.log(`${what} into ${this.libs}`);
     fs.rmSync(this.libs, { recursive: true, force: true });
-    const args = [
-      "-B",
-      "-q",
+    await runMaven(what, [
       "-f",
       path.join(__dirname, "kafka-runtime", "pom.xml"),
       `-Dkafka.version=${this.settings.kafkaVersion}`,
@@ -141,29 +140,7 @@ export class KafkaBroker implements Dependency {
       "dependency:copy-dependencies",
       `-DoutputDirectory=${this.libs}`,
       "-DincludeScope=runtime",
-    ];
-    // Maven's own output (quiet, yet with stray colour codes) is kept for a failure only; our
-    // progress lines say that it is still working.
-    let output = "";
-    const code = await withProgress(
-      what,
-      () =>
-        new Promise<number | null>((resolve, reject) => {
-          const child = spawn("mvn", args, { stdio: ["ignore", "pipe", "pipe"] });
-          const keep = (chunk: Buffer) => {
-            output += chunk.toString();
-          };
-          child.stdout.on("data", keep);
-          child.stderr.on("data", keep);
-          child.once("error", reject);
-          child.once("exit", resolve);
-        }),
-    );
-    if (code !== 0) {
-      throw new Error(
-        `Maven could not resolve org.apache.kafka:kafka_2.13:${this.settings.kafkaVersion} (exit ${code}):\n${output.trim().split("\n").slice(-20).join("\n")}`,
-      );
-    }
+    ]);
     fs.writeFileSync(complete, "");
     console.log(`resolved Apache Kafka ${this.settings.kafkaVersion} in ${secondsSince(began)}s`);
     return this.libs;

@@ -57,10 +57,10 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
   let pids: Array<number | undefined>;
 
   beforeAll(async () => {
-    ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const [pg, kafka, controller, alertmanager, prometheus] = ports.map(String);
+    ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [pg, kafka, controller, alertmanager, prometheus, zipkin] = ports.map(String);
     // Without the external-mode variables `npm test` passes its suites: local mode ignores them.
-    const { KAFKA_BROKERS, PROMETHEUS_URL, PGSUPERUSER, PGSUPERPASSWORD, ...env } = process.env;
+    const { KAFKA_BROKERS, PROMETHEUS_URL, ZIPKIN_URL, PGSUPERUSER, PGSUPERPASSWORD, ...env } = process.env;
     settings = loadSettings({
       ...env,
       BLUEPRINT_DEPS: "local",
@@ -71,6 +71,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
       KAFKA_CONTROLLER_PORT: controller,
       ALERTMANAGER_PORT: alertmanager,
       PROMETHEUS_PORT: prometheus,
+      ZIPKIN_PORT: zipkin,
     });
     deps = localDependencies(settings);
   });
@@ -84,7 +85,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
   it("When deps are brought up in a folder the postgres OS user cannot enter, then all start (as root, PostgreSQL's folder lives outside the checkout) and a second up reuses them", async () => {
     expect(fs.statSync(parent).mode & 0o777).toBe(0o700);
     const first = await upAll(deps, quiet);
-    expect(first.map((d) => d.name)).toEqual(["postgres", "kafka", "alertmanager", "prometheus"]);
+    expect(first.map((d) => d.name)).toEqual(["postgres", "kafka", "alertmanager", "prometheus", "zipkin"]);
     pids = deps.map((d) => d.runningPid());
     expect(pids.every((p) => p !== undefined)).toBe(true);
     for (const port of ports) expect(await portOpen(port)).toBe(true);
@@ -95,7 +96,7 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
     expect(deps.map((d) => d.runningPid())).toEqual(pids);
   }, 180_000);
 
-  it.each(["postgres", "kafka", "alertmanager", "prometheus"])(
+  it.each(["postgres", "kafka", "alertmanager", "prometheus", "zipkin"])(
     "When %s crashed (SIGKILL) a moment ago, then the next up starts it again on the first try",
     async (name) => {
       const dep = deps.find((d) => d.name === name) as Dependency;
@@ -129,13 +130,14 @@ describe.skipIf(process.env.BLUEPRINT_DEPS === "external")("local dependency lif
         PGPORT: String(settings.postgres.port),
         KAFKA_BROKERS: settings.kafkaBrokers.join(","),
         PROMETHEUS_URL: settings.prometheusUrl,
+        ZIPKIN_URL: settings.zipkinUrl,
       }),
     );
     const lines: string[] = [];
 
     expect(await upAll(external, (line) => lines.push(line))).toEqual([]);
     expect(lines).toEqual(
-      ["postgres", "kafka", "prometheus"].map((name) =>
+      ["postgres", "kafka", "prometheus", "zipkin"].map((name) =>
         expect.stringMatching(new RegExp(`^${name} +external, ready and provisioned in [\\d.]+s on `)),
       ),
     );
@@ -197,12 +199,14 @@ describe("external dependencies that cannot be reached", () => {
     ["postgres", "PGPORT", "PGHOST and PGPORT"],
     ["kafka", "KAFKA_BROKERS", "KAFKA_BROKERS"],
     ["prometheus", "PROMETHEUS_URL", "PROMETHEUS_URL"],
+    ["zipkin", "ZIPKIN_URL", "ZIPKIN_URL"],
   ])("When %s is not listening, then up fails naming its address and %s", async (name, variable, named) => {
     const port = await freePort();
     const value = {
       PGPORT: String(port),
       KAFKA_BROKERS: `127.0.0.1:${port}`,
       PROMETHEUS_URL: `http://127.0.0.1:${port}`,
+      ZIPKIN_URL: `http://127.0.0.1:${port}`,
     }[variable];
     const settings = loadSettings({
       BLUEPRINT_DEPS: "external",
@@ -216,7 +220,7 @@ describe("external dependencies that cannot be reached", () => {
     expect(message).toContain(`${name} is not usable: ${name} at `);
     expect(message).toContain(`127.0.0.1:${port} was not ready after 1s (last error: `);
     expect(message).toContain(
-      "BLUEPRINT_DEPS=external expects it running there: start it (e.g. docker compose -f docker-compose-local.yml up -d postgres kafka kafka-init prometheus)",
+      "BLUEPRINT_DEPS=external expects it running there: start it (e.g. docker compose -f docker-compose-local.yml up -d postgres kafka kafka-init prometheus zipkin)",
     );
     expect(message).toContain(`or set ${named} to where it listens.`);
   });

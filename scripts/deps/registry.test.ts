@@ -33,7 +33,7 @@ describe("an interrupted start", () => {
 });
 
 describe("external-mode variables in local mode", () => {
-  it("When KAFKA_BROKERS, PROMETHEUS_URL, PGSUPERUSER or PGSUPERPASSWORD is set without BLUEPRINT_DEPS=external, then one warning names them as ignored", () => {
+  it("When KAFKA_BROKERS, PROMETHEUS_URL, ZIPKIN_URL, PGSUPERUSER or PGSUPERPASSWORD is set without BLUEPRINT_DEPS=external, then one warning names them as ignored", () => {
     const env = { KAFKA_BROKERS: "kafka:9092", PGSUPERUSER: "admin", PGHOST: "db" };
     const warnings: string[] = [];
     const warn = (line: string) => warnings.push(line);

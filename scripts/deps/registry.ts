@@ -9,12 +9,13 @@ import { Prometheus } from "./prometheus";
 import { acquireRunLock, releaseRunLock } from "./run-lock";
 import { removeStaleServicePolicy } from "./service-policy";
 import type { LocalSettings } from "./settings";
+import { Zipkin } from "./zipkin";
 
 /** The warning about ignored variables is given once per process, however often this is called. */
 let warnedIgnored = false;
 
 /**
- * PostgreSQL, Kafka, Alertmanager and Prometheus in start order (they stop in reverse): our own instances, or
+ * PostgreSQL, Kafka, Alertmanager, Prometheus and Zipkin in start order (they stop in reverse): our own instances, or
  * with BLUEPRINT_DEPS=external the ones already running at the configured addresses. In local
  * mode, external-mode variables set in the environment are named in a warning: they point nowhere.
  */
@@ -34,6 +35,7 @@ export function localDependencies(
     new KafkaBroker(settings),
     new Alertmanager(settings),
     new Prometheus(settings),
+    new Zipkin(settings),
   ];
 }
 

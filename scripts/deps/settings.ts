@@ -34,10 +34,17 @@ export interface LocalSettings {
   readonly alertmanagerPort: number;
   /** The mail catcher's SMTP port the local Alertmanager delivers to (SMTP_PORT, as `npm run stack:up`). */
   readonly smtpPort: number;
+  /** Where the local Zipkin server listens (ZIPKIN_PORT). */
+  readonly zipkinPort: number;
+  /** The `io.zipkin:zipkin-server` version fetched from Maven Central. */
+  readonly zipkinVersion: string;
+  readonly zipkinHeapMb: number;
   /** What clients connect to, in either mode. */
   readonly postgres: PostgresEndpoint;
   readonly kafkaBrokers: readonly string[];
   readonly prometheusUrl: string;
+  /** The Zipkin server's base URL: spans go to `/api/v2/spans`, the UI is `/zipkin/`. */
+  readonly zipkinUrl: string;
   /** How long external mode waits for a dependency to answer before giving up. */
   readonly externalWaitSeconds: number;
   /** External-mode variables set in the environment that local mode does not read. */
@@ -45,7 +52,13 @@ export interface LocalSettings {
 }
 
 /** Read only with BLUEPRINT_DEPS=external; local instances have fixed addresses and logins. */
-const EXTERNAL_ONLY_VARIABLES = ["KAFKA_BROKERS", "PROMETHEUS_URL", "PGSUPERUSER", "PGSUPERPASSWORD"];
+const EXTERNAL_ONLY_VARIABLES = [
+  "KAFKA_BROKERS",
+  "PROMETHEUS_URL",
+  "ZIPKIN_URL",
+  "PGSUPERUSER",
+  "PGSUPERPASSWORD",
+];
 
 /** Local superuser password; loopback only, and the compose stack's POSTGRES_PASSWORD. */
 export const LOCAL_SUPERUSER_PASSWORD = "postgres";
@@ -91,12 +104,10 @@ function brokers(raw: string): string[] {
 }
 
 /** An http(s) base URL without a trailing slash, so paths such as `/-/ready` append cleanly. */
-function httpUrl(raw: string): string {
+function httpUrl(name: string, raw: string, example: string): string {
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (url?.protocol !== "http:" && url?.protocol !== "https:") {
-    throw new SettingsError(
-      `PROMETHEUS_URL must be an http(s) URL such as http://127.0.0.1:9090, got "${raw}"`,
-    );
+    throw new SettingsError(`${name} must be an http(s) URL such as ${example}, got "${raw}"`);
   }
   return raw.replace(/\/+$/, "");
 }
@@ -108,6 +119,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
   const postgresPort = port(env, "PGPORT", 5432);
   const kafkaPort = port(env, "KAFKA_PORT", 9092);
   const prometheusPort = port(env, "PROMETHEUS_PORT", 9090);
+  const zipkinPort = port(env, "ZIPKIN_PORT", 9411);
   const dependencyMode = mode(env);
   // Local instances always listen on loopback; only external mode reads the client-side variables,
   // whose defaults are the addresses docker-compose-local.yml publishes.
@@ -138,7 +150,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     },
     kafkaBrokers: external && env.KAFKA_BROKERS ? brokers(env.KAFKA_BROKERS) : [`${host}:${kafkaPort}`],
     prometheusUrl:
-      external && env.PROMETHEUS_URL ? httpUrl(env.PROMETHEUS_URL) : `http://${host}:${prometheusPort}`,
+      external && env.PROMETHEUS_URL
+        ? httpUrl("PROMETHEUS_URL", env.PROMETHEUS_URL, "http://127.0.0.1:9090")
+        : `http://${host}:${prometheusPort}`,
+    zipkinPort,
+    // 3.5.1 starts in about 15 s with a 256 MB heap; in-memory storage keeps the last traces only.
+    zipkinVersion: env.ZIPKIN_VERSION ?? "3.5.1",
+    zipkinHeapMb: integerAtLeast(env, "ZIPKIN_HEAP_MB", 256, 128),
+    zipkinUrl:
+      external && env.ZIPKIN_URL
+        ? httpUrl("ZIPKIN_URL", env.ZIPKIN_URL, "http://127.0.0.1:9411")
+        : `http://${host}:${zipkinPort}`,
     externalWaitSeconds: integerAtLeast(env, "BLUEPRINT_EXTERNAL_WAIT_SECONDS", 30, 1),
     ignoredVariables: external ? [] : EXTERNAL_ONLY_VARIABLES.filter((name) => env[name]),
   };
@@ -153,5 +175,10 @@ export function dependencyEnv(settings: LocalSettings): NodeJS.ProcessEnv {
     PGSSLMODE: "disable",
     KAFKA_BROKERS: settings.kafkaBrokers.join(","),
     PROMETHEUS_URL: settings.prometheusUrl,
+    ZIPKIN_URL: settings.zipkinUrl,
+    // The services' spans go to the Zipkin server (see service-kit/src/tracing.ts).
+    OTEL_TRACES_EXPORTER: "zipkin",
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${settings.zipkinUrl}/api/v2/spans`,
+    OTEL_BSP_SCHEDULE_DELAY: "1000",
   };
 }

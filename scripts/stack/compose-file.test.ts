@@ -3,6 +3,7 @@ import path from "node:path";
 import { serviceEntries } from "@blueprint/service-kit/catalog";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { ZIPKIN_MAX_SPANS } from "../deps/zipkin";
 
 // What Compose itself cannot know: that the files it mounts and builds from exist and that the
 // services match the catalog. Whether Compose accepts the file is checked by loading it with
@@ -74,6 +75,18 @@ describe("docker-compose-local.yml", () => {
     // Compose interpolation syntax, not template literals.
     expect(compose.services.grafana?.ports).toEqual(["127.0.0.1:$" + "{GRAFANA_PORT:-3000}:3000"]);
     expect(compose.services.prometheus?.ports).toEqual(["127.0.0.1:$" + "{PROMETHEUS_PORT:-9090}:9090"]);
+  });
+
+  it("When the stack runs, then every service sends its spans to the zipkin service, whose UI is published on ZIPKIN_PORT", () => {
+    for (const entry of serviceEntries()) {
+      expect(compose.services[entry.name]?.environment).toMatchObject({
+        OTEL_TRACES_EXPORTER: "zipkin",
+        OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://zipkin:9411/api/v2/spans",
+      });
+    }
+    expect(compose.services.zipkin?.ports).toEqual(["127.0.0.1:$" + "{ZIPKIN_PORT:-9411}:9411"]);
+    expect(compose.services.zipkin?.healthcheck?.test.join(" ")).toContain("/health");
+    expect(compose.services.zipkin?.environment?.MEM_MAX_SPANS).toBe(ZIPKIN_MAX_SPANS);
   });
 
   it("When PostgreSQL initializes a new volume, then it is healthy only once it accepts TCP connections", () => {

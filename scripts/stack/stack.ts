@@ -255,6 +255,7 @@ export async function describeStack(settings: LocalSettings, ports: StackPorts):
     ["PostgreSQL", `${postgres.host}:${postgres.port} (database ${CATALOG.database})`, postgresTarget],
     ["Kafka", settings.kafkaBrokers.join(","), hostPort(settings.kafkaBrokers[0] ?? "")],
     ["Prometheus", settings.prometheusUrl, urlHostPort(settings.prometheusUrl)],
+    ["Zipkin (traces)", `${settings.zipkinUrl}/zipkin/`, urlHostPort(settings.zipkinUrl)],
   ];
   const status = await Promise.all(
     rows.map(async ([name, where, target]) => {

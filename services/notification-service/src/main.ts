@@ -1,4 +1,6 @@
-import { runServiceProcess } from "@blueprint/service-kit";
-import { notificationService } from "./service";
+import { startProcessTracing } from "@blueprint/service-kit/tracing";
 
-runServiceProcess(notificationService);
+// Before the service's modules load, so that the instrumentations patch express and pg as they are required.
+void startProcessTracing("notification-service")
+  .then(() => Promise.all([import("@blueprint/service-kit"), import("./service.js")]))
+  .then(([kit, { notificationService }]) => kit.runServiceProcess(notificationService));

@@ -1,4 +1,6 @@
-import { runServiceProcess } from "@blueprint/service-kit";
-import { orderService } from "./service";
+import { startProcessTracing } from "@blueprint/service-kit/tracing";
 
-runServiceProcess(orderService);
+// Before the service's modules load, so that the instrumentations patch express and pg as they are required.
+void startProcessTracing("order-service")
+  .then(() => Promise.all([import("@blueprint/service-kit"), import("./service.js")]))
+  .then(([kit, { orderService }]) => kit.runServiceProcess(orderService));

@@ -14,6 +14,7 @@ import type {
 import type { ServiceMetrics } from "./metrics";
 import type { Component } from "./service";
 import { backoffDelay, Waker, withTimeout } from "./timing";
+import { consumeSpan } from "./trace-context";
 import { isTransientError } from "./transient";
 
 /** Handles one event type inside the transaction that also records the event id. */
@@ -266,7 +267,7 @@ export class EventConsumer implements Component {
             for (const d of decoded) {
               // delete() makes a second copy of one event within the chunk a duplicate too.
               if (!fresh.delete(d.event.event_id)) continue;
-              await d.handler.handle(d.event, tx);
+              await consumeSpan(this.options.group, d.message, () => d.handler.handle(d.event, tx));
               done.push(d);
             }
             return done;
@@ -315,7 +316,7 @@ export class EventConsumer implements Component {
               [event.event_id, event.event_type, topic, message.partition, message.offset],
             );
             if (claimed.rowCount === 0) return false;
-            await handler.handle(event, tx);
+            await consumeSpan(this.options.group, message, () => handler.handle(event, tx));
             return true;
           }),
         );

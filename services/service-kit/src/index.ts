@@ -20,5 +20,6 @@ export * from "./route-catalog";
 export * from "./routes";
 export * from "./service";
 export * from "./timing";
+export * from "./trace-context";
 export * from "./transient";
 export * from "./wiring";

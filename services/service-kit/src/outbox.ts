@@ -5,6 +5,7 @@ import { assertContract, type EventEnvelope } from "./events";
 import type { MessageProducer, TopicBatch } from "./messaging";
 import type { ServiceMetrics } from "./metrics";
 import { backoffDelay, Waker, withTimeout } from "./timing";
+import { type PublishSpan, publishSpan, traceHeaders } from "./trace-context";
 
 /** One event to publish, written in the same transaction as the state change it describes. */
 export interface OutboxMessage {
@@ -31,6 +32,8 @@ function rowValues(message: OutboxMessage): unknown[] {
       "event-type": message.event.event_type,
       "event-id": message.event.event_id,
       "event-version": String(message.event.version),
+      // The request's trace, continued by the relay's publish and by every consumer.
+      ...traceHeaders(),
       ...message.headers,
     }),
   ];
@@ -62,6 +65,8 @@ export interface OutboxRelayOptions {
   readonly producer: MessageProducer;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
+  /** Logical topics the service publishes (its catalog entry's `produces`). */
+  readonly topics: readonly string[];
   /** Prefix of physical topic names (KAFKA_NAMESPACE). */
   readonly namespace: string;
   readonly batchSize: number;
@@ -119,6 +124,8 @@ export class OutboxRelay {
 
   constructor(private readonly options: OutboxRelayOptions) {
     const { metrics, db } = options;
+    // Exposed at 0 from the start, so the first publish is an increase (as the consumers' counters).
+    for (const topic of options.topics) metrics.eventsPublished.inc({ topic }, 0);
     metrics.onCollect(async () => {
       const { rows } = await withTimeout(
         db.query<{ backlog: number; age: number }>(
@@ -181,15 +188,26 @@ export class OutboxRelay {
       const { rows } = await client.query<OutboxRow>(CLAIM_SQL, [batchSize]);
       if (rows.length === 0) return 0;
       const byTopic = new Map<string, TopicBatch["messages"][number][]>();
+      const spans: PublishSpan[] = [];
       for (const row of rows) {
+        const span = publishSpan(`${namespace}${row.topic}`, row.headers);
+        spans.push(span);
         const messages = byTopic.get(row.topic) ?? [];
-        messages.push({ key: row.message_key, value: row.payload, headers: row.headers });
+        messages.push({ key: row.message_key, value: row.payload, headers: span.headers });
         byTopic.set(row.topic, messages);
       }
       await withTimeout(
         producer.send([...byTopic].map(([topic, messages]) => ({ topic: `${namespace}${topic}`, messages }))),
         this.options.sendTimeoutMs ?? 10_000,
         "publishing to Kafka timed out",
+      ).then(
+        () => {
+          for (const span of spans) span.end();
+        },
+        (error: unknown) => {
+          for (const span of spans) span.end(error);
+          throw error;
+        },
       );
       // Deleted in the claiming transaction, so the table holds only what is unsent however fast it
       // is written; a crash before the commit leaves the rows for the next run, as before.

@@ -25,6 +25,7 @@ import { checkRoutesMatchCatalog } from "./route-catalog";
 import type { RouteSpec } from "./routes";
 import { resolveSecretReferences } from "./secret-references";
 import { backoffDelay, Waker } from "./timing";
+import { flushTraces } from "./trace-context";
 
 /** Version of the services' HTTP APIs in their OpenAPI documents. */
 const API_VERSION = "1.0.0";
@@ -236,6 +237,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
       await admin.disconnect().catch(() => undefined);
       await db.end();
       logger.info("drained");
+      await flushTraces();
     })();
     return stopping;
   };

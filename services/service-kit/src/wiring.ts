@@ -20,6 +20,7 @@ export function outboxRelay(
     producer: messaging.producer("outbox-relay"),
     metrics,
     logger: logger.child({ component: "outbox-relay" }),
+    topics: entry.produces,
     namespace: config.KAFKA_NAMESPACE,
     batchSize: config.OUTBOX_BATCH_SIZE,
     pollIntervalMs: config.OUTBOX_POLL_MS,

@@ -55,6 +55,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       producer: messaging.producer(),
       metrics,
       logger: quietLogger,
+      topics: serviceEntry("user-service").produces,
       namespace: ns.namespace,
       batchSize,
       pollIntervalMs: 20,
@@ -136,6 +137,51 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       await recorder.stop();
     }
   }, 60_000);
+
+  it("When a relay without tracing publishes a row written in a trace (another replica's), then the message keeps the row's traceparent", async () => {
+    const key = randomUUID();
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const event = newEvent("user.created", {
+      user_id: key,
+      email: "traced@example.com",
+      name: "Traced",
+      created_at: new Date().toISOString(),
+    });
+    await db.transaction((tx) =>
+      appendToOutbox(tx, [{ topic: "user.created", key, event, headers: { traceparent } }]),
+    );
+    const recorder = new TopicRecorder([`${ns.namespace}user.created`]);
+    await recorder.start();
+    const untraced = relay();
+    await untraced.start();
+    try {
+      const [message] = await recorder.waitFor(`${ns.namespace}user.created`, 1, (m) => m.key === key);
+      expect(message?.headers.traceparent).toBe(traceparent);
+    } finally {
+      await untraced.stop();
+      await recorder.stop();
+    }
+  }, 60_000);
+
+  it("When a relay has published nothing yet, then events_published_total is 0 for every topic its service publishes", async () => {
+    const fresh = new ServiceMetrics("user-service");
+    new OutboxRelay({
+      db,
+      producer: messaging.producer(),
+      metrics: fresh,
+      logger: quietLogger,
+      topics: serviceEntry("user-service").produces,
+      namespace: ns.namespace,
+      batchSize: 25,
+      pollIntervalMs: 20,
+      lingerMs: 5,
+      retentionMinutes: 60,
+    });
+
+    const published = (await fresh.registry.getSingleMetric("events_published_total")?.get())?.values;
+
+    expect(published).toEqual([{ labels: { topic: "user.created" }, value: 0 }]);
+  });
 
   it("When an event breaks its contract, then appending it fails and nothing is written", async () => {
     const key = randomUUID();

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from "@blueprint/service-kit";
+import { type Database, type Queryable, traceHeaders } from "@blueprint/service-kit";
 import type { NewNotification, Notification, NotificationType } from "../domain/notifications";
 
 const iso = (column: string) =>
@@ -18,6 +18,8 @@ export interface ClaimedNotification {
   readonly claim_id: string;
   /** A previous attempt was abandoned mid-send: the email may already have been delivered once. */
   readonly resumed: boolean;
+  /** The trace context of the handling that recorded it (`traceparent`, `tracestate`), if any. */
+  readonly trace_context: Readonly<Record<string, string>>;
 }
 
 /** How one attempt ended, as the worker records it. */
@@ -33,12 +35,15 @@ export interface AttemptFailure {
 export class NotificationRepository {
   constructor(private readonly db: Database) {}
 
-  /** Records a notification in the consumer's transaction; a second one for the same event is ignored. */
+  /**
+   * Records a notification in the consumer's transaction, with the handling's trace context for its
+   * delivery to continue; a second one for the same event is ignored.
+   */
   async insert(n: NewNotification, tx: Queryable): Promise<void> {
     await tx.query(
-      `INSERT INTO notifications (id, event_id, event_type, user_id, type, recipient, subject, body, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') ON CONFLICT (event_id) DO NOTHING`,
-      [n.id, n.event_id, n.event_type, n.user_id, n.type, n.recipient, n.subject, n.body],
+      `INSERT INTO notifications (id, event_id, event_type, user_id, type, recipient, subject, body, status, trace_context)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) ON CONFLICT (event_id) DO NOTHING`,
+      [n.id, n.event_id, n.event_type, n.user_id, n.type, n.recipient, n.subject, n.body, traceHeaders()],
     );
   }
 
@@ -79,7 +84,7 @@ export class NotificationRepository {
          FROM claim
         WHERE n.id = claim.id
         RETURNING n.id, n.event_id, n.type, n.recipient, n.subject, n.body, n.attempts, n.claim_id,
-                  claim.resumed`,
+                  claim.resumed, n.trace_context`,
       [limit, leaseSeconds],
     );
     return rows;

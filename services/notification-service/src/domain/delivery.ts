@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@blueprint/service-kit";
-import { backoffDelay, SERVICE_METRICS, type ServiceMetrics, Waker } from "@blueprint/service-kit";
+import {
+  backoffDelay,
+  continueSpan,
+  SERVICE_METRICS,
+  type ServiceMetrics,
+  SpanKind,
+  Waker,
+} from "@blueprint/service-kit";
 import type { ClaimedNotification, NotificationRepository } from "../data-access/notification-repository";
 import { ClaimLease } from "./claim-lease";
 import { NOTIFICATION_TYPES } from "./notifications";
@@ -148,13 +155,21 @@ export class DeliveryWorker {
     if (this.stopping || !lease.holds(n.claim_id)) return false;
     let outcome: Outcome;
     try {
-      await this.options.mailer.send({
-        notificationId: n.id,
-        to: n.recipient,
-        subject: n.subject,
-        text: n.body,
-        headers: { "X-Notification-Id": n.id, "X-Event-Id": n.event_id },
-      });
+      // The send continues the trace of the handling that recorded the notification.
+      await continueSpan(
+        "smtp send",
+        SpanKind.CLIENT,
+        n.trace_context,
+        { "notification.id": n.id, "notification.type": n.type, "notification.attempt": n.attempts },
+        () =>
+          this.options.mailer.send({
+            notificationId: n.id,
+            to: n.recipient,
+            subject: n.subject,
+            text: n.body,
+            headers: { "X-Notification-Id": n.id, "X-Event-Id": n.event_id },
+          }),
+      );
       outcome = { sent: true };
     } catch (error) {
       outcome = { sent: false, error };

@@ -1,0 +1,171 @@
+/**
+ * Trace context across the event flow, on the OpenTelemetry API only (no SDK): without a started
+ * SDK (`tracing.ts`; tests, `OTEL_TRACES_EXPORTER=none`) every function here is a cheap no-op.
+ *
+ * The W3C `traceparent` (and `tracestate`) of the request that wrote an event travels with its
+ * outbox row and its Kafka message; each publish is a PRODUCER span, each handling a CONSUMER span
+ * whose parent is the producing span (one trace from request to email, which a link alone would
+ * split in two) and which also links to it, as the messaging conventions ask.
+ */
+import {
+  type Context,
+  context,
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+
+const tracer = trace.getTracer("@blueprint/service-kit");
+
+/** The W3C trace context headers a carrier may hold. */
+const TRACE_HEADERS = ["traceparent", "tracestate"] as const;
+
+/** `trace_id` and `span_id` of the active span, for every log line (pino's mixin); none without one. */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** The trace context headers of `ctx` (by default the active one); empty when it carries no trace. */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/**
+ * The context `headers` carry, or the root context when they carry none or a malformed one: a bad
+ * header starts a new trace, it never fails the work it came with.
+ */
+export function contextFrom(headers: Readonly<Record<string, string | null | undefined>>): Context {
+  const carrier: Record<string, string> = {};
+  for (const name of TRACE_HEADERS) {
+    const value = headers[name];
+    if (typeof value === "string") carrier[name] = value;
+  }
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+/** `headers` without the trace context (it is replaced by the span that sends them on). */
+function withoutTraceHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const rest = { ...headers };
+  for (const name of TRACE_HEADERS) delete rest[name];
+  return rest;
+}
+
+/** Runs `work` in `span`, recording a failure on it, and ends it. */
+async function within<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
+  try {
+    return await context.with(trace.setSpan(parent, span), work);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : undefined,
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** The PRODUCER span of one message: the headers to send it with, and `end` once the send settled. */
+export interface PublishSpan {
+  /** The message's headers with this span's trace context in place of the stored one. */
+  readonly headers: Record<string, string>;
+  end(error?: unknown): void;
+}
+
+/**
+ * Opens the PRODUCER span of one message to `topic` (physical), a child of the trace the headers
+ * stored with its outbox row carry.
+ */
+export function publishSpan(topic: string, headers: Readonly<Record<string, string>>): PublishSpan {
+  const parent = contextFrom(headers);
+  const span = tracer.startSpan(
+    `publish ${topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { "messaging.system": "kafka", "messaging.destination.name": topic },
+    },
+    parent,
+  );
+  const own = traceHeaders(trace.setSpan(parent, span));
+  return {
+    // Without an SDK nothing is injected: the stored context goes on unchanged rather than lost.
+    headers: Object.keys(own).length > 0 ? { ...withoutTraceHeaders(headers), ...own } : { ...headers },
+    end(error) {
+      if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      span.end();
+    },
+  };
+}
+
+/** One consumed message, as the CONSUMER span describes it. */
+export interface ConsumedMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Runs one handling of `message` in a CONSUMER span: a child of (and linked to) the span that
+ * published it, or the root of a new trace when its headers carry no valid trace context.
+ */
+export function consumeSpan<T>(group: string, message: ConsumedMessage, work: () => Promise<T>): Promise<T> {
+  const parent = contextFrom(message.headers);
+  const producer = trace.getSpanContext(parent);
+  const links: Link[] = producer ? [{ context: producer }] : [];
+  const span = tracer.startSpan(
+    `process ${message.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.destination.name": message.topic,
+        "messaging.consumer.group.name": group,
+        "messaging.destination.partition.id": String(message.partition),
+        "messaging.kafka.offset": Number(message.offset),
+      },
+    },
+    parent,
+  );
+  return within(span, parent, work);
+}
+
+/**
+ * Runs `work` in a span of `kind` that continues the trace `headers` carry (stored with a row
+ * written in an earlier span, such as an email to send), or starts one when they carry none.
+ */
+export function continueSpan<T>(
+  name: string,
+  kind: SpanKind,
+  headers: Readonly<Record<string, string | null | undefined>>,
+  attributes: Record<string, string | number>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const parent = contextFrom(headers);
+  return within(tracer.startSpan(name, { kind, attributes }, parent), parent, work);
+}
+
+export { SpanKind };
+
+let flush: () => Promise<void> = async () => undefined;
+
+/** Set by the SDK's start: how to export what is buffered and stop exporting. */
+export function onTracesFlush(fn: () => Promise<void>): void {
+  flush = fn;
+}
+
+/** Exports the spans still buffered; the last step of a drain. Never throws. */
+export function flushTraces(): Promise<void> {
+  return flush().catch(() => undefined);
+}

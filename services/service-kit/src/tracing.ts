@@ -1,0 +1,121 @@
+/**
+ * The OpenTelemetry SDK of a service process. Started by the service's `main.ts` before anything
+ * else loads: the http, express and pg instrumentations patch those modules as they are required,
+ * so a module loaded earlier is never traced. Only `zod` and `./config` load here; the SDK (half a
+ * second of start-up) loads only when tracing is on.
+ */
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
+import { z } from "zod";
+import { ConfigError, loadConfig } from "./config";
+import { onTracesFlush } from "./trace-context";
+
+/**
+ * Where spans go: `zipkin` (local and compose: the Zipkin server and its UI), `otlp` (AWS: the ADOT
+ * collector, which exports to X-Ray; the standard `OTEL_EXPORTER_OTLP_*` variables set its address)
+ * or `none`. The sampler is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`).
+ */
+export const tracingConfigSchema = z.object({
+  OTEL_TRACES_EXPORTER: z.enum(["zipkin", "otlp", "none"]).default("none"),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: z
+    .url({ protocol: /^https?$/ })
+    .default("http://127.0.0.1:9411/api/v2/spans"),
+  /** Read by the SDK itself, checked here: it would only log an unknown value and trace everything. */
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      "always_on",
+      "always_off",
+      "traceidratio",
+      "parentbased_always_on",
+      "parentbased_always_off",
+      "parentbased_traceidratio",
+    ])
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** Milliseconds between exports of the batched spans (the SDK's standard variable). */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().default(5_000),
+  /** The service name on every span; the catalog's name unless overridden, like the config's. */
+  SERVICE_NAME: z.string().min(1).optional(),
+});
+export type TracingConfig = z.output<typeof tracingConfigSchema>;
+
+/** Requests no one traces: probes and scrapes, many a minute, each would be a trace of its own. */
+const UNTRACED_PATHS = new Set(["/health", "/ready", "/metrics"]);
+
+/*
+ * The SDK is required, not imported: a dynamic import() would load its ESM build beside the
+ * CommonJS one the kit uses, and the instrumentations would not see the kit's modules.
+ */
+function exporterFor(config: TracingConfig, serviceName: string): SpanExporter {
+  if (config.OTEL_TRACES_EXPORTER === "zipkin") {
+    const { ZipkinExporter } =
+      require("@opentelemetry/exporter-zipkin") as typeof import("@opentelemetry/exporter-zipkin");
+    return new ZipkinExporter({ url: config.OTEL_EXPORTER_ZIPKIN_ENDPOINT, serviceName });
+  }
+  const { OTLPTraceExporter } =
+    require("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
+  return new OTLPTraceExporter();
+}
+
+/**
+ * Starts tracing for `service` (its catalog name) unless `OTEL_TRACES_EXPORTER` is `none`; throws
+ * ConfigError on a bad setting. Spans are batched and exported in the background; `flushTraces()`
+ * (the last step of the service's drain) exports what is left.
+ */
+export async function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadConfig(tracingConfigSchema, env);
+  if (config.OTEL_TRACES_EXPORTER === "none") return;
+  const serviceName = config.SERVICE_NAME ?? service;
+  const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
+  const { BatchSpanProcessor } =
+    require("@opentelemetry/sdk-trace") as typeof import("@opentelemetry/sdk-trace");
+  const http =
+    require("@opentelemetry/instrumentation-http") as typeof import("@opentelemetry/instrumentation-http");
+  const express =
+    require("@opentelemetry/instrumentation-express") as typeof import("@opentelemetry/instrumentation-express");
+  const pg =
+    require("@opentelemetry/instrumentation-pg") as typeof import("@opentelemetry/instrumentation-pg");
+  const { ExpressLayerType } = express;
+  const exporter = exporterFor(config, serviceName);
+  const sdk = new NodeSDK({
+    serviceName,
+    // Host and process attributes would be repeated on every span Zipkin stores: the service name is
+    // what the traces are read by.
+    autoDetectResources: false,
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter,
+        scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY,
+      }),
+    ],
+    instrumentations: [
+      new http.HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(req.url?.split("?", 1)[0] ?? ""),
+        // The only outgoing HTTP is to AWS APIs at start and to the trace backend itself.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+      // Only to name the request's span after its route template: a span per middleware would
+      // cost more than the request it describes.
+      new express.ExpressInstrumentation({
+        ignoreLayersType: [
+          ExpressLayerType.MIDDLEWARE,
+          ExpressLayerType.ROUTER,
+          ExpressLayerType.REQUEST_HANDLER,
+        ],
+      }),
+      // Queries of a request or a handling only: the relay's and workers' polls would each start a trace.
+      new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+    ],
+  });
+  sdk.start();
+  onTracesFlush(() => sdk.shutdown());
+}
+
+/** For `main.ts`: starts tracing, or prints the configuration error and exits 1 like the service would. */
+export async function startProcessTracing(service: string): Promise<void> {
+  try {
+    await startTracing(service);
+  } catch (error) {
+    console.error(error instanceof ConfigError ? `${service}: ${error.message}` : error);
+    process.exit(1);
+  }
+}

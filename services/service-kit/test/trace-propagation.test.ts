@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { context, type SpanContext, SpanKind, trace } from "@opentelemetry/api";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import {
+  createTestDatabase,
+  createTestNamespace,
+  eventually,
+  KAFKA_BROKERS,
+  quietLogger,
+  serviceEnv,
+} from "../../system-tests/support/environment";
+import { publishRaw, TopicRecorder } from "../../system-tests/support/kafka";
+import {
+  appendToOutbox,
+  createPool,
+  Database,
+  loadConfig,
+  Messaging,
+  OutboxRelay,
+  ServiceMetrics,
+  serviceEntry,
+} from "../src";
+import { serviceConfigSchema } from "../src/service";
+import { userConsumer, userCreated } from "./support/user-consumer";
+
+/** A W3C traceparent for a sampled span. */
+const traceparent = ({ traceId, spanId }: SpanContext) => `00-${traceId}-${spanId}-01`;
+
+describe("trace context from a request through the outbox and Kafka to the consumer", () => {
+  const exporter = new InMemorySpanExporter();
+  const sdk = new NodeSDK({ spanProcessors: [new SimpleSpanProcessor({ exporter })], instrumentations: [] });
+  let dbInfo: Awaited<ReturnType<typeof createTestDatabase>>;
+  let ns: Awaited<ReturnType<typeof createTestNamespace>>;
+  let db: Database;
+  let relay: OutboxRelay;
+  let consumer: ReturnType<typeof userConsumer>;
+  let published: TopicRecorder;
+  let deadLetters: TopicRecorder;
+  /** The span active in the handler, per user id. */
+  const handledIn = new Map<string, SpanContext | undefined>();
+
+  beforeAll(async () => {
+    sdk.start();
+    [dbInfo, ns] = await Promise.all([createTestDatabase(), createTestNamespace()]);
+    const entry = serviceEntry("user-service");
+    const config = loadConfig(serviceConfigSchema(entry), serviceEnv("user", dbInfo.name, ns.namespace));
+    const metrics = new ServiceMetrics("user-service");
+    db = new Database(createPool(config), metrics);
+    relay = new OutboxRelay({
+      db,
+      producer: new Messaging({
+        brokers: KAFKA_BROKERS.split(","),
+        clientId: "trace-test",
+        logger: quietLogger,
+      }).producer(),
+      metrics,
+      logger: quietLogger,
+      topics: entry.produces,
+      namespace: ns.namespace,
+      batchSize: 25,
+      pollIntervalMs: 50,
+      lingerMs: 0,
+      retentionMinutes: 60,
+    });
+    consumer = userConsumer({
+      database: dbInfo.name,
+      namespace: ns.namespace,
+      brokers: KAFKA_BROKERS,
+      maxAttempts: 1,
+      handler: {
+        async handle(event) {
+          handledIn.set(event.user_id, trace.getActiveSpan()?.spanContext());
+        },
+      },
+    });
+    published = new TopicRecorder([`${ns.namespace}user.created`]);
+    deadLetters = new TopicRecorder([`${ns.namespace}user.created.dlt`]);
+    await Promise.all([consumer.consumer.start(), published.start(), deadLetters.start()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([relay?.stop(), consumer?.stop(), published?.stop(), deadLetters?.stop()]);
+    await db?.end();
+    await Promise.all([dbInfo?.drop(), ns?.drop(), sdk.shutdown()]);
+  });
+
+  it("When a request writes an event, then the outbox row and the Kafka message carry its trace, and the handling is a child of the publish span", async () => {
+    const event = userCreated("Traced");
+    const request = trace.getTracer("test").startSpan("POST /users", { kind: SpanKind.SERVER });
+    await context.with(trace.setSpan(context.active(), request), () =>
+      db.transaction((tx) => appendToOutbox(tx, [{ topic: "user.created", key: event.user_id, event }])),
+    );
+    request.end();
+    const { traceId } = request.spanContext();
+
+    const { rows } = await db.query<{ headers: Record<string, string> }>(
+      "SELECT headers FROM outbox WHERE event_id = $1",
+      [event.event_id],
+    );
+    expect(rows[0]?.headers.traceparent).toBe(traceparent(request.spanContext()));
+
+    await relay.start();
+    const handled = await eventually("the event handled", async () => handledIn.get(event.user_id));
+
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    const publish = spans.find((s) => s.kind === SpanKind.PRODUCER);
+    const handling = spans.find((s) => s.kind === SpanKind.CONSUMER);
+    expect(publish?.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(publish?.name).toBe(`publish ${ns.namespace}user.created`);
+    const [message] = await published.waitFor(
+      `${ns.namespace}user.created`,
+      1,
+      (m) => m.key === event.user_id,
+    );
+    expect(message?.headers.traceparent).toBe(traceparent(publish?.spanContext() as SpanContext));
+    expect(handling?.parentSpanContext?.spanId).toBe(publish?.spanContext().spanId);
+    expect(handling?.links.map((l) => l.context.spanId)).toEqual([publish?.spanContext().spanId]);
+    expect(handled.spanId).toBe(handling?.spanContext().spanId);
+  });
+
+  it("When a Kafka message carries a malformed traceparent, then it is handled in a new trace, not dead-lettered", async () => {
+    const event = userCreated("Badly traced");
+    await publishRaw(`${ns.namespace}user.created`, [
+      { key: event.user_id, value: JSON.stringify(event), headers: { traceparent: "00-not-a-trace-id-01" } },
+    ]);
+
+    const handled = await eventually("the event handled", async () => handledIn.get(event.user_id));
+
+    const handling = exporter.getFinishedSpans().find((s) => s.spanContext().spanId === handled.spanId);
+    expect(handling?.kind).toBe(SpanKind.CONSUMER);
+    expect(handling?.parentSpanContext).toBeUndefined();
+    expect(handling?.links).toEqual([]);
+    expect(deadLetters.on(`${ns.namespace}user.created.dlt`)).toEqual([]);
+  });
+});
