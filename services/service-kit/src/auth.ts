@@ -121,9 +121,13 @@ export class TokenVerifier {
     let generation: number | undefined;
     const keyOfCurrentSet: JWTVerifyGetKey = async (header, signed) => {
       const before = this.noteKeySet();
-      const key = await this.keys(header, signed);
-      generation = this.noteKeySet() === before ? before : undefined;
-      return key;
+      try {
+        return await this.keys(header, signed);
+      } finally {
+        // Also when the lookup fails: a refetched set without this token's key is still a new set,
+        // and the tokens remembered under the old one must be checked again.
+        generation = this.noteKeySet() === before ? before : undefined;
+      }
     };
     try {
       ({ payload } = await jwtVerify(token, keyOfCurrentSet, {
@@ -189,7 +193,13 @@ export function callerOf(res: Parameters<RequestHandler>[1]): Caller {
   return caller;
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+/**
+ * A bearer token as a compact JWS only: three base64url parts, no padding or `+`/`/`, which jose
+ * would also decode and so turn one token into many distinct strings (cache entries), and at most
+ * 8 KiB, well above any issuer's access token.
+ */
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+const MAX_TOKEN_LENGTH = 8_192;
 
 /**
  * 401 with the RFC 6750 challenge. A request without bearer credentials gets no error code;
@@ -228,7 +238,7 @@ export function authenticate(verifier: TokenVerifier, realm: string): RequestHan
   return (req, res, next) => {
     const header = req.headers.authorization;
     const match = header === undefined ? null : BEARER.exec(header);
-    if (!match?.[1]) {
+    if (!match?.[1] || match[1].length > MAX_TOKEN_LENGTH) {
       // Another scheme (Basic) is no bearer credential; "Bearer" with something unusable is an invalid token.
       next(unauthorized(realm, header !== undefined && /^Bearer\b/i.test(header)));
       return;

@@ -58,6 +58,8 @@ export const baseConfigSchema = z.object({
   /** A PEM file of CAs to trust instead of the RDS bundle the image carries (a PostgreSQL not in RDS). */
   PGSSLROOTCERT: z.string().min(1).optional(),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** How long a query may go unanswered before it fails (see `createPool`); the statement limit is derived from it. */
+  PG_QUERY_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   KAFKA_BROKERS: z
     .string()
     .min(1)

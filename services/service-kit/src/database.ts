@@ -88,20 +88,34 @@ export function postgresTls(config: BaseConfig): false | ConnectionOptions {
   }
 }
 
-/**
- * How long a query may go unanswered before it fails as a connection error (and its connection is
- * discarded). Without it, a server that vanishes without a reset (a failover's old host) holds
- * every query, transaction and pooled connection until the kernel gives up on TCP, about 15
- * minutes; longer than any statement the services run on purpose.
- */
-const QUERY_TIMEOUT_MS = 30_000;
-
 export interface PoolOptions {
-  /** @default 30000 */
+  /**
+   * How long a query may go unanswered before it fails as a connection error (and its connection is
+   * discarded). Without it, a server that vanishes without a reset (a failover's old host) holds
+   * every query, transaction and pooled connection until the kernel gives up on TCP, about 15
+   * minutes; longer than any statement the services run on purpose.
+   * @default config.PG_QUERY_TIMEOUT_MS (30 s)
+   */
   readonly queryTimeoutMs?: number;
 }
 
+/**
+ * The server-side limit of one statement, a sixth (at most 5 s) below the client's query timeout.
+ * The client's timeout only stops waiting: a statement already sent still commits at the server
+ * (a single-statement write would then commit after its caller was told it failed). The server
+ * cancelling first rolls the statement back, so a timed-out write has written nothing.
+ */
+export function statementTimeoutMs(queryTimeoutMs: number): number {
+  return queryTimeoutMs - Math.min(5_000, Math.floor(queryTimeoutMs / 6));
+}
+
+/** PostgreSQL cancelled the statement (statement_timeout): it and its transaction left nothing behind. */
+export function isStatementTimeout(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "57014";
+}
+
 export function createPool(config: BaseConfig, options: PoolOptions = {}): Pool {
+  const queryTimeoutMs = options.queryTimeoutMs ?? config.PG_QUERY_TIMEOUT_MS;
   return new Pool({
     host: config.PGHOST,
     port: config.PGPORT,
@@ -112,7 +126,8 @@ export function createPool(config: BaseConfig, options: PoolOptions = {}): Pool 
     ssl: postgresTls(config),
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
-    query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+    query_timeout: queryTimeoutMs,
+    statement_timeout: statementTimeoutMs(queryTimeoutMs),
     // Idle pooled connections to a vanished server are noticed and dropped rather than handed out.
     keepAlive: true,
     application_name: config.SERVICE_NAME,

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { DatabaseBusy, isConnectionError } from "./database";
+import { DatabaseBusy, isConnectionError, isStatementTimeout } from "./database";
 
 /** One problem with one input field; `field` is a dotted path such as `items.0.quantity`. */
 export interface FieldError {
@@ -116,6 +116,8 @@ function toAppError(error: unknown): AppError | undefined {
   if (error instanceof DatabaseBusy) return new AppError(503, "overloaded", error.message);
   // PostgreSQL restarting or unreachable is not the request's fault: 503, retry shortly.
   if (isConnectionError(error)) return AppError.unavailable("the database is unavailable; retry shortly");
+  if (isStatementTimeout(error))
+    return AppError.unavailable("the database did not finish in time and nothing was written; retry shortly");
   if (isDataException(error)) return AppError.badRequest(`a value cannot be stored: ${error.message}`);
   if (!isClientRequestError(error)) return undefined;
   if (error instanceof URIError)

@@ -1,8 +1,15 @@
+import { createHash } from "node:crypto";
+
+/** Entries are keyed by the token's SHA-256, so each costs the same whatever the token's size. */
+function digest(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
 /**
  * Callers of tokens already verified, so that a client sending the same token with every request
  * pays for one signature check, not one per request (an ES256 verification was the largest single
- * cost of POST /users). Only successful verifications are kept, keyed by the whole token (the
- * signature is part of it: a changed byte is a different key); an entry lapses at the token's `exp`
+ * cost of POST /users). Only successful verifications are kept, keyed by a digest of the whole
+ * token (the signature is part of it: a changed byte is a different key); an entry lapses at the token's `exp`
  * plus the clock skew, as the verification would, and at most `maxAgeMs` after it was verified, so
  * that a key withdrawn from the issuer's JWKS stops being honoured within that time.
  */
@@ -16,10 +23,11 @@ export class VerifiedTokenCache<T> {
 
   /** The cached value of `token` if it is still valid at `now` (epoch ms). */
   get(token: string, now: number): T | undefined {
-    const entry = this.entries.get(token);
+    const key = digest(token);
+    const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (now < entry.until) return entry.value;
-    this.entries.delete(token);
+    this.entries.delete(key);
     return undefined;
   }
 
@@ -27,12 +35,14 @@ export class VerifiedTokenCache<T> {
   set(token: string, value: T, now: number, validUntil: number): void {
     const until = Math.min(validUntil, now + this.maxAgeMs);
     if (until <= now) return;
-    // Oldest first out: a bounded map, whatever the number of distinct tokens sent.
-    if (this.entries.size >= this.maxEntries) {
+    const key = digest(token);
+    // A token checked again (after a key rotation) replaces its entry and moves to the back.
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) {
+      // Oldest first out: a bounded map, whatever the number of distinct tokens sent.
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, { value, until });
+    this.entries.set(key, { value, until });
   }
 
   get size(): number {

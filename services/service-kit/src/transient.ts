@@ -11,6 +11,7 @@ export const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
   ["40001", "serialization_failure: a concurrent transaction changed what this one read"],
   ["40P01", "deadlock_detected: PostgreSQL aborted this transaction to break a lock cycle"],
   ["55P03", "lock_not_available: lock_timeout or NOWAIT gave up on a lock held by another session"],
+  ["57014", "query_canceled: the statement ran past statement_timeout and was rolled back"],
   ["25006", "read_only_sql_transaction: the connection reached a read-only server, as during a failover"],
   // A full disk or memory (the shared lock table included) fails every event alike until someone
   // acts: waiting keeps them, where counting attempts would dead-letter the whole stream meanwhile.

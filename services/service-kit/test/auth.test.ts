@@ -103,6 +103,13 @@ describe("Bearer authentication and authorization on the real services", () => {
     ["no token", undefined, /^Bearer realm="[a-z-]+"$/],
     ["a malformed token", "not-a-jwt", /error="invalid_token"/],
     [
+      // jose would decode it, but as another string it would be another remembered token.
+      "a valid token with base64 padding appended",
+      `${signToken(devSigningKey(), { sub: "u", scopes: ALL })}==`,
+      /error="invalid_token"/,
+    ],
+    ["a token longer than 8 KiB", `${"a".repeat(4_100)}.${"b".repeat(4_100)}.c`, /error="invalid_token"/],
+    [
       "an expired token",
       signToken(devSigningKey(), { sub: "u", scopes: ALL, expiresInSeconds: 60, shiftSeconds: -3600 }),
       /error="invalid_token"/,
@@ -377,6 +384,17 @@ describe("Keys from the issuer's JWKS endpoint (user-service, real PostgreSQL)",
     expect(jwks.fetches).toBe(fetchesBefore + 1);
     // The cached set was replaced by the rotated one: the retired key no longer verifies.
     expect((await readAudit(standard(first))).status).toBe(401);
+  });
+
+  it("When the issuer drops a key and the refetch is caused by a token it cannot verify, then tokens remembered under the dropped key are refused", async () => {
+    const third = rsaKey();
+    jwks.keys = [third];
+    const remembered = standard(third);
+    expect((await readAudit(remembered)).status).toBe(200);
+    jwks.keys = [rsaKey()];
+    // An unknown kid makes jose refetch; the lookup fails, yet the key set it saw is new.
+    expect((await readAudit(standard(rsaKey()))).status).toBe(401);
+    expect((await readAudit(remembered)).status).toBe(401);
   });
 
   it("When a Cognito-style access token carries the API's prefixed scope, then it is granted that scope", async () => {

@@ -55,6 +55,16 @@ describe("VerifiedTokenCache", () => {
     expect([cache.get("a", 1), cache.get("b", 1), cache.get("c", 1)]).toEqual([undefined, "B", "C"]);
   });
 
+  it("replaces the entry of a token set again without evicting another", () => {
+    const cache = new VerifiedTokenCache<string>(2, 1_000);
+    cache.set("a", "A", 0, 1_000);
+    cache.set("b", "B", 0, 1_000);
+    cache.set("a", "A2", 1, 1_000);
+    expect([cache.get("a", 2), cache.get("b", 2)]).toEqual(["A2", "B"]);
+    cache.set("c", "C", 2, 1_000);
+    expect([cache.get("a", 3), cache.get("b", 3), cache.get("c", 3)]).toEqual(["A2", undefined, "C"]);
+  });
+
   it("does not keep what is already invalid", () => {
     const cache = new VerifiedTokenCache<string>(2, 1_000);
     cache.set("old", "X", 5_000, 4_000);
