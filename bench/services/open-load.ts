@@ -1,6 +1,6 @@
 import http from "node:http";
 
-/** One request of an open-model run: when it was sent (epoch ms), how long it took and its outcome. */
+/** One request of an open-model run: when it was due (epoch ms), how long it took from then and its outcome. */
 export interface Arrival<T> {
   readonly sentAt: number;
   readonly latencyMs: number;
@@ -32,9 +32,14 @@ export async function openLoad<T>(
   const total = Math.round(options.rate * options.seconds);
   const arrivals: Arrival<T>[] = [];
   const inFlight = new Set<Promise<void>>();
+  const began = performance.now();
+  const beganEpoch = Date.now();
+  // Times count from when the request was due, not when it left: a starved generator sending late
+  // would otherwise hide its own delay from the latency (coordinated omission).
   const send = (i: number) => {
-    const sentAt = Date.now();
-    const t0 = performance.now();
+    const due = (i * 1000) / options.rate;
+    const sentAt = beganEpoch + due;
+    const t0 = began + due;
     const payload = options.body(i);
     const done = new Promise<void>((resolve) => {
       const req = http.request(
@@ -71,7 +76,6 @@ export async function openLoad<T>(
     inFlight.add(done);
     void done.then(() => inFlight.delete(done));
   };
-  const began = performance.now();
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * options.rate) + 1);

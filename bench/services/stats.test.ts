@@ -51,6 +51,11 @@ describe("benchmark statistics", () => {
     expect(stepHolds(step(100, 50, 0, 1))).toBe(false);
   });
 
+  it("a step the load generator did not reach (below 95 % of its rate) does not hold", () => {
+    expect(stepHolds({ ...step(800, 50), achieved: 760 })).toBe(true);
+    expect(stepHolds({ ...step(800, 50), achieved: 759 })).toBe(false);
+  });
+
   it("the knee is the highest rate before the first step that breaks the objective, whatever the order", () => {
     const steps = [step(400, 300), step(100, 20), step(800, 2500), step(200, 40), step(1000, 200)];
     expect(kneeOf(steps)?.rate).toBe(400);

@@ -60,9 +60,17 @@ export interface KneeLimits {
   readonly p99Ms?: number;
 }
 
-/** True when a step meets the end-to-end objective: p99 within the limit, nothing lost or refused. */
+/**
+ * True when a step meets the end-to-end objective: the load generator reached the rate (95 %),
+ * p99 within the limit, nothing lost or refused.
+ */
 export function stepHolds(step: RateStep, limits: KneeLimits = {}): boolean {
-  return step.p99 <= (limits.p99Ms ?? 1000) && step.lost === 0 && step.failed === 0;
+  return (
+    step.achieved >= 0.95 * step.rate &&
+    step.p99 <= (limits.p99Ms ?? 1000) &&
+    step.lost === 0 &&
+    step.failed === 0
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type RouteInput,
   type RouteResult,
   type RouteSpec,
+  type WriteAudit,
 } from "./routes";
 import type { Component } from "./service";
 import { Waker } from "./timing";
@@ -74,7 +75,25 @@ export function afterCommit(q: Queryable, callback: () => void): void {
  */
 export interface SingleStatementWrite {
   readonly name: string;
-  ready(): void;
+  ready(text: string, values: readonly unknown[] | undefined): void;
+}
+
+/**
+ * The guard of a single-statement write: its statement must carry the audit row the route gave it,
+ * the SQL and the values at their parameter positions, not merely have asked for it.
+ */
+export function auditedStatement(name: string, audit: WriteAudit): SingleStatementWrite {
+  return {
+    name,
+    ready: (text, values) => {
+      const given = audit.givenInStatement;
+      const carried =
+        given !== undefined &&
+        text.includes(given.part.sql) &&
+        given.part.values.every((value, i) => values?.[given.firstParam - 1 + i] === value);
+      if (!carried) throw new Error(`${name} is a single-statement write but its statement has no audit row`);
+    },
+  };
 }
 
 class OneStatement implements Queryable {
@@ -92,7 +111,7 @@ class OneStatement implements Queryable {
     if (this.sent) {
       throw new Error(`${this.write.name} is a single-statement write but ran a second statement`);
     }
-    this.write.ready();
+    this.write.ready(text, values);
     this.sent = true;
     return this.db.query<R>(text, values);
   }
@@ -323,21 +342,10 @@ export function idempotentRoute<
         input.body,
         async (q) => {
           const result = await spec.handler(input, context, q);
-          if (!context.audit.inStatementGiven) await context.audit.succeeded(q, result);
+          if (!context.audit.givenInStatement) await context.audit.succeeded(q, result);
           return result;
         },
-        spec.singleStatement
-          ? {
-              name: spec.operationId,
-              ready: () => {
-                if (!context.audit.inStatementGiven) {
-                  throw new Error(
-                    `${spec.operationId} is a single-statement write but its statement has no audit row`,
-                  );
-                }
-              },
-            }
-          : undefined,
+        spec.singleStatement ? auditedStatement(spec.operationId, context.audit) : undefined,
       ),
   });
 }

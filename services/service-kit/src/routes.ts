@@ -34,8 +34,14 @@ export interface WriteAudit {
    * (`singleStatement`): it commits with the change or not at all, and `succeeded` is then skipped.
    */
   inStatement(resourceId: string | null, status: number, firstParam: number): StatementPart;
-  /** True once `inStatement` gave the row to the handler's statement. */
-  readonly inStatementGiven: boolean;
+  /** The row `inStatement` gave the handler's statement, once it did. */
+  readonly givenInStatement: GivenAuditPart | undefined;
+}
+
+/** An audit row as part of a write's own statement: its SQL and values, from parameter `firstParam` on. */
+export interface GivenAuditPart {
+  readonly part: StatementPart;
+  readonly firstParam: number;
 }
 
 type Fields<S> = S extends z.ZodType ? keyof z.output<S> & string : never;
@@ -259,7 +265,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
           requestId,
         };
       };
-      let inStatementGiven = false;
+      let givenInStatement: GivenAuditPart | undefined;
       const context: RouteContext = {
         log: (req as unknown as { log: Logger }).log,
         requestId,
@@ -271,11 +277,11 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
           },
           inStatement: (resourceId, status, firstParam) => {
             const part = auditInsert(succeededEntry(resourceId, status), firstParam);
-            inStatementGiven = true;
+            givenInStatement = { part, firstParam };
             return part;
           },
-          get inStatementGiven() {
-            return inStatementGiven;
+          get givenInStatement() {
+            return givenInStatement;
           },
         },
       };

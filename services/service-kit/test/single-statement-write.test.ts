@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createTestDatabase, quietLogger, serviceEnv } from "../../system-tests/support/environment";
-import { createPool, Database, IdempotencyStore, loadConfig, ServiceMetrics, serviceEntry } from "../src";
+import {
+  auditedStatement,
+  auditInsert,
+  createPool,
+  Database,
+  IdempotencyStore,
+  loadConfig,
+  ServiceMetrics,
+  serviceEntry,
+  type WriteAudit,
+} from "../src";
 import { serviceConfigSchema } from "../src/service";
 
 describe("A write declared single-statement runs without a transaction of its own, and only as one complete statement", () => {
@@ -95,5 +105,36 @@ describe("A write declared single-statement runs without a transaction of its ow
       { name: "probe", ready: () => undefined },
     );
     expect(own).toBe(false);
+  });
+});
+
+describe("The guard of a single-statement route checks the statement itself", () => {
+  const entry = {
+    actor: "u-1",
+    action: "createUser",
+    resourceType: "user",
+    resourceId: "id-1",
+    outcome: "succeeded" as const,
+    status: 201,
+    requestId: "r-1",
+  };
+  const part = auditInsert(entry, 3);
+  const audit = (given: boolean): WriteAudit => ({
+    succeeded: async () => undefined,
+    inStatement: () => part,
+    givenInStatement: given ? { part, firstParam: 3 } : undefined,
+  });
+  const guard = (given: boolean) => auditedStatement("createUser", audit(given));
+  const statement = `WITH u AS (INSERT INTO users (email, name) VALUES ($1, $2)), a AS (${part.sql}) SELECT 1`;
+
+  it("When the statement carries the audit row it was given, with its values in place, then it may be sent", () => {
+    expect(() => guard(true).ready(statement, ["e", "n", ...part.values])).not.toThrow();
+  });
+
+  it("When the handler asked for the audit row but left it out of its SQL or its values, then it is refused", () => {
+    const without = "INSERT INTO users (email, name) VALUES ($1, $2)";
+    expect(() => guard(true).ready(without, ["e", "n", ...part.values])).toThrow("has no audit row");
+    expect(() => guard(true).ready(statement, ["e", "n"])).toThrow("has no audit row");
+    expect(() => guard(false).ready(statement, ["e", "n", ...part.values])).toThrow("has no audit row");
   });
 });
