@@ -7,10 +7,10 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
-import type { Logger } from "pino";
 import { AUTH_SCOPES, type AuthScope } from "./catalog";
 import type { AuthConfig } from "./config";
 import { AppError } from "./errors";
+import { requestLogger } from "./request-log";
 import { VerifiedTokenCache } from "./token-cache";
 
 /** The only signature algorithms accepted: asymmetric, so services hold no signing secret. */
@@ -253,7 +253,7 @@ export function authenticate(verifier: TokenVerifier, realm: string): RequestHan
           next(error);
           return;
         }
-        (req as unknown as { log?: Logger }).log?.info({ reason: error.reason }, "token refused");
+        requestLogger(req)?.info({ reason: error.reason }, "token refused");
         next(unauthorized(realm, true));
       },
     );

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { DatabaseBusy, isConnectionError, isStatementTimeout } from "./database";
+import { requestLogger } from "./request-log";
 
 /** One problem with one input field; `field` is a dotted path such as `items.0.quantity`. */
 export interface FieldError {
@@ -183,7 +184,7 @@ export function methodNotAllowedHandler(methods: readonly string[]): RequestHand
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = toAppError(error);
-    const log = (req as { log?: Logger }).log ?? logger;
+    const log = requestLogger(req) ?? logger;
     if (known) res.set(known.headers);
     if (known && known.status < 500) {
       sendProblem(res, known.status, known.code, known.message, known.fields);

@@ -1,13 +1,12 @@
-import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
-import { pinoHttp } from "pino-http";
 import type { AuditLog } from "./audit";
 import type { TokenVerifier } from "./auth";
 import { expressPath } from "./catalog";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./errors";
 import { type ReadinessCheck, runChecks } from "./health";
 import type { ServiceMetrics } from "./metrics";
+import { requestLogs } from "./request-log";
 import { mountRoutes, type OpenApiInfo, openApiDocument, type RouteSpec } from "./routes";
 import { securityHeaders } from "./security-headers";
 
@@ -33,29 +32,10 @@ export interface HttpAppOptions {
   readonly audit?: AuditLog;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 /** The route template that served `req` (`/users/:id`), or `unmatched`: the metrics' `endpoint` label. */
 function routeTemplate(req: express.Request): string {
   const route = req.route as { path?: string } | undefined;
   return route?.path === undefined ? "unmatched" : `${req.baseUrl}${route.path}`;
-}
-
-/**
- * The URL as request logs may hold it: query values and any path segment holding an `@` (an email
- * in a mistyped path) replaced, so that logs never carry personal data a client put in the URL.
- */
-export function redactedUrl(url: string): string {
-  const [path = "", query] = url.split("?", 2);
-  const redactedPath = path
-    .split("/")
-    .map((segment) => (/@|%40/i.test(segment) ? "[redacted]" : segment))
-    .join("/");
-  if (query === undefined) return redactedPath;
-  const names = [...new URLSearchParams(query).keys()].map((name) =>
-    /@/.test(name) ? "[redacted]" : encodeURIComponent(name),
-  );
-  return `${redactedPath}?${[...new Set(names)].map((name) => `${name}=[redacted]`).join("&")}`;
 }
 
 /** Paths every service serves, all with GET only. */
@@ -110,33 +90,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     next();
   });
   app.use(
-    pinoHttp({
+    requestLogs({
       logger,
-      genReqId(req, res) {
-        const incoming = req.headers["x-request-id"];
-        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader("x-request-id", id);
-        return id;
-      },
-      // The route template is known only once routing is done: added to the completion line.
-      customSuccessObject: (req, _res, value) => ({ ...value, route: routeTemplate(req as express.Request) }),
-      customErrorObject: (req, _res, _error, value) => ({
-        ...value,
-        route: routeTemplate(req as express.Request),
-      }),
-      customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
-      serializers: {
-        req: (req: { id: string; method: string; raw: express.Request }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactedUrl(req.raw.originalUrl ?? req.raw.url),
-        }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-      },
-      autoLogging: {
-        ignore: (req) => req.url === "/health" || req.url === "/metrics" || req.url === "/ready",
-      },
+      route: routeTemplate,
+      ignore: (req) => req.url === "/health" || req.url === "/metrics" || req.url === "/ready",
     }),
   );
   app.use(securityHeaders());

@@ -16,6 +16,7 @@ export * from "./metrics";
 export * from "./outbox";
 export * from "./redrive/dead-letters";
 export * from "./request-fields";
+export { redactedUrl } from "./request-log";
 export * from "./route-catalog";
 export * from "./routes";
 export * from "./service";

@@ -6,6 +6,7 @@ import { authenticate, type Caller, callerOf, forbidden, type TokenVerifier } fr
 import { AUTH_SCOPES, type AuthScope, expressPath, type HttpMethod, type RouteEntry } from "./catalog";
 import type { Queryable, StatementPart } from "./database";
 import { AppError, errorStatus, fieldErrors } from "./errors";
+import { requestLogger } from "./request-log";
 
 /** What a handler returns: the status, the JSON body and any response headers to send. */
 export interface RouteResult {
@@ -200,6 +201,13 @@ function outcomeOf(status: number): AuditOutcome {
   return status < 500 ? "rejected" : "failed";
 }
 
+/** The request's logger; routes are served by `createHttpApp`, whose request logs make it. */
+function logOf(req: Request): Logger {
+  const log = requestLogger(req);
+  if (!log) throw new Error("routes need the request logs of createHttpApp");
+  return log;
+}
+
 /**
  * Mounts routes on a router. Each route first authenticates the caller (401 before anything is
  * parsed); routes with a body then get their own JSON parser so that body errors (413, malformed
@@ -267,7 +275,9 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
       };
       let givenInStatement: GivenAuditPart | undefined;
       const context: RouteContext = {
-        log: (req as unknown as { log: Logger }).log,
+        get log() {
+          return logOf(req);
+        },
         requestId,
         caller,
         audit: {
@@ -311,10 +321,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], option
           requestId: String(req.id),
         })
         .catch((auditError: unknown) =>
-          (req as unknown as { log: Logger }).log.error(
-            { err: auditError },
-            "could not record the refused write in the audit log",
-          ),
+          logOf(req).error({ err: auditError }, "could not record the refused write in the audit log"),
         )
         .finally(() => next(error));
     };
