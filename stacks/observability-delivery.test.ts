@@ -69,7 +69,7 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("observability of %
     expect(roleMay(apply, "grafana:CreateWorkspaceApiKey", workspace, { managedMayAllow: true })).toBe(false);
   });
 
-  it("When the watchdog fires, then AMP sends it only to its own topic, more often than the switch's alarm window", () => {
+  it("When the watchdog fires, then AMP sends it only to its own topic, twice or more in each period its alarm counts, and the alarm pages only on silence", () => {
     const { route, receivers } = alertmanager(name);
     const watchdogRoute = route.routes?.find((r) => r.matchers?.includes(`alertname="${WATCHDOG_ALERT}"`));
     if (!watchdogRoute) throw new Error("no watchdog route");
@@ -87,23 +87,55 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("observability of %
       (a) => a.alarm_name === `${prefix}-watchdog-silent`,
     );
     expect(alarm).toMatchObject({
-      namespace: "AWS/SNS",
-      metric_name: "NumberOfMessagesPublished",
       comparison_operator: "LessThanThreshold",
       threshold: 1,
       treat_missing_data: "breaching",
       alarm_actions: [topicArnRef(stack, `${prefix}-alerts-page`)],
     });
-    expect((alarm as { dimensions: { TopicName: string } }).dimensions.TopicName).toBe(
-      watchdogTopic.replace(/\.arn\}$/, ".name}"),
-    );
-    // Two heartbeats fit in the window, so one late delivery never pages.
-    const windowSeconds = (alarm?.period as number) * (alarm?.evaluation_periods as number);
-    expect(alarm?.datapoints_to_alarm).toBe(alarm?.evaluation_periods);
+    const queries = alarm?.metric_query as Array<{
+      id: string;
+      expression?: string;
+      return_data?: boolean;
+      metric?: { namespace: string; metric_name: string; stat: string; period: number; dimensions: object };
+    }>;
+    const published = queries.find((q) => q.metric);
+    expect(published?.metric).toMatchObject({
+      namespace: "AWS/SNS",
+      metric_name: "NumberOfMessagesPublished",
+      stat: "Sum",
+      dimensions: { TopicName: watchdogTopic.replace(/\.arn\}$/, ".name}") },
+    });
+    // A period SNS reported nothing for counts as empty, not as a gap the alarm skips...
+    expect(queries.filter((q) => q.return_data)).toEqual([
+      expect.objectContaining({ expression: `FILL(${published?.id}, 0)` }),
+    ]);
+    // ...and the newest period, often not yet reported, cannot page on its own.
+    expect(alarm?.evaluation_periods).toBe((alarm?.datapoints_to_alarm as number) + 1);
+    // Two heartbeats fit in every period, so one lost delivery never leaves a period empty.
     const heartbeat =
       durationSeconds(watchdogRoute.repeat_interval as string) +
       durationSeconds(watchdogRoute.group_interval as string);
-    expect(2 * heartbeat).toBeLessThanOrEqual(windowSeconds);
+    expect(2 * heartbeat).toBeLessThanOrEqual(published?.metric?.period as number);
+    // Created after AMP has been told to evaluate and deliver the watchdog.
+    const [definitionId] = Object.keys(stack.resource.aws_prometheus_alert_manager_definition ?? {});
+    const namespaceIds = Object.keys(stack.resource.aws_prometheus_rule_group_namespace ?? {});
+    expect(alarm?.depends_on).toEqual(
+      expect.arrayContaining([
+        `\${aws_prometheus_alert_manager_definition.${definitionId}}`,
+        ...namespaceIds.map((id) => `\${aws_prometheus_rule_group_namespace.${id}}`),
+      ]),
+    );
+    // Only this environment's workspace may publish to its switch.
+    const [policy] = all(stack, "aws_sns_topic_policy").filter((p) => p.arn === watchdogTopic);
+    const [document] = Object.entries(stack.data.aws_iam_policy_document ?? {})
+      .filter(([id]) => policy?.policy === `\${data.aws_iam_policy_document.${id}.json}`)
+      .map(([, d]) => d);
+    const workspaceArn = `\${aws_prometheus_workspace.${Object.keys(stack.resource.aws_prometheus_workspace ?? {})[0]}.arn}`;
+    expect((document?.statement as Array<{ condition: unknown[] }>)[0]?.condition).toContainEqual({
+      test: "ArnEquals",
+      variable: "aws:SourceArn",
+      values: [workspaceArn],
+    });
   });
 });
 
