@@ -1,6 +1,7 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { dependable, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { runbookUrl } from "../../dashboards/src/alerts";
 import { policyDocument } from "../iam/policy-document";
@@ -55,7 +56,10 @@ export class DeadMansSwitch extends Construct {
         `DeadMansSwitch ${props.namePrefix}: silentPeriods must be a whole number of at least 1, got ${silentPeriods}`,
       );
     }
-    if (!(props.heartbeatIntervalSeconds > 0) || 2 * props.heartbeatIntervalSeconds > SNS_METRIC_PERIOD_SECONDS) {
+    if (
+      !(props.heartbeatIntervalSeconds > 0) ||
+      2 * props.heartbeatIntervalSeconds > SNS_METRIC_PERIOD_SECONDS
+    ) {
       throw new Error(
         `DeadMansSwitch ${props.namePrefix}: each ${SNS_METRIC_PERIOD_SECONDS} s period must hold two heartbeats, got one every ${props.heartbeatIntervalSeconds} s; resend the watchdog more often`,
       );
@@ -119,7 +123,7 @@ export class DeadMansSwitch extends Construct {
    * Creates the alarm only after what delivers the watchdog (the alert manager definition, the
    * rule namespaces), so it never watches a topic nothing has been told to publish to.
    */
-  dependOn(...deliverers: ReadonlyArray<{ readonly fqn: string }>): void {
-    this.alarm.dependsOn = [...(this.alarm.dependsOn ?? []), ...deliverers.map((d) => d.fqn)];
+  dependOn(...deliverers: ITerraformDependable[]): void {
+    this.alarm.dependsOn = [...(this.alarm.dependsOn ?? []), ...deliverers.map(dependable)];
   }
 }

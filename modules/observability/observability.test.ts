@@ -418,6 +418,7 @@ describe("DeadMansSwitch and EcsTaskStops", () => {
         (scope) =>
           new EcsTaskStops(scope, "Stops", {
             namePrefix: "blueprint-dev",
+            accountId: "111111111111",
             clusterArn: "arn:aws:ecs:eu-west-1:111111111111:cluster/blueprint-dev",
             services: ["user-service"],
             ticketTopicArn: "arn:aws:sns:eu-west-1:111111111111:blueprint-dev-alerts-ticket",
