@@ -135,7 +135,8 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("observability of %
       .filter(([id]) => policy?.policy === `\${data.aws_iam_policy_document.${id}.json}`)
       .map(([, d]) => d);
     const workspaceArn = `\${aws_prometheus_workspace.${Object.keys(stack.resource.aws_prometheus_workspace ?? {})[0]}.arn}`;
-    expect((document?.statement as Array<{ condition: unknown[] }>)[0]?.condition).toContainEqual({
+    const [statement] = (document?.statement ?? []) as Array<{ condition: unknown[] }>;
+    expect(statement?.condition).toContainEqual({
       test: "ArnEquals",
       variable: "aws:SourceArn",
       values: [workspaceArn],
