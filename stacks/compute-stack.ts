@@ -4,6 +4,7 @@ import { EcsServices } from "../modules/ecs/ecs-services";
 import { EksCluster } from "../modules/eks/eks-cluster";
 import { GithubRunner } from "../modules/eks/github-runner";
 import { GithubDeployRole } from "../modules/iam/github-deploy-role";
+import { ecsCollectorOtlpEndpoint } from "../modules/observability/ecs-metrics-collector";
 import { ServiceRole, type ServiceRoleTrust } from "../modules/iam/service-role";
 import { Registry } from "../modules/registry/registry";
 import { ByName } from "../modules/workload/by-name";
@@ -114,11 +115,15 @@ export class ComputeStack extends EnvironmentStack {
     return this.roles.get(name);
   }
 
-  /** Where the services find the database and the brokers. */
+  /**
+   * Where the services find the database, the brokers and, on ECS, the observability layer's
+   * collector, by the name it registers under (so this layer needs nothing from that one).
+   */
   endpoints(): ServiceEndpoints {
     return {
       databaseHost: this.layers.data.postgres.endpointAddress,
       kafkaBrokers: this.layers.messaging.kafka.bootstrapBrokersSaslIam,
+      traceCollectorUrl: this.env.compute.kind === "ecs" ? ecsCollectorOtlpEndpoint(this.namePrefix) : undefined,
     };
   }
 

@@ -56,10 +56,14 @@ export interface EcsCollectorSettings {
   readonly ports: Readonly<Record<string, number>>;
 }
 
+/** Port of the collector's OTLP/HTTP receiver, where the services send their spans. */
+export const OTLP_HTTP_PORT = 4318;
+
 /**
- * AWS Distro for OpenTelemetry collector configuration for ECS: the `ecs_observer` extension finds
- * the service tasks through the ECS API, the Prometheus receiver scrapes them, and the remote-write
- * exporter signs with SigV4 into AMP.
+ * AWS Distro for OpenTelemetry collector configuration for ECS. Metrics: the `ecs_observer`
+ * extension finds the service tasks through the ECS API, the Prometheus receiver scrapes them, and
+ * the remote-write exporter signs with SigV4 into AMP. Traces: the services push spans over
+ * OTLP/HTTP and the `awsxray` exporter sends them to X-Ray (decision 0053).
  */
 export function ecsCollectorConfig(settings: EcsCollectorSettings): Record<string, unknown> {
   return {
@@ -96,18 +100,28 @@ export function ecsCollectorConfig(settings: EcsCollectorSettings): Record<strin
           ],
         },
       },
+      // HTTP only: the services' SDK exports OTLP over HTTP. The receiver's default address is
+      // localhost, which other tasks cannot reach.
+      otlp: { protocols: { http: { endpoint: `0.0.0.0:${OTLP_HTTP_PORT}` } } },
     },
-    processors: { batch: {} },
+    processors: {
+      batch: {},
+      // A burst of spans is refused (the SDKs retry, then drop) before it runs the task out of
+      // memory and stops the metrics with it.
+      memory_limiter: { check_interval: "1s", limit_percentage: 75, spike_limit_percentage: 20 },
+    },
     exporters: {
       prometheusremotewrite: {
         endpoint: settings.remoteWriteUrl,
         auth: { authenticator: "sigv4auth" },
       },
+      awsxray: { region: settings.region },
     },
     service: {
       extensions: ["ecs_observer", "sigv4auth"],
       pipelines: {
         metrics: { receivers: ["prometheus"], processors: ["batch"], exporters: ["prometheusremotewrite"] },
+        traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["awsxray"] },
       },
     },
   };
