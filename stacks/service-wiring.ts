@@ -22,11 +22,8 @@ export interface ServiceEndpoints {
   /** Tokens from the data and messaging layers. */
   readonly databaseHost: string;
   readonly kafkaBrokers: string;
-  /**
-   * OTLP/HTTP address of the collector that sends the spans to X-Ray.
-   * @default no collector: the services do not trace
-   */
-  readonly traceCollectorUrl?: string;
+  /** OTLP/HTTP address of the collector that sends the spans to X-Ray. */
+  readonly traceCollectorUrl: string;
 }
 
 /** One environment variable a service reads from one key of one of its Secrets Manager secrets. */
@@ -136,8 +133,7 @@ export class ServiceWiring {
   }
 
   /** OTLP to the collector, sampled at the environment's ratio unless a caller already decided. */
-  private tracing(collectorUrl: string | undefined): Record<string, string> {
-    if (collectorUrl === undefined) return { OTEL_TRACES_EXPORTER: "none" };
+  private tracing(collectorUrl: string): Record<string, string> {
     return {
       OTEL_TRACES_EXPORTER: "otlp",
       OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,

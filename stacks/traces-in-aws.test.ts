@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { OBSERVED_SERVICES } from "../dashboards/src/registry";
 import { ENVIRONMENTS } from "../environments";
 import type { SynthesizedStack } from "../modules/testing/synth";
 import { synthAll } from "./synth-all";
@@ -19,7 +20,9 @@ function serviceSettings(env: string): Map<string, Record<string, string>> {
   const containers = all(layer(env, "compute"), "aws_ecs_task_definition").flatMap(
     (t) => JSON.parse(t.container_definitions as string) as Container[],
   );
-  return new Map(containers.map((c) => [c.name, Object.fromEntries(c.environment.map((e) => [e.name, e.value]))]));
+  return new Map(
+    containers.map((c) => [c.name, Object.fromEntries(c.environment.map((e) => [e.name, e.value]))]),
+  );
 }
 
 /** The collector's ADOT configuration in the observability layer. */
@@ -75,12 +78,59 @@ describe.each(ecsEnvironments.map((e) => [e.name, e] as const))("traces of %s on
   });
 });
 
-describe.each(eksEnvironments.map((e) => [e.name] as const))("traces of %s on EKS", (name) => {
-  it("When the workloads are synthesized, then every service names an exporter explicitly", () => {
-    const deployments = all(layer(name, "workloads"), "kubernetes_deployment_v1");
-    expect(deployments.length).toBeGreaterThan(0);
-    const json = JSON.stringify(deployments);
-    expect(json).toContain("OTEL_TRACES_EXPORTER");
+describe.each(eksEnvironments.map((e) => [e.name, e] as const))("traces of %s on EKS", (name, env) => {
+  const workloads = layer(name, "workloads");
+  const deployments = all(workloads, "kubernetes_deployment_v1") as Array<{
+    metadata: { name: string; namespace: string };
+    spec: { template: { spec: { container: Array<{ env: Array<{ name: string; value: string }> }> } } };
+  }>;
+  const collector = deployments.find((d) => d.metadata.name === "otel-collector");
+  const services = deployments.filter(
+    (d) => d !== collector && d.metadata.namespace === collector?.metadata.namespace,
+  );
+  const [namespace] = all(workloads, "kubernetes_namespace_v1").map(
+    (n) => (n.metadata as { name: string }).name,
+  );
+
+  it("When a service starts, then it exports OTLP to the collector's Service in its namespace at the environment's ratio", () => {
+    const [service] = all(workloads, "kubernetes_service_v1").filter(
+      (s) => (s.metadata as { name: string }).name === "otel-collector",
+    );
+    const spec = service?.spec as { type: string; port: Array<{ port: number }> };
+    expect(spec.type).toBe("ClusterIP");
+    expect(services.map((d) => d.metadata.name).sort()).toEqual(
+      [...OBSERVED_SERVICES.map((s) => s.name)].sort(),
+    );
+    for (const deployment of services) {
+      const values = Object.fromEntries(
+        deployment.spec.template.spec.container[0]?.env.map((e) => [e.name, e.value]) ?? [],
+      );
+      expect(values).toMatchObject({
+        OTEL_TRACES_EXPORTER: "otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://otel-collector.${namespace}.svc.cluster.local:${spec.port[0]?.port}`,
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: String(env.observability.traceSampleRatio),
+      });
+    }
+  });
+
+  it("When the collector's pod assumes its role, then the role trusts its service account only and may put trace segments", () => {
+    const compute = layer(name, "compute");
+    const [role] = all(compute, "aws_iam_role").filter((r) => r.name === `blueprint-${name}-otel-collector`);
+    expect(role).toBeDefined();
+    const documents = Object.values(compute.data?.aws_iam_policy_document ?? {}) as Array<{
+      statement: Array<{ actions?: string[]; condition?: Array<{ values: string[] }> }>;
+    }>;
+    const trust = documents.find((d) =>
+      d.statement.some((s) =>
+        s.condition?.some((c) => c.values.includes("system:serviceaccount:blueprint:otel-collector")),
+      ),
+    );
+    expect(trust).toBeDefined();
+    const publish = documents.find((d) =>
+      d.statement.some((s) => s.actions?.includes("xray:PutTraceSegments")),
+    );
+    expect(publish?.statement).toHaveLength(1);
   });
 });
 

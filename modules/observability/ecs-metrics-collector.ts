@@ -15,6 +15,7 @@ import { policyDocument } from "../iam/policy-document";
 import { ecsTasksTrust } from "../iam/trust";
 import { assertLogRetention, assertPort } from "../workload/limits";
 import { pascalCase } from "../workload/workload";
+import { PUBLISH_TRACES } from "./xray";
 
 /** AWS Distro for OpenTelemetry collector image, pinned. */
 export const ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.47.0";
@@ -126,7 +127,8 @@ export class EcsMetricsCollector extends Construct {
 
     this.taskRole = new IamRole(this, "TaskRole", {
       name: `${family}-task`,
-      description: "Discovers the service tasks, remote-writes their metrics to AMP and their traces to X-Ray",
+      description:
+        "Discovers the service tasks, remote-writes their metrics to AMP and their traces to X-Ray",
       assumeRolePolicy: ecsTrust("TaskTrust"),
     });
     new IamRolePolicy(this, "TaskPolicy", {
@@ -153,25 +155,14 @@ export class EcsMetricsCollector extends Construct {
           actions: ["ecs:DescribeTaskDefinition"],
           resources: ["*"],
         },
-        // X-Ray has no resource-level permissions for these: "*" is the only valid resource. The
-        // sampling reads let the exporter honour sampling rules set in the console.
-        {
-          sid: "PublishTraces",
-          effect: "Allow",
-          actions: [
-            "xray:PutTraceSegments",
-            "xray:PutTelemetryRecords",
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-          ],
-          resources: ["*"],
-        },
+        PUBLISH_TRACES,
       ]).json,
     });
 
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
       name: family,
-      description: "Metrics collector: in from the services' spans, out to their metrics ports and to AWS APIs",
+      description:
+        "Metrics collector: in from the services' spans, out to their metrics ports and to AWS APIs",
       vpcId: props.vpcId,
       tags: { Name: family },
     });

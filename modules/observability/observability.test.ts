@@ -227,7 +227,9 @@ describe("EcsMetricsCollector", () => {
       otlp: Json;
     };
     exporters: { prometheusremotewrite: { endpoint: string; auth: Json }; awsxray: Json };
-    service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+    service: {
+      pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+    };
   };
 
   it("When the collector runs, then it discovers each service's tasks on its port and remote-writes to AMP with SigV4", () => {
@@ -333,9 +335,7 @@ describe("EcsMetricsCollector", () => {
       registry_arn: onlyReference(stack, "aws_service_discovery_service", "arn"),
     });
     expect(discovery.dns_config).toMatchObject({ dns_records: [{ type: "A", ttl: 10 }] });
-    expect(ecsCollectorOtlpEndpoint("blueprint-dev")).toBe(
-      `http://${discovery.name}.${namespace.name}:4318`,
-    );
+    expect(ecsCollectorOtlpEndpoint("blueprint-dev")).toBe(`http://${discovery.name}.${namespace.name}:4318`);
   });
 });
 
