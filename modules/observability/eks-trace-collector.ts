@@ -114,7 +114,8 @@ export class EksTraceCollector extends Construct {
               {
                 name: "collector",
                 image: props.image ?? ADOT_COLLECTOR_IMAGE,
-                imagePullPolicy: "IfNotPresent",
+                // As the services: a tag moved to a patched image is pulled, not served from the node's cache.
+                imagePullPolicy: "Always",
                 // The image's own config options are ignored when the whole configuration comes from this variable.
                 env: [
                   {
