@@ -272,6 +272,8 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
         expect(text).toContain('"read_only_root_filesystem":true');
         expect(text).toContain('"run_as_non_root":true');
         expect(text).toContain('"allow_privilege_escalation":false');
+        expect(text).toContain('"image_pull_policy":"Always"');
+        expect(text).not.toContain('"image_pull_policy":"IfNotPresent"');
       }
       const [cluster] = resources(env, "aws_eks_cluster");
       expect(cluster?.encryption_config).toMatchObject({ resources: ["secrets"] });
