@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
+import { redactedUrl } from "./redacted-url";
 
 declare module "http" {
   interface IncomingMessage {
@@ -19,24 +20,6 @@ interface LoggedRequest extends IncomingMessage {
   [ROOT]?: Logger;
   [CHILD]?: Logger;
   originalUrl?: string;
-}
-
-/**
- * The URL as request logs may hold it: query values and any path segment holding an `@` (an email
- * in a mistyped path) replaced, so that logs never carry personal data a client put in the URL.
- */
-export function redactedUrl(url: string): string {
-  if (!url.includes("?") && !/@|%40/i.test(url)) return url;
-  const [path = "", query] = url.split("?", 2);
-  const redactedPath = path
-    .split("/")
-    .map((segment) => (/@|%40/i.test(segment) ? "[redacted]" : segment))
-    .join("/");
-  if (query === undefined) return redactedPath;
-  const names = [...new URLSearchParams(query).keys()].map((name) =>
-    /@/.test(name) ? "[redacted]" : encodeURIComponent(name),
-  );
-  return `${redactedPath}?${[...new Set(names)].map((name) => `${name}=[redacted]`).join("&")}`;
 }
 
 /** The `req` field of a request's log lines. */
@@ -65,7 +48,8 @@ export interface RequestLogOptions {
 /**
  * Gives each request its id (echoed in `x-request-id`) and logs one line when its response is
  * done or the connection closes first: `req` (id, method, redacted URL), `res.status`,
- * `responseTime` in ms and `route`; at info, warn for a 4xx, error with `err` for a 5xx.
+ * `responseTime` in ms and `route`; at info, warn for a 4xx, error with `err` for a 5xx. The
+ * message says `request aborted` when the client left before the response was sent.
  */
 export function requestLogs(options: RequestLogOptions): RequestHandler {
   const { logger } = options;
@@ -93,15 +77,18 @@ function logCompletion(
   responseTime: number,
   error: Error | undefined,
 ): void {
-  const line = {
-    req: requestFields(req),
-    res: { status: res.statusCode },
-    responseTime,
-    route: options.route(req),
-  };
+  const fields = requestFields(req);
+  const route = options.route(req);
   if (error || res.statusCode >= 500) {
     const err = error ?? new Error(`failed with status code ${res.statusCode}`);
-    options.logger.error({ ...line, err }, "request errored");
-  } else if (res.statusCode >= 400) options.logger.warn(line, "request completed");
-  else options.logger.info(line, "request completed");
+    options.logger.error(
+      { req: fields, res: { status: res.statusCode }, err, responseTime, route },
+      "request errored",
+    );
+    return;
+  }
+  const line = { req: fields, res: { status: res.statusCode }, responseTime, route };
+  const message = !req.readableAborted && res.writableEnded ? "request completed" : "request aborted";
+  if (res.statusCode >= 400) options.logger.warn(line, message);
+  else options.logger.info(line, message);
 }
