@@ -93,11 +93,12 @@ interface OutboxRow {
   headers: Record<string, string>;
 }
 
-/*
+/**
  * Oldest unsent rows, skipping rows another relay holds (SKIP LOCKED) and rows whose key has an
- * earlier unsent row, so that several relays never reorder one aggregate's events.
+ * earlier unsent row, so that several relays never reorder one aggregate's events. Exported for the
+ * test that checks which indexes serve it.
  */
-const CLAIM_SQL = `
+export const CLAIM_SQL = `
 SELECT o.id, o.topic, o.message_key, o.payload, o.headers
   FROM outbox o
  WHERE o.sent_at IS NULL

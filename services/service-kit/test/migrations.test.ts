@@ -130,9 +130,15 @@ const FRESH_TABLES: Record<string, string[]> = {
 
 /** The kit migrations each service applies. */
 const KIT_APPLIED: Record<string, string[]> = {
-  "user-service": ["outbox/001_outbox", "idempotency/001_idempotency_keys", "audit/001_audit_log"],
+  "user-service": [
+    "outbox/001_outbox",
+    "outbox/002_drop_outbox_unsent",
+    "idempotency/001_idempotency_keys",
+    "audit/001_audit_log",
+  ],
   "order-service": [
     "outbox/001_outbox",
+    "outbox/002_drop_outbox_unsent",
     "processed-events/001_processed_events",
     "idempotency/001_idempotency_keys",
     "audit/001_audit_log",

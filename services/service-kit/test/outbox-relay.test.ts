@@ -12,6 +12,7 @@ import {
 import { TopicRecorder } from "../../system-tests/support/kafka";
 import {
   appendToOutbox,
+  CLAIM_SQL,
   ContractError,
   createPool,
   Database,
@@ -234,4 +235,32 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
       await relayer.stop();
     }
   }, 60_000);
+
+  it("When the outbox holds a backlog of 20,000 unsent rows, then the relay's claim reads its batch through indexes, never the whole table, and unsent rows have one index of their own", async () => {
+    await db.query(
+      `INSERT INTO outbox (event_id, topic, message_key, payload, headers)
+       SELECT gen_random_uuid(), 'user.created', gen_random_uuid()::text, '{}', '{}'
+         FROM generate_series(1, 20000)`,
+    );
+    try {
+      await db.query("ANALYZE outbox");
+      const plan = await db.transaction((tx) =>
+        tx.query<{ "QUERY PLAN": string }>(`EXPLAIN (COSTS OFF) ${CLAIM_SQL}`, [500]),
+      );
+      const steps = plan.rows.map((row) => row["QUERY PLAN"]).join("\n");
+      expect(steps).not.toMatch(/Seq Scan/);
+      expect(steps).toMatch(/Index Scan using outbox_pkey on outbox o\b/);
+      expect(steps).toMatch(/Index Scan using outbox_unsent_key on outbox p\b/);
+      const indexes = await db.query<{ indexname: string }>(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'outbox' ORDER BY 1",
+      );
+      expect(indexes.rows.map((row) => row.indexname)).toEqual([
+        "outbox_event_id_key",
+        "outbox_pkey",
+        "outbox_unsent_key",
+      ]);
+    } finally {
+      await db.query("DELETE FROM outbox");
+    }
+  });
 });
