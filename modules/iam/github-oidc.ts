@@ -511,8 +511,11 @@ export class GithubPipelineRoles extends Construct {
           resources: [`arn:aws:iam::${props.accountId}:role/aws-service-role/*`],
         },
         {
-          // Granted here, not left to PowerUserAccess: the publish step needs exactly these. The
-          // workspace id is generated when the observability stack applies, after this role exists.
+          // Documents what the publish step calls and keeps it working if scoped policies replace
+          // PowerUserAccess (decision 0029); it restricts nothing, as PowerUserAccess already allows
+          // every grafana: action but the boundary's CreateWorkspaceApiKey. No IAM condition caps a
+          // token's lifetime: the script asks for 600 s and deletes the token. The workspace id is
+          // generated when the observability stack applies, after this role exists.
           sid: "PublishDashboards",
           effect: "Allow",
           actions: [...GRAFANA_PUBLISH_ACTIONS],

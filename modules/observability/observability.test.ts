@@ -290,19 +290,14 @@ describe("EcsMetricsCollector", () => {
     expect(config.service.pipelines.metrics?.receivers).toEqual(["prometheus"]);
   });
 
-  it("When the collector sends spans, then its role may put trace segments and read sampling rules, nothing else of X-Ray", () => {
+  it("When the collector sends spans, then its role may put trace segments, nothing else of X-Ray", () => {
     const xray = policyStatements(stack).filter((s) =>
       (s.actions as string[]).some((a) => a.startsWith("xray:")),
     );
     expect(xray).toEqual([
       expect.objectContaining({
         sid: "PublishTraces",
-        actions: [
-          "xray:PutTraceSegments",
-          "xray:PutTelemetryRecords",
-          "xray:GetSamplingRules",
-          "xray:GetSamplingTargets",
-        ],
+        actions: ["xray:PutTraceSegments"],
         resources: ["*"],
       }),
     ]);

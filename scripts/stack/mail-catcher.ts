@@ -54,6 +54,8 @@ export class MailCatcher {
   private smtp: SMTPServer | undefined;
   private web: http.Server | undefined;
   private nextId = 1;
+  /** Client connections that broke off with an error, e.g. mid-message. */
+  clientErrors = 0;
   smtpPort = 0;
   httpPort = 0;
 
@@ -87,7 +89,15 @@ export class MailCatcher {
     const smtp = this.smtp;
     await new Promise<void>((resolve, reject) => {
       smtp.once("error", reject);
-      smtp.listen(this.smtpPort || this.options.smtpPort, host, () => resolve());
+      smtp.listen(this.smtpPort || this.options.smtpPort, host, () => {
+        smtp.off("error", reject);
+        resolve();
+      });
+    });
+    // smtp-server re-emits a client's socket error (a sender killed or cut mid-message) on the
+    // server; unheard, it would crash the catcher, and every later email would be refused.
+    smtp.on("error", () => {
+      this.clientErrors++;
     });
     this.smtpPort = (smtp.server.address() as AddressInfo).port;
     if (this.options.httpPort === undefined || this.web) return;
