@@ -8,6 +8,7 @@ import { expressPath } from "./catalog";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./errors";
 import { type ReadinessCheck, runChecks } from "./health";
 import type { ServiceMetrics } from "./metrics";
+import { redactedUrl } from "./redacted-url";
 import { mountRoutes, type OpenApiInfo, openApiDocument, type RouteSpec } from "./routes";
 import { securityHeaders } from "./security-headers";
 
@@ -39,23 +40,6 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 function routeTemplate(req: express.Request): string {
   const route = req.route as { path?: string } | undefined;
   return route?.path === undefined ? "unmatched" : `${req.baseUrl}${route.path}`;
-}
-
-/**
- * The URL as request logs may hold it: query values and any path segment holding an `@` (an email
- * in a mistyped path) replaced, so that logs never carry personal data a client put in the URL.
- */
-export function redactedUrl(url: string): string {
-  const [path = "", query] = url.split("?", 2);
-  const redactedPath = path
-    .split("/")
-    .map((segment) => (/@|%40/i.test(segment) ? "[redacted]" : segment))
-    .join("/");
-  if (query === undefined) return redactedPath;
-  const names = [...new URLSearchParams(query).keys()].map((name) =>
-    /@/.test(name) ? "[redacted]" : encodeURIComponent(name),
-  );
-  return `${redactedPath}?${[...new Set(names)].map((name) => `${name}=[redacted]`).join("&")}`;
 }
 
 /** Paths every service serves, all with GET only. */

@@ -14,6 +14,7 @@ export * from "./messaging";
 export * from "./metric-names";
 export * from "./metrics";
 export * from "./outbox";
+export * from "./redacted-url";
 export * from "./redrive/dead-letters";
 export * from "./request-fields";
 export * from "./route-catalog";

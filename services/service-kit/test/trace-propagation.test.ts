@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { context, type SpanContext, SpanKind, trace } from "@opentelemetry/api";
+import { context, propagation, type SpanContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import {
@@ -13,6 +13,7 @@ import {
 import { publishRaw, TopicRecorder } from "../../system-tests/support/kafka";
 import {
   appendToOutbox,
+  continueSpan,
   createPool,
   Database,
   loadConfig,
@@ -88,7 +89,9 @@ describe("trace context from a request through the outbox and Kafka to the consu
   it("When a request writes an event, then the outbox row and the Kafka message carry its trace, and the handling is a child of the publish span", async () => {
     const event = userCreated("Traced");
     const request = trace.getTracer("test").startSpan("POST /users", { kind: SpanKind.SERVER });
-    await context.with(trace.setSpan(context.active(), request), () =>
+    // What a client's `baggage` header would put in the request's context.
+    const baggage = propagation.createBaggage({ "user.email": { value: "alice@example.com" } });
+    await context.with(propagation.setBaggage(trace.setSpan(context.active(), request), baggage), () =>
       db.transaction((tx) => appendToOutbox(tx, [{ topic: "user.created", key: event.user_id, event }])),
     );
     request.end();
@@ -99,6 +102,7 @@ describe("trace context from a request through the outbox and Kafka to the consu
       [event.event_id],
     );
     expect(rows[0]?.headers.traceparent).toBe(traceparent(request.spanContext()));
+    expect(rows[0]?.headers).not.toHaveProperty("baggage");
 
     await relay.start();
     const handled = await eventually("the event handled", async () => handledIn.get(event.user_id));
@@ -114,6 +118,7 @@ describe("trace context from a request through the outbox and Kafka to the consu
       (m) => m.key === event.user_id,
     );
     expect(message?.headers.traceparent).toBe(traceparent(publish?.spanContext() as SpanContext));
+    expect(message?.headers).not.toHaveProperty("baggage");
     expect(handling?.parentSpanContext?.spanId).toBe(publish?.spanContext().spanId);
     expect(handling?.links.map((l) => l.context.spanId)).toEqual([publish?.spanContext().spanId]);
     expect(handled.spanId).toBe(handling?.spanContext().spanId);
@@ -132,5 +137,30 @@ describe("trace context from a request through the outbox and Kafka to the consu
     expect(handling?.parentSpanContext).toBeUndefined();
     expect(handling?.links).toEqual([]);
     expect(deadLetters.on(`${ns.namespace}user.created.dlt`)).toEqual([]);
+  });
+
+  it("When an SMTP send is refused with the recipient's address in the reply, then its span records the failure's kind and code, not the address", async () => {
+    const refusal = Object.assign(
+      new Error(
+        "Can't send mail - all recipients were rejected: 550 5.1.1 <alice@example.com>: Recipient address rejected",
+      ),
+      {
+        code: "EENVELOPE",
+        responseCode: 550,
+      },
+    );
+    const sending = continueSpan("smtp send", SpanKind.CLIENT, {}, { "notification.id": "n-1" }, async () => {
+      throw refusal;
+    });
+    await expect(sending).rejects.toBe(refusal);
+
+    const span = exporter.getFinishedSpans().find((s) => s.attributes["notification.id"] === "n-1");
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.attributes).toMatchObject({
+      "error.type": "Error",
+      "error.code": "EENVELOPE",
+      "smtp.response.code": 550,
+    });
+    expect(JSON.stringify([span?.attributes, span?.events, span?.status])).not.toContain("alice@example.com");
   });
 });

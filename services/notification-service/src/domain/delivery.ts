@@ -6,6 +6,7 @@ import {
   SERVICE_METRICS,
   type ServiceMetrics,
   SpanKind,
+  traceIdFrom,
   Waker,
 } from "@blueprint/service-kit";
 import type { ClaimedNotification, NotificationRepository } from "../data-access/notification-repository";
@@ -179,7 +180,13 @@ export class DeliveryWorker {
     if (status) this.outcomes.inc({ type: n.type, status });
     if (!outcome.sent)
       this.options.logger.warn(
-        { notification_id: n.id, attempts: n.attempts, status, err: outcome.error },
+        {
+          notification_id: n.id,
+          ...traceIdFrom(n.trace_context),
+          attempts: n.attempts,
+          status,
+          err: outcome.error,
+        },
         "email not delivered",
       );
     return true;
