@@ -31,7 +31,7 @@ export const dev = {
   services: { "user-service": sizing, "order-service": sizing, "notification-service": sizing },
   edge: { domainName: "api.dev.blueprint.example.com", waf: false, deletionProtection: false },
   autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80 },
-  observability: { grafanaAuthentication: "SAML" },
+  observability: { grafanaAuthentication: "SAML", traceSampleRatio: 1 },
   logRetentionDays: 30,
   alerts: { emails: ["platform-dev-alerts@example.com"] },
   state: { bucket: "blueprint-tfstate-111111111111", lockTable: "blueprint-tflock" },

@@ -49,7 +49,7 @@ export const prod = {
   },
   disasterRecovery: { region: "eu-central-1", backupRetentionDays: 14 },
   autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80 },
-  observability: { grafanaAuthentication: "SAML" },
+  observability: { grafanaAuthentication: "SAML", traceSampleRatio: 0.1 },
   logRetentionDays: 365,
   alerts: { emails: ["platform-oncall@example.com"] },
   state: { bucket: "blueprint-tfstate-333333333333", lockTable: "blueprint-tflock" },

@@ -31,7 +31,7 @@ export const staging = {
   services: { "user-service": sizing, "order-service": sizing, "notification-service": sizing },
   edge: { domainName: "api.staging.blueprint.example.com", waf: true, deletionProtection: false },
   autoscaling: { cpuTargetPercent: 70, memoryTargetPercent: 80 },
-  observability: { grafanaAuthentication: "SAML" },
+  observability: { grafanaAuthentication: "SAML", traceSampleRatio: 1 },
   logRetentionDays: 90,
   alerts: { emails: ["platform-staging-alerts@example.com"] },
   state: { bucket: "blueprint-tfstate-222222222222", lockTable: "blueprint-tflock" },

@@ -131,6 +131,11 @@ export interface EnvironmentConfig {
   };
   readonly observability: {
     readonly grafanaAuthentication: GrafanaAuthentication;
+    /**
+     * Share of the requests that start a trace, 0 to 1 (`parentbased_traceidratio`): a trace is
+     * kept or dropped whole, as every later span follows its root's decision. 1 traces everything.
+     */
+    readonly traceSampleRatio: number;
   };
   /**
    * Copies of the database in a second region: RDS replicates automated backups and transaction logs

@@ -192,6 +192,20 @@ describe("environment validation", () => {
       'environment "dev": observability.grafanaAuthentication is "OKTA"; allowed: Invalid option: expected one of "AWS_SSO"|"SAML"|"none"',
     ],
     [
+      "a trace sample ratio given as a percentage",
+      variant(prod, (e) => {
+        e.observability.traceSampleRatio = 10;
+      }),
+      'environment "prod": observability.traceSampleRatio is 10; allowed: a share of the requests from 0 to 1 (0.1 traces one in ten)',
+    ],
+    [
+      "a negative trace sample ratio",
+      variant(dev, (e) => {
+        e.observability.traceSampleRatio = -0.5;
+      }),
+      'environment "dev": observability.traceSampleRatio is -0.5; allowed: a share of the requests from 0 to 1 (0.1 traces one in ten)',
+    ],
+    [
       "disaster recovery in its own region",
       variant(prod, (e) => {
         (e.disasterRecovery as { region: string }).region = "eu-west-1";

@@ -59,6 +59,7 @@ const authSchema = z.discriminatedUnion(
 
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, "an IPv4 CIDR such as 10.10.0.0/16");
 const positive = z.number().int().positive();
+const SAMPLE_RATIO = "a share of the requests from 0 to 1 (0.1 traces one in ten)";
 
 const sizingSchema = z
   .object({
@@ -200,7 +201,10 @@ const environmentSchema = z
       cpuTargetPercent: z.number().int().min(10, "10 to 90").max(90, "10 to 90"),
       memoryTargetPercent: z.number().int().min(10, "10 to 95").max(95, "10 to 95"),
     }),
-    observability: z.object({ grafanaAuthentication: z.enum(["AWS_SSO", "SAML", "none"]) }),
+    observability: z.object({
+      grafanaAuthentication: z.enum(["AWS_SSO", "SAML", "none"]),
+      traceSampleRatio: z.number().min(0, SAMPLE_RATIO).max(1, SAMPLE_RATIO),
+    }),
     disasterRecovery: z
       .object({
         region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as eu-central-1"),

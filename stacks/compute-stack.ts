@@ -5,6 +5,13 @@ import { EksCluster } from "../modules/eks/eks-cluster";
 import { GithubRunner } from "../modules/eks/github-runner";
 import { GithubDeployRole } from "../modules/iam/github-deploy-role";
 import { ServiceRole, type ServiceRoleTrust } from "../modules/iam/service-role";
+import type { ServiceAccountIdentity } from "../modules/iam/trust";
+import { ecsCollectorOtlpEndpoint } from "../modules/observability/ecs-metrics-collector";
+import {
+  eksCollectorOtlpEndpoint,
+  TRACE_COLLECTOR_NAME,
+  TraceCollectorRole,
+} from "../modules/observability/eks-trace-collector";
 import { Registry } from "../modules/registry/registry";
 import { ByName } from "../modules/workload/by-name";
 import type { DataStack } from "./data-stack";
@@ -61,6 +68,8 @@ export class ComputeStack extends EnvironmentStack {
   private readonly roles: ByName<ServiceRole>;
   /** The on-call dead-letter redrive (`redrive dlt`): reads every dead-letter topic, writes its source. */
   readonly redriveRole: ServiceRole;
+  /** EKS only: the role of the trace collector the workloads layer runs beside the services. */
+  readonly traceCollectorRole?: TraceCollectorRole;
 
   constructor(scope: Construct, props: ComputeStackProps) {
     super(scope, { env: props.env, layer: "compute" });
@@ -86,6 +95,12 @@ export class ComputeStack extends EnvironmentStack {
       });
     }
     this.roles = this.serviceRoles();
+    if (this.eks) {
+      this.traceCollectorRole = new TraceCollectorRole(this, "TraceCollectorRole", {
+        roleName: `${this.namePrefix}-${TRACE_COLLECTOR_NAME}`,
+        identity: this.serviceAccountIdentity(this.eks, TRACE_COLLECTOR_NAME),
+      });
+    }
     this.redriveRole = this.deadLetterRedriveRole();
     if (this.env.compute.kind === "ecs") this.ecs = this.ecsServices();
     const deploy = this.deployRole();
@@ -114,11 +129,18 @@ export class ComputeStack extends EnvironmentStack {
     return this.roles.get(name);
   }
 
-  /** Where the services find the database and the brokers. */
+  /**
+   * Where the services find the database, the brokers and the trace collector: on ECS the
+   * observability layer's, on EKS the workloads layer's, each by a name known before it exists.
+   */
   endpoints(): ServiceEndpoints {
     return {
       databaseHost: this.layers.data.postgres.endpointAddress,
       kafkaBrokers: this.layers.messaging.kafka.bootstrapBrokersSaslIam,
+      traceCollectorUrl:
+        this.env.compute.kind === "eks"
+          ? eksCollectorOtlpEndpoint(WORKLOAD_NAMESPACE)
+          : ecsCollectorOtlpEndpoint(this.namePrefix),
     };
   }
 
@@ -208,10 +230,14 @@ export class ComputeStack extends EnvironmentStack {
 
   private trustFor(serviceAccount: string): ServiceRoleTrust {
     if (!this.eks) return { kind: "ecs", accountId: this.env.accountId, region: this.env.region };
+    return { kind: "irsa", ...this.serviceAccountIdentity(this.eks, serviceAccount) };
+  }
+
+  /** A service account of the workload namespace, as IRSA trusts it. */
+  private serviceAccountIdentity(eks: EksCluster, serviceAccount: string): ServiceAccountIdentity {
     return {
-      kind: "irsa",
-      oidcProviderArn: this.eks.oidcProviderArn,
-      oidcIssuer: this.eks.oidcIssuer,
+      oidcProviderArn: eks.oidcProviderArn,
+      oidcIssuer: eks.oidcIssuer,
       namespace: WORKLOAD_NAMESPACE,
       serviceAccount,
     };

@@ -6,7 +6,11 @@ import { durationSeconds, WATCHDOG_ALERT } from "../dashboards/src/alertmanager"
 import { GRAFANA_VERSION } from "../dashboards/src/registry";
 import { ENVIRONMENTS } from "../environments";
 import { GRAFANA_PUBLISH_ACTIONS } from "../modules/iam/github-oidc";
-import { CRASH_STOP_CODES, TASK_CRASH_METRIC } from "../modules/observability/ecs-task-stops";
+import {
+  CRASH_STOP_CODES,
+  DISTINCT_TASKS,
+  HEALTH_CHECK_FAILURE_REASON,
+} from "../modules/observability/ecs-task-stops";
 import { analyseRoles, roleMay } from "../modules/testing/iam";
 import type { SynthesizedStack } from "../modules/testing/synth";
 import { synthAll } from "./synth-all";
@@ -69,7 +73,7 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("observability of %
     expect(roleMay(apply, "grafana:CreateWorkspaceApiKey", workspace, { managedMayAllow: true })).toBe(false);
   });
 
-  it("When the watchdog fires, then AMP sends it only to its own topic, more often than the switch's alarm window", () => {
+  it("When the watchdog fires, then AMP sends it only to its own topic, twice or more in each period its alarm counts, and the alarm pages only on silence", () => {
     const { route, receivers } = alertmanager(name);
     const watchdogRoute = route.routes?.find((r) => r.matchers?.includes(`alertname="${WATCHDOG_ALERT}"`));
     if (!watchdogRoute) throw new Error("no watchdog route");
@@ -87,23 +91,56 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("observability of %
       (a) => a.alarm_name === `${prefix}-watchdog-silent`,
     );
     expect(alarm).toMatchObject({
-      namespace: "AWS/SNS",
-      metric_name: "NumberOfMessagesPublished",
       comparison_operator: "LessThanThreshold",
       threshold: 1,
       treat_missing_data: "breaching",
       alarm_actions: [topicArnRef(stack, `${prefix}-alerts-page`)],
     });
-    expect((alarm as { dimensions: { TopicName: string } }).dimensions.TopicName).toBe(
-      watchdogTopic.replace(/\.arn\}$/, ".name}"),
-    );
-    // Two heartbeats fit in the window, so one late delivery never pages.
-    const windowSeconds = (alarm?.period as number) * (alarm?.evaluation_periods as number);
-    expect(alarm?.datapoints_to_alarm).toBe(alarm?.evaluation_periods);
+    const queries = alarm?.metric_query as Array<{
+      id: string;
+      expression?: string;
+      return_data?: boolean;
+      metric?: { namespace: string; metric_name: string; stat: string; period: number; dimensions: object };
+    }>;
+    const published = queries.find((q) => q.metric);
+    expect(published?.metric).toMatchObject({
+      namespace: "AWS/SNS",
+      metric_name: "NumberOfMessagesPublished",
+      stat: "Sum",
+      dimensions: { TopicName: watchdogTopic.replace(/\.arn\}$/, ".name}") },
+    });
+    // A period SNS reported nothing for counts as empty, not as a gap the alarm skips...
+    expect(queries.filter((q) => q.return_data)).toEqual([
+      expect.objectContaining({ expression: `FILL(${published?.id}, 0)` }),
+    ]);
+    // ...and the newest period, often not yet reported, cannot page on its own.
+    expect(alarm?.evaluation_periods).toBe((alarm?.datapoints_to_alarm as number) + 1);
+    // Two heartbeats fit in every period, so one lost delivery never leaves a period empty.
     const heartbeat =
       durationSeconds(watchdogRoute.repeat_interval as string) +
       durationSeconds(watchdogRoute.group_interval as string);
-    expect(2 * heartbeat).toBeLessThanOrEqual(windowSeconds);
+    expect(2 * heartbeat).toBeLessThanOrEqual(published?.metric?.period as number);
+    // Created after AMP has been told to evaluate and deliver the watchdog.
+    const [definitionId] = Object.keys(stack.resource.aws_prometheus_alert_manager_definition ?? {});
+    const namespaceIds = Object.keys(stack.resource.aws_prometheus_rule_group_namespace ?? {});
+    expect(alarm?.depends_on).toEqual(
+      expect.arrayContaining([
+        `aws_prometheus_alert_manager_definition.${definitionId}`,
+        ...namespaceIds.map((id) => `aws_prometheus_rule_group_namespace.${id}`),
+      ]),
+    );
+    // Only this environment's workspace may publish to its switch.
+    const [policy] = all(stack, "aws_sns_topic_policy").filter((p) => p.arn === watchdogTopic);
+    const [document] = Object.entries(stack.data.aws_iam_policy_document ?? {})
+      .filter(([id]) => policy?.policy === `\${data.aws_iam_policy_document.${id}.json}`)
+      .map(([, d]) => d);
+    const workspaceArn = `\${aws_prometheus_workspace.${Object.keys(stack.resource.aws_prometheus_workspace ?? {})[0]}.arn}`;
+    const [statement] = (document?.statement ?? []) as Array<{ condition: unknown[] }>;
+    expect(statement?.condition).toContainEqual({
+      test: "ArnEquals",
+      variable: "aws:SourceArn",
+      values: [workspaceArn],
+    });
   });
 });
 
@@ -115,13 +152,24 @@ describe.each(ECS_ENVIRONMENTS.map((e) => [e.name, e] as const))(
     const stack = observability(name);
     const prefix = `blueprint-${name}`;
 
-    it("When a service's task crashes on ECS, then the crash is recorded and counted, and a crash loop opens a ticket", () => {
+    it("When a service's task crashes or fails its health checks on ECS, then the stop is recorded, each task counted once, and a crash loop opens a ticket", () => {
       const [rule] = all(stack, "aws_cloudwatch_event_rule");
+      const [ruleId] = Object.keys(stack.resource.aws_cloudwatch_event_rule ?? {});
       const pattern = JSON.parse(rule?.event_pattern as string);
       expect(pattern).toMatchObject({
         source: ["aws.ecs"],
         "detail-type": ["ECS Task State Change"],
-        detail: { lastStatus: ["STOPPED"], stopCode: [...CRASH_STOP_CODES] },
+        detail: {
+          lastStatus: ["STOPPED"],
+          // A task replaced after failing its load balancer or container health checks is a crash too.
+          $or: [
+            { stopCode: [...CRASH_STOP_CODES] },
+            {
+              stopCode: ["ServiceSchedulerInitiated"],
+              stoppedReason: [{ prefix: HEALTH_CHECK_FAILURE_REASON }],
+            },
+          ],
+        },
       });
       expect(pattern.detail.clusterArn).toHaveLength(1);
       const [target] = all(stack, "aws_cloudwatch_event_target");
@@ -131,31 +179,52 @@ describe.each(ECS_ENVIRONMENTS.map((e) => [e.name, e] as const))(
       expect(target?.arn).toBe(`\${aws_cloudwatch_log_group.${logGroupId}.arn}`);
       expect(logGroup).toMatchObject({ retention_in_days: env.logRetentionDays });
       expect(logGroup?.kms_key_id).toBeTruthy();
-      const [writers] = all(stack, "aws_cloudwatch_log_resource_policy");
-      expect(JSON.parse(writers?.policy_document as string).Statement[0].Principal.Service).toContain(
-        "events.amazonaws.com",
-      );
-      const [filter] = all(stack, "aws_cloudwatch_log_metric_filter");
-      expect(filter).toMatchObject({
-        log_group_name: `\${aws_cloudwatch_log_group.${logGroupId}.name}`,
-        metric_transformation: {
-          namespace: TASK_CRASH_METRIC.namespace,
-          name: TASK_CRASH_METRIC.name,
-          dimensions: { ServiceName: "$.detail.group" },
-        },
-      });
-      const ticket = topicArnRef(stack, `${prefix}-alerts-ticket`);
-      const crashAlarms = all(stack, "aws_cloudwatch_metric_alarm").filter(
-        (a) => a.metric_name === TASK_CRASH_METRIC.name,
-      );
+      // Only this rule of this account may write there, and the target waits for that grant.
+      const [[writersId, writers]] = Object.entries(
+        stack.resource.aws_cloudwatch_log_resource_policy ?? {},
+      ) as [[string, Record<string, unknown>]];
+      expect(JSON.parse(writers.policy_document as string).Statement).toEqual([
+        expect.objectContaining({
+          Principal: { Service: "events.amazonaws.com" },
+          Condition: {
+            ArnEquals: { "aws:SourceArn": `\${aws_cloudwatch_event_rule.${ruleId}.arn}` },
+            StringEquals: { "aws:SourceAccount": env.accountId },
+          },
+        }),
+      ]);
+      expect(target?.depends_on).toContain(`aws_cloudwatch_log_resource_policy.${writersId}`);
+
+      // ECS may send a task's stop more than once: each service counts distinct task ARNs.
+      const counts = Object.entries(stack.resource.aws_cloudwatch_contributor_insight_rule ?? {});
       const services = Object.keys(env.services).sort();
-      expect(crashAlarms.map((a) => (a.dimensions as { ServiceName: string }).ServiceName).sort()).toEqual(
-        services.map((s) => `service:${s}`),
+      const countOf = new Map(
+        counts.map(([id, r]) => {
+          const definition = JSON.parse(r.rule_definition as string);
+          expect(definition).toMatchObject({
+            LogGroupNames: [`\${aws_cloudwatch_log_group.${logGroupId}.name}`],
+            LogFormat: "JSON",
+            Contribution: { Keys: ["$.detail.taskArn"] },
+            AggregateOn: "Count",
+          });
+          const [filter] = definition.Contribution.Filters;
+          expect(filter.Match).toBe("$.detail.group");
+          return [filter.In[0] as string, `\${aws_cloudwatch_contributor_insight_rule.${id}.rule_name}`];
+        }),
       );
-      for (const alarm of crashAlarms) {
+      expect([...countOf.keys()].sort()).toEqual(services.map((s) => `service:${s}`));
+      const ticket = topicArnRef(stack, `${prefix}-alerts-ticket`);
+      for (const service of services) {
+        const [alarm] = all(stack, "aws_cloudwatch_metric_alarm").filter(
+          (a) => a.alarm_name === `${prefix}-${service}-task-crash-loop`,
+        );
         expect(alarm).toMatchObject({
-          statistic: "Sum",
-          period: 900,
+          metric_query: [
+            {
+              expression: `INSIGHT_RULE_METRIC('${countOf.get(`service:${service}`)}', '${DISTINCT_TASKS}')`,
+              period: 900,
+              return_data: true,
+            },
+          ],
           threshold: 3,
           comparison_operator: "GreaterThanOrEqualToThreshold",
           alarm_actions: [ticket],

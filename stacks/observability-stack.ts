@@ -59,6 +59,7 @@ export class ObservabilityStack extends EnvironmentStack {
       // On EKS a crashed container restarts in its pod, which ServiceRestarting sees; ECS replaces the task.
       new EcsTaskStops(this, "TaskStops", {
         namePrefix: this.namePrefix,
+        accountId: env.accountId,
         clusterArn: compute.ecs.cluster.arn,
         services: wiring.services().map((s) => s.name),
         ticketTopicArn: observability.alertTopics.ticket.arn,

@@ -262,16 +262,18 @@ describe.each(ENVIRONMENTS.map((e) => [e.name, e] as const))("security profile o
         expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
       }
     } else {
-      // The services' Deployments; the cluster autoscaler runs in kube-system.
+      // The services' Deployments and the trace collector's; the cluster autoscaler runs in kube-system.
       const deployments = resources(env, "kubernetes_deployment_v1").filter(
         (d) => (d.metadata as { namespace?: string }).namespace !== "kube-system",
       );
-      expect(deployments).toHaveLength(3);
+      expect(deployments).toHaveLength(4);
       for (const deployment of deployments) {
         const text = JSON.stringify(deployment);
         expect(text).toContain('"read_only_root_filesystem":true');
         expect(text).toContain('"run_as_non_root":true');
         expect(text).toContain('"allow_privilege_escalation":false');
+        expect(text).toContain('"image_pull_policy":"Always"');
+        expect(text).not.toContain('"image_pull_policy":"IfNotPresent"');
       }
       const [cluster] = resources(env, "aws_eks_cluster");
       expect(cluster?.encryption_config).toMatchObject({ resources: ["secrets"] });

@@ -6,7 +6,11 @@ import { dev } from "../environments/dev";
 import { prod } from "../environments/prod";
 import { ServiceWiring } from "./service-wiring";
 
-const endpoints = { databaseHost: "db.internal", kafkaBrokers: "b-1.msk:9098" };
+const endpoints = {
+  databaseHost: "db.internal",
+  kafkaBrokers: "b-1.msk:9098",
+  traceCollectorUrl: "http://otel-collector.example.internal:4318",
+};
 const auth = {
   issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
   audience: "https://api.dev.example.com",

@@ -17,10 +17,13 @@ export const WORKLOAD_NAMESPACE = "blueprint";
 /** Name of the dead-letter redrive's role suffix and, on EKS, of its service account. */
 export const REDRIVE_ACCOUNT = "redrive";
 
-/** Where the services find PostgreSQL and the brokers; tokens from the data and messaging layers. */
+/** Where the services find PostgreSQL, the brokers and the trace collector. */
 export interface ServiceEndpoints {
+  /** Tokens from the data and messaging layers. */
   readonly databaseHost: string;
   readonly kafkaBrokers: string;
+  /** OTLP/HTTP address of the collector that sends the spans to X-Ray. */
+  readonly traceCollectorUrl: string;
 }
 
 /** One environment variable a service reads from one key of one of its Secrets Manager secrets. */
@@ -125,6 +128,17 @@ export class ServiceWiring {
       AUTH_ISSUER: this.auth.issuer,
       AUTH_AUDIENCE: this.auth.audience,
       AUTH_JWKS_URL: this.auth.jwksUrl,
+      ...this.tracing(endpoints.traceCollectorUrl),
+    };
+  }
+
+  /** OTLP to the collector, sampled at the environment's ratio unless a caller already decided. */
+  private tracing(collectorUrl: string): Record<string, string> {
+    return {
+      OTEL_TRACES_EXPORTER: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: String(this.env.observability.traceSampleRatio),
     };
   }
 

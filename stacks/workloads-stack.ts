@@ -6,6 +6,7 @@ import { ClusterAutoscaler } from "../modules/eks/cluster-autoscaler";
 import type { EksCluster } from "../modules/eks/eks-cluster";
 import { KubernetesWorkloads } from "../modules/kubernetes/kubernetes-workloads";
 import { EksScraperRbac } from "../modules/observability/eks-metrics-scraper";
+import { EksTraceCollector } from "../modules/observability/eks-trace-collector";
 import type { ComputeLayerProps } from "./compute-stack";
 import { EnvironmentStack } from "./environment-stack";
 import { nodePortOf, REDRIVE_ACCOUNT, WORKLOAD_NAMESPACE } from "./service-wiring";
@@ -61,6 +62,14 @@ export class WorkloadsStack extends EnvironmentStack {
       },
       automountServiceAccountToken: false,
     });
+    if (compute.traceCollectorRole) {
+      new EksTraceCollector(this, "TraceCollector", {
+        namespace: this.workloads.namespaceName,
+        region: env.region,
+        vpcCidr: env.network.vpcCidr,
+        roleArn: compute.traceCollectorRole.role.arn,
+      });
+    }
     // Lets the managed Prometheus scraper read pod endpoints in the namespace.
     new EksScraperRbac(this, "ScraperRbac", { namespace: WORKLOAD_NAMESPACE });
   }

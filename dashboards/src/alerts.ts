@@ -422,7 +422,8 @@ export const ALERTS: readonly AlertRule[] = [
     summary: "The alerting pipeline is alive",
     description:
       "Always firing, from the rule evaluator to the dead-man's-switch receiver: when it stops arriving there, " +
-      "rules, the collector or Alertmanager are down and no other alert can reach anyone.",
+      "rule evaluation or Alertmanager is down and no other alert can reach anyone. It needs no scraped metric, " +
+      "so a dead collector does not stop it: ServiceMetricsAbsent catches that.",
   },
 ];
 

@@ -56,12 +56,52 @@ export interface EcsCollectorSettings {
   readonly ports: Readonly<Record<string, number>>;
 }
 
+/** Port of the collector's OTLP/HTTP receiver, where the services send their spans. */
+export const OTLP_HTTP_PORT = 4318;
+
+/** Port of the EKS collector's health check, for its probes. */
+export const COLLECTOR_HEALTH_PORT = 13133;
+
+/** The traces half of a collector configuration, the same on ECS and EKS: OTLP/HTTP in, X-Ray out. */
+function tracesToXray(region: string) {
+  return {
+    // HTTP only: the services' SDK exports OTLP over HTTP. The receiver's default address is
+    // localhost, which the services cannot reach.
+    receivers: { otlp: { protocols: { http: { endpoint: `0.0.0.0:${OTLP_HTTP_PORT}` } } } },
+    processors: {
+      batch: {},
+      // A burst of spans is refused (the SDKs retry, then drop) before it runs the collector out of
+      // memory, and on ECS stops the metrics with it.
+      memory_limiter: { check_interval: "1s", limit_percentage: 75, spike_limit_percentage: 20 },
+    },
+    exporters: { awsxray: { region } },
+    pipeline: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["awsxray"] },
+  };
+}
+
 /**
- * AWS Distro for OpenTelemetry collector configuration for ECS: the `ecs_observer` extension finds
- * the service tasks through the ECS API, the Prometheus receiver scrapes them, and the remote-write
- * exporter signs with SigV4 into AMP.
+ * ADOT collector configuration for EKS, traces only (the AMP managed scraper collects the metrics
+ * there): the services push spans over OTLP/HTTP and the `awsxray` exporter sends them to X-Ray.
+ */
+export function eksTraceCollectorConfig(region: string): Record<string, unknown> {
+  const traces = tracesToXray(region);
+  return {
+    extensions: { health_check: { endpoint: `0.0.0.0:${COLLECTOR_HEALTH_PORT}` } },
+    receivers: traces.receivers,
+    processors: traces.processors,
+    exporters: traces.exporters,
+    service: { extensions: ["health_check"], pipelines: { traces: traces.pipeline } },
+  };
+}
+
+/**
+ * AWS Distro for OpenTelemetry collector configuration for ECS. Metrics: the `ecs_observer`
+ * extension finds the service tasks through the ECS API, the Prometheus receiver scrapes them, and
+ * the remote-write exporter signs with SigV4 into AMP. Traces: the services push spans over
+ * OTLP/HTTP and the `awsxray` exporter sends them to X-Ray (decision 0053).
  */
 export function ecsCollectorConfig(settings: EcsCollectorSettings): Record<string, unknown> {
+  const traces = tracesToXray(settings.region);
   return {
     extensions: {
       sigv4auth: { region: settings.region, service: "aps" },
@@ -96,18 +136,21 @@ export function ecsCollectorConfig(settings: EcsCollectorSettings): Record<strin
           ],
         },
       },
+      ...traces.receivers,
     },
-    processors: { batch: {} },
+    processors: traces.processors,
     exporters: {
       prometheusremotewrite: {
         endpoint: settings.remoteWriteUrl,
         auth: { authenticator: "sigv4auth" },
       },
+      ...traces.exporters,
     },
     service: {
       extensions: ["ecs_observer", "sigv4auth"],
       pipelines: {
         metrics: { receivers: ["prometheus"], processors: ["batch"], exporters: ["prometheusremotewrite"] },
+        traces: traces.pipeline,
       },
     },
   };

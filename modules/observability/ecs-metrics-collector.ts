@@ -4,18 +4,38 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
-import { ECS_TARGETS_DIR, ecsCollectorConfig } from "../../dashboards/src/cloud-scrape";
+import { ECS_TARGETS_DIR, ecsCollectorConfig, OTLP_HTTP_PORT } from "../../dashboards/src/cloud-scrape";
 import { policyDocument } from "../iam/policy-document";
 import { ecsTasksTrust } from "../iam/trust";
 import { assertLogRetention, assertPort } from "../workload/limits";
 import { pascalCase } from "../workload/workload";
+import { PUBLISH_TRACES } from "./xray";
 
 /** AWS Distro for OpenTelemetry collector image, pinned. */
 export const ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.47.0";
+
+/** Private DNS namespace of a cluster's collector (`.internal` is reserved for private use). */
+function collectorNamespace(clusterName: string): string {
+  return `${clusterName}.internal`;
+}
+
+/** The collector's name in its namespace. */
+const COLLECTOR_DISCOVERY_NAME = "otel-collector";
+
+/**
+ * Where the services of cluster `clusterName` send their spans (`OTEL_EXPORTER_OTLP_ENDPOINT`): the
+ * collector's Cloud Map name, which exists before the collector does, so the compute layer can
+ * set it without reading the observability layer.
+ */
+export function ecsCollectorOtlpEndpoint(clusterName: string): string {
+  return `http://${COLLECTOR_DISCOVERY_NAME}.${collectorNamespace(clusterName)}:${OTLP_HTTP_PORT}`;
+}
 
 export interface EcsMetricsCollectorProps {
   /** Environment name: the `env` label of every scraped series. */
@@ -28,7 +48,10 @@ export interface EcsMetricsCollectorProps {
   readonly vpcId: string;
   /** Private subnets of the collector task (NAT or VPC endpoints reach AMP and the ECS API). */
   readonly privateSubnetIds: readonly string[];
-  /** Security group of the service tasks; the collector is let in on each service port. */
+  /**
+   * Security group of the service tasks; the collector is let in on each service port, and the
+   * services out to the collector's OTLP port.
+   */
   readonly servicesSecurityGroupId: string;
   /** Container port per ECS service name, e.g. `{ "user-service": 8081 }`. */
   readonly servicePorts: Readonly<Record<string, number>>;
@@ -46,10 +69,12 @@ export interface EcsMetricsCollectorProps {
 }
 
 /**
- * Metrics collection on ECS: one ADOT collector task (a Fargate service in the services' cluster)
+ * Metrics and traces on ECS: one ADOT collector task (a Fargate service in the services' cluster)
  * that discovers the service tasks through the ECS API (`ecs_observer`), scrapes their `/metrics`
- * and remote-writes to AMP with SigV4. One task per environment is enough for three services at a
- * 30 s interval; a sidecar per task would multiply collectors and ECS API calls.
+ * and remote-writes to AMP with SigV4, and receives the services' spans over OTLP/HTTP at its
+ * Cloud Map name (`ecsCollectorOtlpEndpoint`) and sends them to X-Ray. One task per environment is
+ * enough for three services at a 30 s interval; a sidecar per task would multiply collectors and
+ * ECS API calls (decision 0053).
  */
 export class EcsMetricsCollector extends Construct {
   readonly service: EcsService;
@@ -57,6 +82,8 @@ export class EcsMetricsCollector extends Construct {
   readonly securityGroup: SecurityGroup;
   readonly taskRole: IamRole;
   readonly logGroup: CloudwatchLogGroup;
+  /** Cloud Map service the collector's tasks register in; its name is `ecsCollectorOtlpEndpoint`'s host. */
+  readonly discovery: ServiceDiscoveryService;
 
   constructor(scope: Construct, id: string, props: EcsMetricsCollectorProps) {
     super(scope, id);
@@ -100,7 +127,8 @@ export class EcsMetricsCollector extends Construct {
 
     this.taskRole = new IamRole(this, "TaskRole", {
       name: `${family}-task`,
-      description: "Discovers the service tasks and remote-writes their metrics to AMP",
+      description:
+        "Discovers the service tasks, remote-writes their metrics to AMP and their traces to X-Ray",
       assumeRolePolicy: ecsTrust("TaskTrust"),
     });
     new IamRolePolicy(this, "TaskPolicy", {
@@ -127,18 +155,20 @@ export class EcsMetricsCollector extends Construct {
           actions: ["ecs:DescribeTaskDefinition"],
           resources: ["*"],
         },
+        PUBLISH_TRACES,
       ]).json,
     });
 
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
       name: family,
-      description: "Metrics collector: out to the services' metrics ports and to AWS APIs over HTTPS",
+      description:
+        "Metrics collector: in from the services' spans, out to their metrics ports and to AWS APIs",
       vpcId: props.vpcId,
       tags: { Name: family },
     });
     new VpcSecurityGroupEgressRule(this, "EgressHttps", {
       securityGroupId: this.securityGroup.id,
-      description: "AMP remote write and the ECS API",
+      description: "AMP remote write, X-Ray and the ECS API",
       ipProtocol: "tcp",
       fromPort: 443,
       toPort: 443,
@@ -164,6 +194,24 @@ export class EcsMetricsCollector extends Construct {
       });
     }
 
+    new VpcSecurityGroupIngressRule(this, "IngressOtlp", {
+      securityGroupId: this.securityGroup.id,
+      description: "spans from the services over OTLP/HTTP",
+      ipProtocol: "tcp",
+      fromPort: OTLP_HTTP_PORT,
+      toPort: OTLP_HTTP_PORT,
+      referencedSecurityGroupId: props.servicesSecurityGroupId,
+    });
+    new VpcSecurityGroupEgressRule(this, "ServicesEgressOtlp", {
+      securityGroupId: props.servicesSecurityGroupId,
+      description: "services send spans to the collector",
+      ipProtocol: "tcp",
+      fromPort: OTLP_HTTP_PORT,
+      toPort: OTLP_HTTP_PORT,
+      referencedSecurityGroupId: this.securityGroup.id,
+    });
+    this.discovery = this.discoveryService(props.clusterName, props.vpcId);
+
     const config = ecsCollectorConfig({
       env: props.environment,
       clusterName: props.clusterName,
@@ -187,6 +235,7 @@ export class EcsMetricsCollector extends Construct {
           image,
           essential: true,
           readonlyRootFilesystem: true,
+          portMappings: [{ containerPort: OTLP_HTTP_PORT, hostPort: OTLP_HTTP_PORT, protocol: "tcp" }],
           // The image's own config options are ignored when the whole configuration comes from this variable.
           environment: [{ name: "AOT_CONFIG_CONTENT", value: stringify(config, { lineWidth: 0 }) }],
           mountPoints: [{ sourceVolume: "ecs-targets", containerPath: ECS_TARGETS_DIR, readOnly: false }],
@@ -212,7 +261,28 @@ export class EcsMetricsCollector extends Construct {
         securityGroups: [this.securityGroup.id],
         assignPublicIp: false,
       },
+      serviceRegistries: { registryArn: this.discovery.arn },
       deploymentCircuitBreaker: { enable: true, rollback: true },
+    });
+  }
+
+  /**
+   * The collector's Cloud Map name: an A record per running task, registered and removed by ECS as
+   * tasks start and stop; the short TTL bounds how long a replaced task's address is used.
+   */
+  private discoveryService(clusterName: string, vpcId: string): ServiceDiscoveryService {
+    const namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "Namespace", {
+      name: collectorNamespace(clusterName),
+      description: `Names of ${clusterName}'s telemetry collector`,
+      vpc: vpcId,
+    });
+    return new ServiceDiscoveryService(this, "Discovery", {
+      name: COLLECTOR_DISCOVERY_NAME,
+      dnsConfig: {
+        namespaceId: namespace.id,
+        routingPolicy: "MULTIVALUE",
+        dnsRecords: [{ type: "A", ttl: 10 }],
+      },
     });
   }
 }

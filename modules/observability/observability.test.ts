@@ -4,9 +4,15 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO_ROOT, RULES_DIR } from "../../dashboards/src/paths";
 import { OBSERVED_SERVICES } from "../../dashboards/src/registry";
-import { onlyResource, policyStatements, resourcesOf, synthConstruct } from "../testing/synth";
+import {
+  onlyResource,
+  policyStatements,
+  resourcesOf,
+  type SynthesizedStack,
+  synthConstruct,
+} from "../testing/synth";
 import { DeadMansSwitch } from "./dead-mans-switch";
-import { ADOT_COLLECTOR_IMAGE, EcsMetricsCollector } from "./ecs-metrics-collector";
+import { ADOT_COLLECTOR_IMAGE, EcsMetricsCollector, ecsCollectorOtlpEndpoint } from "./ecs-metrics-collector";
 import { EcsTaskStops } from "./ecs-task-stops";
 import { EksMetricsScraper, EksScraperRbac, SCRAPER_USER } from "./eks-metrics-scraper";
 import { ManagedGrafana } from "./managed-grafana";
@@ -83,9 +89,11 @@ describe("Observability (AMP workspace, rules, alert manager)", () => {
       [{ type: "Service", identifiers: ["aps.amazonaws.com"] }],
     ]);
     for (const s of publish) {
-      expect(s.condition).toEqual([
-        { test: "StringEquals", variable: "aws:SourceAccount", values: ["333333333333"] },
-      ]);
+      expect(s.condition).toContainEqual({
+        test: "StringEquals",
+        variable: "aws:SourceAccount",
+        values: ["333333333333"],
+      });
     }
     const key = onlyResource(stack, "aws_kms_key");
     expect(key.enable_key_rotation).toBe(true);
@@ -180,6 +188,13 @@ describe("ManagedGrafana", () => {
   });
 });
 
+/** Terraform reference to `attribute` of the stack's only resource of `type`. */
+function onlyReference(stack: SynthesizedStack, type: string, attribute: string): string {
+  const ids = Object.keys(stack.resource[type] ?? {});
+  if (ids.length !== 1) throw new Error(`expected one ${type}, got ${ids.length}`);
+  return `\${${type}.${ids[0]}.${attribute}}`;
+}
+
 describe("EcsMetricsCollector", () => {
   const ports = Object.fromEntries(OBSERVED_SERVICES.map((s) => [s.name, s.port]));
   const stack = synthConstruct(
@@ -211,8 +226,12 @@ describe("EcsMetricsCollector", () => {
     extensions: { ecs_observer: { cluster_name: string; services: Json[] } };
     receivers: {
       prometheus: { config: { scrape_configs: Array<{ relabel_configs: Json[]; honor_labels: boolean }> } };
+      otlp: Json;
     };
-    exporters: { prometheusremotewrite: { endpoint: string; auth: Json } };
+    exporters: { prometheusremotewrite: { endpoint: string; auth: Json }; awsxray: Json };
+    service: {
+      pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+    };
   };
 
   it("When the collector runs, then it discovers each service's tasks on its port and remote-writes to AMP with SigV4", () => {
@@ -252,10 +271,73 @@ describe("EcsMetricsCollector", () => {
   });
 
   it("When the collector scrapes, then the services' security group admits it on each service port only", () => {
-    const ingress = resourcesOf(stack, "aws_vpc_security_group_ingress_rule");
-    expect(ingress.map((r) => [r.security_group_id, r.from_port, r.to_port]).sort()).toEqual(
-      OBSERVED_SERVICES.map((s) => ["sg-services", s.port, s.port]).sort(),
+    const ingress = resourcesOf(stack, "aws_vpc_security_group_ingress_rule").filter(
+      (r) => r.security_group_id === "sg-services",
     );
+    expect(ingress.map((r) => [r.from_port, r.to_port]).sort()).toEqual(
+      OBSERVED_SERVICES.map((s) => [s.port, s.port]).sort(),
+    );
+  });
+
+  it("When a service sends spans, then the collector receives OTLP over HTTP on every interface and sends them to X-Ray in its region", () => {
+    expect(config.receivers.otlp).toEqual({ protocols: { http: { endpoint: "0.0.0.0:4318" } } });
+    expect(config.exporters.awsxray).toEqual({ region: "eu-west-1" });
+    expect(config.service.pipelines.traces).toEqual({
+      receivers: ["otlp"],
+      processors: ["memory_limiter", "batch"],
+      exporters: ["awsxray"],
+    });
+    expect(config.service.pipelines.metrics?.receivers).toEqual(["prometheus"]);
+  });
+
+  it("When the collector sends spans, then its role may put trace segments and read sampling rules, nothing else of X-Ray", () => {
+    const xray = policyStatements(stack).filter((s) =>
+      (s.actions as string[]).some((a) => a.startsWith("xray:")),
+    );
+    expect(xray).toEqual([
+      expect.objectContaining({
+        sid: "PublishTraces",
+        actions: [
+          "xray:PutTraceSegments",
+          "xray:PutTelemetryRecords",
+          "xray:GetSamplingRules",
+          "xray:GetSamplingTargets",
+        ],
+        resources: ["*"],
+      }),
+    ]);
+  });
+
+  it("When a service sends spans, then only the services' security group reaches the collector, on the OTLP port", () => {
+    const collectorSg = onlyReference(stack, "aws_security_group", "id");
+    const collectorIngress = resourcesOf(stack, "aws_vpc_security_group_ingress_rule").filter(
+      (r) => r.security_group_id !== "sg-services",
+    );
+    expect(collectorIngress).toEqual([
+      expect.objectContaining({
+        security_group_id: collectorSg,
+        referenced_security_group_id: "sg-services",
+        from_port: 4318,
+        to_port: 4318,
+      }),
+    ]);
+    const servicesEgress = resourcesOf(stack, "aws_vpc_security_group_egress_rule").filter(
+      (r) => r.security_group_id === "sg-services",
+    );
+    expect(servicesEgress).toEqual([
+      expect.objectContaining({ referenced_security_group_id: collectorSg, from_port: 4318, to_port: 4318 }),
+    ]);
+  });
+
+  it("When the collector task starts, then ECS registers it under the name the services send their spans to", () => {
+    const namespace = onlyResource(stack, "aws_service_discovery_private_dns_namespace");
+    const discovery = onlyResource(stack, "aws_service_discovery_service");
+    expect(namespace.vpc).toBe("vpc-1");
+    expect(onlyResource(stack, "aws_ecs_service").service_registries).toEqual({
+      registry_arn: onlyReference(stack, "aws_service_discovery_service", "arn"),
+    });
+    expect(discovery.dns_config).toMatchObject({ dns_records: [{ type: "A", ttl: 10 }] });
+    expect(ecsCollectorOtlpEndpoint("blueprint-dev")).toBe(`http://${discovery.name}.${namespace.name}:4318`);
   });
 });
 
@@ -394,17 +476,19 @@ describe("DeadMansSwitch and EcsTaskStops", () => {
   const switchProps = {
     namePrefix: "blueprint-prod",
     accountId: "333333333333",
+    workspaceArn: "arn:aws:aps:eu-west-1:333333333333:workspace/ws-1",
     kmsKeyArn: "arn:aws:kms:eu-west-1:333333333333:key/k",
     pageTopicArn: "arn:aws:sns:eu-west-1:333333333333:blueprint-prod-alerts-page",
   };
 
-  it("When the watchdog is resent less often than twice per alarm window, then synthesis stops and says so", () => {
+  it("When the watchdog is resent less often than twice per five-minute period, then synthesis stops and says so", () => {
+    // Every 5.5 minutes, as before: one lost delivery and one late period would page.
     expect(() =>
       synthConstruct(
-        (scope) => new DeadMansSwitch(scope, "Switch", { ...switchProps, heartbeatIntervalSeconds: 600 }),
+        (scope) => new DeadMansSwitch(scope, "Switch", { ...switchProps, heartbeatIntervalSeconds: 330 }),
       ),
     ).toThrow(
-      "DeadMansSwitch blueprint-prod: the 900 s window must hold two heartbeats, got one every 600 s; resend the watchdog more often or raise silentPeriods",
+      "DeadMansSwitch blueprint-prod: each 300 s period must hold two heartbeats, got one every 330 s; resend the watchdog more often",
     );
   });
 
@@ -414,6 +498,7 @@ describe("DeadMansSwitch and EcsTaskStops", () => {
         (scope) =>
           new EcsTaskStops(scope, "Stops", {
             namePrefix: "blueprint-dev",
+            accountId: "111111111111",
             clusterArn: "arn:aws:ecs:eu-west-1:111111111111:cluster/blueprint-dev",
             services: ["user-service"],
             ticketTopicArn: "arn:aws:sns:eu-west-1:111111111111:blueprint-dev-alerts-ticket",

@@ -205,6 +205,7 @@ export class Observability extends Construct {
     this.deadMansSwitch = new DeadMansSwitch(this, "DeadMansSwitch", {
       namePrefix: prefix,
       accountId: props.accountId,
+      workspaceArn: this.workspace.arn,
       kmsKeyArn: this.alertTopicKey.arn,
       pageTopicArn: topics.page.arn,
       heartbeatIntervalSeconds: watchdogHeartbeatSeconds(),
@@ -217,5 +218,6 @@ export class Observability extends Construct {
       workspaceId: this.workspace.id,
       definition: stringify({ alertmanager_config: stringify(routing, { lineWidth: 0 }) }, { lineWidth: 0 }),
     });
+    this.deadMansSwitch.dependOn(this.alertManager, ...Object.values(namespaces));
   }
 }

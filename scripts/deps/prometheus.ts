@@ -3,9 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { LOCAL_PROMETHEUS_CONFIG } from "../../dashboards/src/paths";
-import type { Dependency } from "./dependency";
-import { ensure, type Prerequisite, which } from "./prerequisites";
-import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
+import { type LocalCommand, LocalProcess } from "./local-process";
+import { type Prerequisite, which } from "./prerequisites";
 import type { LocalSettings } from "./settings";
 
 export interface PrometheusOptions {
@@ -58,46 +57,40 @@ export async function prometheusReady(url: string): Promise<boolean> {
  * Prometheus from Debian's `prometheus` package, scraping the locally running services with the
  * generated scrape config and alert rules (`npm run dashboards:generate`).
  */
-export class Prometheus implements Dependency {
-  readonly name = "prometheus";
-  readonly managed = true;
-  readonly address: string;
-  readonly runDir: string;
-  private readonly home: string;
+export class Prometheus extends LocalProcess {
   private readonly configFile: string;
-  private readonly logFile: string;
-  private readonly pidFile: string;
 
   constructor(
-    private readonly settings: LocalSettings,
+    settings: LocalSettings,
     private readonly options: PrometheusOptions = {},
   ) {
-    this.runDir = settings.runDir;
-    this.address = `${settings.host}:${settings.prometheusPort}`;
-    this.home = path.join(settings.localDir, "prometheus");
+    super(settings, {
+      name: "prometheus",
+      title: "Prometheus",
+      port: settings.prometheusPort,
+      portVariable: "PROMETHEUS_PORT",
+      prerequisite: PROMETHEUS,
+      readyTimeoutMs: 60_000,
+    });
     this.configFile = path.join(this.home, "prometheus.yml");
-    this.logFile = path.join(settings.logDir, "prometheus.log");
-    this.pidFile = path.join(settings.runDir, "prometheus.pid");
   }
 
-  runningPid(): number | undefined {
-    return runningPid({ pidFile: this.pidFile, marker: this.configFile });
+  protected marker(): string {
+    return this.configFile;
   }
 
-  async up(): Promise<boolean> {
-    const ready = () => prometheusReady(`http://${this.address}`);
-    const describe = () => tail(this.logFile);
-    if (await reusable("Prometheus", () => this.runningPid(), ready, { timeoutMs: 60_000, describe }))
-      return false;
-    await assertPortFree("Prometheus", this.settings.host, this.settings.prometheusPort, "PROMETHEUS_PORT");
-    ensure(PROMETHEUS);
+  protected ready(url: string): Promise<boolean> {
+    return prometheusReady(url);
+  }
+
+  protected async prepare(): Promise<LocalCommand> {
     this.writeConfig();
     const check = spawnSync("promtool", ["check", "config", this.configFile], { encoding: "utf8" });
     if (check.status !== 0)
       throw new Error(`promtool rejected ${this.configFile}:\n${check.stdout}${check.stderr}`);
-    const pid = spawnDetached(
-      "prometheus",
-      [
+    return {
+      command: "prometheus",
+      args: [
         `--config.file=${this.configFile}`,
         `--storage.tsdb.path=${path.join(this.home, "data")}`,
         `--web.listen-address=${this.address}`,
@@ -105,21 +98,7 @@ export class Prometheus implements Dependency {
         "--storage.tsdb.retention.time=2d",
         ...(this.options.resendDelay ? [`--rules.alert.resend-delay=${this.options.resendDelay}`] : []),
       ],
-      { logFile: this.logFile, pidFile: this.pidFile },
-    );
-    await waitUntil("Prometheus", ready, {
-      timeoutMs: 60_000,
-      stillRunning: () => this.runningPid() === pid,
-      describe,
-    });
-    return true;
-  }
-
-  async down(): Promise<void> {
-    const pid = this.runningPid();
-    if (pid === undefined) return;
-    await stopPid(pid, 15_000);
-    fs.rmSync(this.pidFile, { force: true });
+    };
   }
 
   /**

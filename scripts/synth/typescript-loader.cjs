@@ -4,8 +4,10 @@
  * (`node --require ./scripts/synth/typescript-loader.cjs --conditions=development main.ts`).
  *
  * Each `.ts` file is transpiled by esbuild (types stripped, CommonJS, the tsconfig's class-field
- * semantics) and kept under `node_modules/.cache/synth-typescript`, keyed by a hash of its source,
- * the esbuild version and the options, so a synthesis only transpiles what changed. Two costs of a
+ * semantics) and kept under `node_modules/.cache/synth-typescript` (`$SYNTH_TS_CACHE_DIR` instead,
+ * when set), keyed by a hash of its source, the esbuild version and the options, so a synthesis only
+ * transpiles what changed. A cache that cannot be written (read-only node_modules, full disk) only
+ * costs the transpiling again. Two costs of a
  * general loader (tsx) are left out: lexing every JavaScript file it loads (the provider classes are
  * large) and source maps, which Node applies to every stack trace cdktf captures for each token.
  * Together they were about 1.5 s of a 3 s synthesis. `NODE_OPTIONS=--enable-source-maps` brings
@@ -15,20 +17,15 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
+const { compilerOptions } = require("./tsconfig.cjs");
 
 const root = path.resolve(__dirname, "../..");
-const cacheDir = path.join(root, "node_modules/.cache/synth-typescript");
+const cacheDir = process.env.SYNTH_TS_CACHE_DIR || path.join(root, "node_modules/.cache/synth-typescript");
 
 // Node 22.1 and later can keep V8's compiled code of every module loaded from here on (cdktf and
-// the provider classes are most of the start-up); Node 20 has no such cache and skips this.
-Module.enableCompileCache?.(path.join(root, "node_modules/.cache/synth-compile"));
-
-/** compilerOptions of tsconfig.json, with those of the file it extends underneath. */
-function compilerOptions(file) {
-  const config = JSON.parse(fs.readFileSync(file, "utf8"));
-  const base = config.extends ? compilerOptions(path.resolve(path.dirname(file), config.extends)) : {};
-  return { ...base, ...config.compilerOptions };
-}
+// the provider classes are most of the start-up); Node 20 has no such cache and skips this. A
+// directory it cannot create only leaves the cache off.
+Module.enableCompileCache?.(path.join(cacheDir, "..", "synth-compile"));
 
 const options = {
   loader: "ts",
@@ -53,11 +50,19 @@ function transpile(source, filename) {
   // Required only on a cache miss: starting esbuild's service costs more than reading the cache.
   const { transformSync } = require("esbuild");
   const { code } = transformSync(source, { ...options, sourcefile: filename });
-  fs.mkdirSync(cacheDir, { recursive: true });
-  // Written aside and renamed, so a concurrent synthesis never reads half a file.
-  const partial = `${cached}.${process.pid}.tmp`;
-  fs.writeFileSync(partial, code);
-  fs.renameSync(partial, cached);
+  // Written aside under a name of its own and renamed, so a concurrent synthesis never reads half a file.
+  const partial = `${cached}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+  } catch {
+    return code;
+  }
+  try {
+    fs.writeFileSync(partial, code);
+    fs.renameSync(partial, cached);
+  } catch {
+    fs.rmSync(partial, { force: true });
+  }
   return code;
 }
 

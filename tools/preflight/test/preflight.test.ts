@@ -48,7 +48,10 @@ function clients(recorded: Recording): AwsClients {
   };
 }
 
-const withSso: EnvironmentConfig = { ...prod, observability: { grafanaAuthentication: "AWS_SSO" } };
+const withSso: EnvironmentConfig = {
+  ...prod,
+  observability: { ...prod.observability, grafanaAuthentication: "AWS_SSO" },
+};
 
 describe("preflight", () => {
   it("When the account is fresh, then each missing prerequisite fails or warns with the command that fixes it", async () => {
