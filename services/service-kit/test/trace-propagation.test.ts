@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { context, propagation, type SpanContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import pino from "pino";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -21,6 +22,7 @@ import {
   OutboxRelay,
   ServiceMetrics,
   serviceEntry,
+  traceFields,
 } from "../src";
 import { serviceConfigSchema } from "../src/service";
 import { userConsumer, userCreated } from "./support/user-consumer";
@@ -40,6 +42,8 @@ describe("trace context from a request through the outbox and Kafka to the consu
   let deadLetters: TopicRecorder;
   /** The span active in the handler, per user id. */
   const handledIn = new Map<string, SpanContext | undefined>();
+  /** The consumer's log lines, with the active trace on each as the services' logger adds it. */
+  const logs: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
     sdk.start();
@@ -69,8 +73,13 @@ describe("trace context from a request through the outbox and Kafka to the consu
       namespace: ns.namespace,
       brokers: KAFKA_BROKERS,
       maxAttempts: 1,
+      logger: pino(
+        { level: "warn", mixin: traceFields },
+        { write: (line: string) => logs.push(JSON.parse(line)) },
+      ),
       handler: {
         async handle(event) {
+          if (event.name === "Poison") throw new Error("the handler cannot take this event");
           handledIn.set(event.user_id, trace.getActiveSpan()?.spanContext());
         },
       },
@@ -136,7 +145,36 @@ describe("trace context from a request through the outbox and Kafka to the consu
     expect(handling?.kind).toBe(SpanKind.CONSUMER);
     expect(handling?.parentSpanContext).toBeUndefined();
     expect(handling?.links).toEqual([]);
-    expect(deadLetters.on(`${ns.namespace}user.created.dlt`)).toEqual([]);
+    expect(deadLetters.on(`${ns.namespace}user.created.dlt`).filter((m) => m.key === event.user_id)).toEqual(
+      [],
+    );
+  });
+
+  it("When an event is dead-lettered, then its log line carries the event's trace id, and the trace holds the dead-letter publish with its dead_lettered event", async () => {
+    const event = userCreated("Poison");
+    const producer = trace.getTracer("test").startSpan("publish user.created", { kind: SpanKind.PRODUCER });
+    await publishRaw(`${ns.namespace}user.created`, [
+      {
+        key: event.user_id,
+        value: JSON.stringify(event),
+        headers: { traceparent: traceparent(producer.spanContext()) },
+      },
+    ]);
+    producer.end();
+    const { traceId } = producer.spanContext();
+
+    await deadLetters.waitFor(`${ns.namespace}user.created.dlt`, 1, (m) => m.key === event.user_id);
+    const line = await eventually("the dead-letter log line", async () =>
+      logs.find((l) => l.msg === "event dead-lettered" && l.key === event.user_id),
+    );
+
+    expect(line.trace_id).toBe(traceId);
+    const publish = exporter
+      .getFinishedSpans()
+      .find((s) => s.spanContext().spanId === line.span_id && s.spanContext().traceId === traceId);
+    expect(publish?.kind).toBe(SpanKind.PRODUCER);
+    expect(publish?.name).toBe(`publish ${ns.namespace}user.created.dlt`);
+    expect(publish?.events.map((e) => e.name)).toEqual(["dead_lettered"]);
   });
 
   it("When an SMTP send is refused with the recipient's address in the reply, then its span records the failure's kind and code, not the address", async () => {
