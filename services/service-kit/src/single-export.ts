@@ -10,32 +10,23 @@ import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
  * failed to the processor (which then moves on), though its request keeps the slot until it ends.
  */
 export class SingleExport implements SpanExporter {
-  private pendingExports = 0;
-  private droppedSpans = 0;
+  private pending = false;
+  /** Whether dropping was reported since the pending export began: once per stuck export. */
+  private reportedDropping = false;
 
   constructor(
     private readonly inner: SpanExporter,
     private readonly timeoutMs: number,
   ) {}
 
-  /** Exports of `inner` not settled yet: 0 or 1. */
-  get pending(): number {
-    return this.pendingExports;
-  }
-
-  /** Spans dropped because an export was still pending, since start. */
-  get dropped(): number {
-    return this.droppedSpans;
-  }
-
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    if (this.pendingExports > 0) {
-      if (this.droppedSpans === 0) diag.warn("trace export still pending; dropping spans until it settles");
-      this.droppedSpans += spans.length;
+    if (this.pending) {
+      if (!this.reportedDropping) diag.warn("trace export still pending; dropping spans until it settles");
+      this.reportedDropping = true;
       resultCallback({ code: ExportResultCode.FAILED, error: new Error("trace export still pending") });
       return;
     }
-    this.pendingExports += 1;
+    this.pending = true;
     let reported = false;
     const report = (result: ExportResult) => {
       if (reported) return;
@@ -53,7 +44,8 @@ export class SingleExport implements SpanExporter {
     );
     timer.unref();
     const settled = (result: ExportResult) => {
-      this.pendingExports -= 1;
+      this.pending = false;
+      this.reportedDropping = false;
       report(result);
     };
     try {
