@@ -138,6 +138,9 @@ export async function startTracing(service: string, env: NodeJS.ProcessEnv = pro
       new http.HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(req.url?.split("?", 1)[0] ?? ""),
         startIncomingSpanHook: requestSpanAttributes,
+        // The id a client is given (`x-request-id`) as the tag `http.response.header.x-request-id`:
+        // what a support request quotes finds its trace without the logs.
+        headersToSpanAttributes: { server: { responseHeaders: ["x-request-id"] } },
         // The only outgoing HTTP is to AWS APIs at start and to the trace backend itself.
         disableOutgoingRequestInstrumentation: true,
       }),

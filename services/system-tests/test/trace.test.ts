@@ -11,7 +11,14 @@ import {
 } from "../support/environment";
 import { TopicRecorder } from "../support/kafka";
 import { freePort, ServiceProcess } from "../support/processes";
-import { findSpan, newTraceparent, tracingEnv, waitForTrace, type ZipkinSpan } from "../support/zipkin";
+import {
+  findSpan,
+  newTraceparent,
+  tracesTagged,
+  tracingEnv,
+  waitForTrace,
+  type ZipkinSpan,
+} from "../support/zipkin";
 
 /** True when `ancestor` is `span` or one of its parents within `spans`. */
 function descends(
@@ -125,6 +132,10 @@ describe("one trace from a request through the outbox, Kafka and the consumers t
     );
     const send = findSpan(signupTrace, "notification-service", "CLIENT", "smtp send");
     expect(request?.parentId).toBe(signup.parentId);
+    // The request id the client was given finds the trace in Zipkin without the logs.
+    expect(await tracesTagged("http.response.header.x-request-id", String(requestId))).toEqual([
+      signup.traceId,
+    ]);
     const requestLog = services.user.output
       .split("\n")
       .flatMap((line) => (line.startsWith("{") ? [JSON.parse(line) as Record<string, unknown>] : []))
