@@ -123,8 +123,10 @@ export async function startTracing(service: string, env: NodeJS.ProcessEnv = pro
     // Trace context only: W3C baggage (the SDK's other default) would carry whatever a client put in
     // its `baggage` header into the outbox and every Kafka message.
     textMapPropagator: new W3CTraceContextPropagator(),
-    // Traces only: without this the SDK would set up an OTLP log exporter no one reads.
+    // Traces only: without these the SDK would export OTLP logs and, every minute, OTLP metrics of
+    // the instrumentations to the collector, beside the logs on stdout and Prometheus' metrics.
     logRecordProcessors: [],
+    metricReaders: [],
     spanProcessors: [
       new BatchSpanProcessor({
         exporter,
