@@ -1,10 +1,10 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Dependency } from "./dependency";
 import { JAVA, MAVEN } from "./kafka";
+import { type LocalCommand, LocalProcess } from "./local-process";
 import { runMaven } from "./maven";
 import { ensure } from "./prerequisites";
-import { assertPortFree, reusable, runningPid, spawnDetached, stopPid, tail, waitUntil } from "./processes";
 import { secondsSince } from "./progress";
 import type { LocalSettings } from "./settings";
 
@@ -14,9 +14,37 @@ import type { LocalSettings } from "./settings";
  */
 export const ZIPKIN_MAX_SPANS = 20_000;
 
+/**
+ * The SHA-256 of `io.zipkin:zipkin-server:<version>:jar:exec` per version we run. Maven checks the
+ * SHA-1 Maven Central publishes beside the jar; this pins the jar itself, so a changed artifact or
+ * mirror never runs here.
+ */
+export const ZIPKIN_JAR_SHA256: Readonly<Record<string, string>> = {
+  "3.5.1": "7ac633a6832647e71e50012a5e3e91fbc7054414955261724526030faf271d8d",
+};
+
+/** How long one probe of a running server may take: a process that accepts and never answers is not ready. */
+const PROBE_TIMEOUT_MS = 2_000;
+
 /** True once the Zipkin server at `url` answers its health check. */
 export async function zipkinReady(url: string): Promise<boolean> {
-  return (await fetch(`${url}/health`)).ok;
+  return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })).ok;
+}
+
+/**
+ * Moves the downloaded `partial` to `jar` when its SHA-256 is `expected`; otherwise deletes it and
+ * throws, so a truncated or altered download is never taken for the jar.
+ */
+export function installVerified(partial: string, jar: string, expected: string): void {
+  const actual = createHash("sha256").update(fs.readFileSync(partial)).digest("hex");
+  if (actual !== expected) {
+    fs.rmSync(partial, { force: true });
+    throw new Error(
+      `${path.basename(jar)} has SHA-256 ${actual}, expected ${expected}; the download was deleted`,
+    );
+  }
+  fs.mkdirSync(path.dirname(jar), { recursive: true });
+  fs.renameSync(partial, jar);
 }
 
 /**
@@ -24,99 +52,80 @@ export async function zipkinReady(url: string): Promise<boolean> {
  * in-memory storage: the services' spans and the trace UI on `/zipkin/`. Started by `deps:up`,
  * `stack:up` and `npm test`, like Kafka, on the same Java.
  */
-export class Zipkin implements Dependency {
-  readonly name = "zipkin";
-  readonly managed = true;
-  readonly address: string;
-  readonly runDir: string;
-  private readonly home: string;
+export class Zipkin extends LocalProcess {
   private readonly jar: string;
-  private readonly logFile: string;
-  private readonly pidFile: string;
 
-  constructor(private readonly settings: LocalSettings) {
-    this.runDir = settings.runDir;
-    this.address = `${settings.host}:${settings.zipkinPort}`;
-    this.home = path.join(settings.localDir, "zipkin");
+  constructor(settings: LocalSettings) {
+    super(settings, {
+      name: "zipkin",
+      title: "Zipkin",
+      port: settings.zipkinPort,
+      portVariable: "ZIPKIN_PORT",
+      prerequisite: JAVA,
+      // About 15 s on 2 cores; more while other JVMs start.
+      readyTimeoutMs: 90_000,
+    });
     this.jar = path.join(settings.cacheDir, `zipkin-${settings.zipkinVersion}`, "zipkin-server-exec.jar");
-    this.logFile = path.join(settings.logDir, "zipkin.log");
-    this.pidFile = path.join(settings.runDir, "zipkin.pid");
   }
 
-  runningPid(): number | undefined {
-    // The home folder is in the command line (a system property) and is this checkout's own.
-    return runningPid({ pidFile: this.pidFile, marker: this.home });
+  protected marker(): string {
+    // In the command line as a system property.
+    return this.home;
   }
 
-  async up(): Promise<boolean> {
-    const ready = () => zipkinReady(`http://${this.address}`);
-    const describe = () => tail(this.logFile);
-    if (await reusable("Zipkin", () => this.runningPid(), ready, { timeoutMs: 60_000, describe }))
-      return false;
+  protected ready(url: string): Promise<boolean> {
+    return zipkinReady(url);
+  }
+
+  protected async prepare(): Promise<LocalCommand> {
     const { host, zipkinPort, zipkinHeapMb } = this.settings;
-    await assertPortFree("Zipkin", host, zipkinPort, "ZIPKIN_PORT");
-    ensure(JAVA);
-    await this.resolveJar();
-    fs.mkdirSync(this.home, { recursive: true });
-    const pid = spawnDetached(
-      "java",
-      [
+    return {
+      command: "java",
+      args: [
         `-Xmx${zipkinHeapMb}m`,
         "-XX:+UseSerialGC",
         "-Djava.awt.headless=true",
         `-Dblueprint.home=${this.home}`,
         "-jar",
-        this.jar,
+        await this.resolveJar(),
         `--armeria.ports[0].port=${zipkinPort}`,
         `--armeria.ports[0].ip=${host}`,
         "--armeria.ports[0].protocols=http",
       ],
-      {
-        logFile: this.logFile,
-        pidFile: this.pidFile,
-        env: { ...process.env, STORAGE_TYPE: "mem", MEM_MAX_SPANS: String(ZIPKIN_MAX_SPANS) },
-      },
-    );
-    await waitUntil("Zipkin", ready, {
-      timeoutMs: 90_000,
-      intervalMs: 500,
-      stillRunning: () => this.runningPid() === pid,
-      describe,
-    });
-    return true;
-  }
-
-  async down(): Promise<void> {
-    const pid = this.runningPid();
-    if (pid === undefined) return;
-    await stopPid(pid, 15_000);
-    fs.rmSync(this.pidFile, { force: true });
+      env: { ...process.env, STORAGE_TYPE: "mem", MEM_MAX_SPANS: String(ZIPKIN_MAX_SPANS) },
+    };
   }
 
   /**
-   * Fetches the server's executable jar with Maven, once per version, into the cache folder; Maven
-   * verifies it against Maven Central's checksum and fails on a mismatch.
+   * Fetches the server's executable jar with Maven, once per version, into a partial folder, and
+   * moves it into the cache folder only once its SHA-256 matches the pinned one.
    */
   async resolveJar(): Promise<string> {
     if (fs.existsSync(this.jar)) return this.jar;
-    ensure(MAVEN);
     const { zipkinVersion, cacheDir } = this.settings;
+    const expected = ZIPKIN_JAR_SHA256[zipkinVersion];
+    if (expected === undefined) {
+      throw new Error(
+        `ZIPKIN_VERSION ${zipkinVersion} has no pinned SHA-256; add its exec jar's digest to ZIPKIN_JAR_SHA256 in scripts/deps/zipkin.ts (pinned: ${Object.keys(ZIPKIN_JAR_SHA256).join(", ")})`,
+      );
+    }
+    ensure(MAVEN);
     const what = `fetching the Zipkin server ${zipkinVersion} from Maven Central`;
     const began = Date.now();
-    const folder = path.dirname(this.jar);
-    console.log(`${what} into ${folder}`);
-    fs.rmSync(folder, { recursive: true, force: true });
+    const partial = `${path.dirname(this.jar)}.partial`;
+    console.log(`${what} into ${path.dirname(this.jar)}`);
+    fs.rmSync(partial, { recursive: true, force: true });
     await runMaven(what, [
       "--strict-checksums",
       `-Dmaven.repo.local=${path.join(cacheDir, "m2")}`,
       "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
       `-Dartifact=io.zipkin:zipkin-server:${zipkinVersion}:jar:exec`,
-      `-DoutputDirectory=${folder}`,
+      `-DoutputDirectory=${partial}`,
       "-Dmdep.stripVersion=true",
       "-Dmdep.stripClassifier=false",
     ]);
-    // Renamed only once complete, so an interrupted fetch is never taken for a jar.
-    fs.renameSync(path.join(folder, "zipkin-server-exec.jar"), this.jar);
+    installVerified(path.join(partial, path.basename(this.jar)), this.jar, expected);
+    fs.rmSync(partial, { recursive: true, force: true });
     console.log(`fetched the Zipkin server ${zipkinVersion} in ${secondsSince(began)}s`);
     return this.jar;
   }

@@ -14,7 +14,7 @@ import type {
 import type { ServiceMetrics } from "./metrics";
 import type { Component } from "./service";
 import { backoffDelay, Waker, withTimeout } from "./timing";
-import { consumeSpan } from "./trace-context";
+import { consumeSpan, continueSpan, SpanKind, spanEvent, traceIdFrom } from "./trace-context";
 import { isTransientError } from "./transient";
 
 /** Handles one event type inside the transaction that also records the event id. */
@@ -341,7 +341,10 @@ export class EventConsumer implements Component {
         }
         this.options.metrics.eventsRetried.inc(labels);
         const delay = backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs);
-        this.log.warn({ ...where, err: error, attempt, retry_in_ms: delay }, "event failed; retrying");
+        this.log.warn(
+          { ...where, ...traceIdFrom(message.headers), err: error, attempt, retry_in_ms: delay },
+          "event failed; retrying",
+        );
         await this.pause(delay, control);
       }
     }
@@ -390,25 +393,36 @@ export class EventConsumer implements Component {
       "dlt-attempts": String(attempts),
       "dlt-failed-at": new Date().toISOString(),
     };
-    for (let round = 1; ; round++) {
-      try {
-        await this.deadLetters?.send([
-          {
-            topic: `${this.options.namespace}${deadLetterTopic(topic)}`,
-            messages: [{ key: message.key ?? "", value: message.value ?? "", headers }],
-          },
-        ]);
-        break;
-      } catch (sendError) {
-        if (this.stopping) throw new Stopping();
-        this.log.warn({ err: sendError, round }, "dead-letter publish failed; retrying");
-        await this.pause(backoffDelay(round, WAIT_BASE_MS, WAIT_MAX_MS), control);
-      }
-    }
-    this.options.metrics.eventsDeadLettered.inc({ topic, group: this.options.group });
-    this.log.error(
-      { topic, partition: message.partition, offset: message.offset, key: message.key, attempts, reason },
-      "event dead-lettered",
+    const deadLetterTopicName = `${this.options.namespace}${deadLetterTopic(topic)}`;
+    // In a span of the event's trace, so the dead-letter log line and the trace lead to each other.
+    await continueSpan(
+      `publish ${deadLetterTopicName}`,
+      SpanKind.PRODUCER,
+      message.headers,
+      { "messaging.system": "kafka", "messaging.destination.name": deadLetterTopicName },
+      async () => {
+        spanEvent("dead_lettered", { topic, attempts, "error.type": headers["dlt-error-type"] });
+        for (let round = 1; ; round++) {
+          try {
+            await this.deadLetters?.send([
+              {
+                topic: deadLetterTopicName,
+                messages: [{ key: message.key ?? "", value: message.value ?? "", headers }],
+              },
+            ]);
+            break;
+          } catch (sendError) {
+            if (this.stopping) throw new Stopping();
+            this.log.warn({ err: sendError, round }, "dead-letter publish failed; retrying");
+            await this.pause(backoffDelay(round, WAIT_BASE_MS, WAIT_MAX_MS), control);
+          }
+        }
+        this.options.metrics.eventsDeadLettered.inc({ topic, group: this.options.group });
+        this.log.error(
+          { topic, partition: message.partition, offset: message.offset, key: message.key, attempts, reason },
+          "event dead-lettered",
+        );
+      },
     );
   }
 

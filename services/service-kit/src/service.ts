@@ -94,6 +94,9 @@ export interface StartOptions {
 const COMPONENT_RETRY_BASE_MS = 500;
 const COMPONENT_RETRY_MAX_MS = 10_000;
 
+/** The most the last spans may take to export at stop: losing them beats missing the drain deadline. */
+const TRACE_FLUSH_MAX_MS = 2_000;
+
 /**
  * Starts a component without holding up the service: a failed start (typically Kafka unreachable)
  * is released with `stop` and retried with capped backoff until it succeeds or the service stops,
@@ -237,7 +240,7 @@ export async function startService<S extends z.ZodType<BaseConfig>>(
       await admin.disconnect().catch(() => undefined);
       await db.end();
       logger.info("drained");
-      await flushTraces();
+      await flushTraces(Math.min(Math.max(0, deadline - Date.now()), TRACE_FLUSH_MAX_MS));
     })();
     return stopping;
   };

@@ -32,11 +32,31 @@ export function traceFields(): { trace_id?: string; span_id?: string } {
   return { trace_id: traceId, span_id: spanId };
 }
 
-/** The trace context headers of `ctx` (by default the active one); empty when it carries no trace. */
+/**
+ * The trace context headers of `ctx` (by default the active one); empty when it carries no trace.
+ * Only `traceparent` and `tracestate`, whatever propagator is set: a `baggage` a client sent would
+ * otherwise be stored with the outbox row and sent with every Kafka message.
+ */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
-  return carrier;
+  const headers: Record<string, string> = {};
+  for (const name of TRACE_HEADERS) {
+    const value = carrier[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+/**
+ * The `trace_id` of the trace `headers` carry, for a log line written outside its spans (a retry,
+ * an email not delivered); none when they carry none.
+ */
+export function traceIdFrom(headers: Readonly<Record<string, string | null | undefined>>): {
+  trace_id?: string;
+} {
+  const carried = trace.getSpanContext(contextFrom(headers));
+  return carried ? { trace_id: carried.traceId } : {};
 }
 
 /**
@@ -59,16 +79,34 @@ function withoutTraceHeaders(headers: Readonly<Record<string, string>>): Record<
   return rest;
 }
 
+/**
+ * What a span records of a failure: its kind, never its message. A message may hold personal data
+ * (an SMTP refusal echoes the recipient's address), and spans leave the service for the trace backend.
+ */
+export function errorAttributes(error: unknown): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {
+    "error.type": error instanceof Error ? error.name : typeof error,
+  };
+  const { responseCode, code } = (error ?? {}) as { responseCode?: unknown; code?: unknown };
+  if (typeof responseCode === "number") attributes["smtp.response.code"] = responseCode;
+  if (typeof code === "string") attributes["error.code"] = code;
+  return attributes;
+}
+
+/** Marks `span` failed with `error`, recording only `errorAttributes`. */
+function recordFailure(span: Span, error: unknown): void {
+  const attributes = errorAttributes(error);
+  span.addEvent("exception", { "exception.type": attributes["error.type"] });
+  span.setAttributes(attributes);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: String(attributes["error.type"]) });
+}
+
 /** Runs `work` in `span`, recording a failure on it, and ends it. */
 async function within<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
   try {
     return await context.with(trace.setSpan(parent, span), work);
   } catch (error) {
-    span.recordException(error as Error);
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : undefined,
-    });
+    recordFailure(span, error);
     throw error;
   } finally {
     span.end();
@@ -101,7 +139,7 @@ export function publishSpan(topic: string, headers: Readonly<Record<string, stri
     // Without an SDK nothing is injected: the stored context goes on unchanged rather than lost.
     headers: Object.keys(own).length > 0 ? { ...withoutTraceHeaders(headers), ...own } : { ...headers },
     end(error) {
-      if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      if (error !== undefined) recordFailure(span, error);
       span.end();
     },
   };
@@ -156,6 +194,11 @@ export function continueSpan<T>(
   return within(tracer.startSpan(name, { kind, attributes }, parent), parent, work);
 }
 
+/** Records `name` on the active span (a milestone such as `dead_lettered`); nothing without one. */
+export function spanEvent(name: string, attributes?: Record<string, string | number>): void {
+  trace.getActiveSpan()?.addEvent(name, attributes);
+}
+
 export { SpanKind };
 
 let flush: () => Promise<void> = async () => undefined;
@@ -165,7 +208,14 @@ export function onTracesFlush(fn: () => Promise<void>): void {
   flush = fn;
 }
 
-/** Exports the spans still buffered; the last step of a drain. Never throws. */
-export function flushTraces(): Promise<void> {
-  return flush().catch(() => undefined);
+/**
+ * Exports the spans still buffered; the last step of a drain. Never throws, and never takes longer
+ * than `budgetMs`: a trace backend that does not answer must not hold up the exit.
+ */
+export function flushTraces(budgetMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budgetMs);
+  });
+  return Promise.race([flush().catch(() => undefined), budget]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { context, type SpanContext, SpanKind, trace } from "@opentelemetry/api";
+import { context, propagation, type SpanContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import pino from "pino";
 import {
   createTestDatabase,
   createTestNamespace,
@@ -13,6 +14,7 @@ import {
 import { publishRaw, TopicRecorder } from "../../system-tests/support/kafka";
 import {
   appendToOutbox,
+  continueSpan,
   createPool,
   Database,
   loadConfig,
@@ -20,6 +22,7 @@ import {
   OutboxRelay,
   ServiceMetrics,
   serviceEntry,
+  traceFields,
 } from "../src";
 import { serviceConfigSchema } from "../src/service";
 import { userConsumer, userCreated } from "./support/user-consumer";
@@ -39,6 +42,8 @@ describe("trace context from a request through the outbox and Kafka to the consu
   let deadLetters: TopicRecorder;
   /** The span active in the handler, per user id. */
   const handledIn = new Map<string, SpanContext | undefined>();
+  /** The consumer's log lines, with the active trace on each as the services' logger adds it. */
+  const logs: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
     sdk.start();
@@ -68,8 +73,13 @@ describe("trace context from a request through the outbox and Kafka to the consu
       namespace: ns.namespace,
       brokers: KAFKA_BROKERS,
       maxAttempts: 1,
+      logger: pino(
+        { level: "warn", mixin: traceFields },
+        { write: (line: string) => logs.push(JSON.parse(line)) },
+      ),
       handler: {
         async handle(event) {
+          if (event.name === "Poison") throw new Error("the handler cannot take this event");
           handledIn.set(event.user_id, trace.getActiveSpan()?.spanContext());
         },
       },
@@ -88,7 +98,9 @@ describe("trace context from a request through the outbox and Kafka to the consu
   it("When a request writes an event, then the outbox row and the Kafka message carry its trace, and the handling is a child of the publish span", async () => {
     const event = userCreated("Traced");
     const request = trace.getTracer("test").startSpan("POST /users", { kind: SpanKind.SERVER });
-    await context.with(trace.setSpan(context.active(), request), () =>
+    // What a client's `baggage` header would put in the request's context.
+    const baggage = propagation.createBaggage({ "user.email": { value: "alice@example.com" } });
+    await context.with(propagation.setBaggage(trace.setSpan(context.active(), request), baggage), () =>
       db.transaction((tx) => appendToOutbox(tx, [{ topic: "user.created", key: event.user_id, event }])),
     );
     request.end();
@@ -99,6 +111,7 @@ describe("trace context from a request through the outbox and Kafka to the consu
       [event.event_id],
     );
     expect(rows[0]?.headers.traceparent).toBe(traceparent(request.spanContext()));
+    expect(rows[0]?.headers).not.toHaveProperty("baggage");
 
     await relay.start();
     const handled = await eventually("the event handled", async () => handledIn.get(event.user_id));
@@ -114,6 +127,7 @@ describe("trace context from a request through the outbox and Kafka to the consu
       (m) => m.key === event.user_id,
     );
     expect(message?.headers.traceparent).toBe(traceparent(publish?.spanContext() as SpanContext));
+    expect(message?.headers).not.toHaveProperty("baggage");
     expect(handling?.parentSpanContext?.spanId).toBe(publish?.spanContext().spanId);
     expect(handling?.links.map((l) => l.context.spanId)).toEqual([publish?.spanContext().spanId]);
     expect(handled.spanId).toBe(handling?.spanContext().spanId);
@@ -131,6 +145,60 @@ describe("trace context from a request through the outbox and Kafka to the consu
     expect(handling?.kind).toBe(SpanKind.CONSUMER);
     expect(handling?.parentSpanContext).toBeUndefined();
     expect(handling?.links).toEqual([]);
-    expect(deadLetters.on(`${ns.namespace}user.created.dlt`)).toEqual([]);
+    expect(deadLetters.on(`${ns.namespace}user.created.dlt`).filter((m) => m.key === event.user_id)).toEqual(
+      [],
+    );
+  });
+
+  it("When an event is dead-lettered, then its log line carries the event's trace id, and the trace holds the dead-letter publish with its dead_lettered event", async () => {
+    const event = userCreated("Poison");
+    const producer = trace.getTracer("test").startSpan("publish user.created", { kind: SpanKind.PRODUCER });
+    await publishRaw(`${ns.namespace}user.created`, [
+      {
+        key: event.user_id,
+        value: JSON.stringify(event),
+        headers: { traceparent: traceparent(producer.spanContext()) },
+      },
+    ]);
+    producer.end();
+    const { traceId } = producer.spanContext();
+
+    await deadLetters.waitFor(`${ns.namespace}user.created.dlt`, 1, (m) => m.key === event.user_id);
+    const line = await eventually("the dead-letter log line", async () =>
+      logs.find((l) => l.msg === "event dead-lettered" && l.key === event.user_id),
+    );
+
+    expect(line.trace_id).toBe(traceId);
+    const publish = exporter
+      .getFinishedSpans()
+      .find((s) => s.spanContext().spanId === line.span_id && s.spanContext().traceId === traceId);
+    expect(publish?.kind).toBe(SpanKind.PRODUCER);
+    expect(publish?.name).toBe(`publish ${ns.namespace}user.created.dlt`);
+    expect(publish?.events.map((e) => e.name)).toEqual(["dead_lettered"]);
+  });
+
+  it("When an SMTP send is refused with the recipient's address in the reply, then its span records the failure's kind and code, not the address", async () => {
+    const refusal = Object.assign(
+      new Error(
+        "Can't send mail - all recipients were rejected: 550 5.1.1 <alice@example.com>: Recipient address rejected",
+      ),
+      {
+        code: "EENVELOPE",
+        responseCode: 550,
+      },
+    );
+    const sending = continueSpan("smtp send", SpanKind.CLIENT, {}, { "notification.id": "n-1" }, async () => {
+      throw refusal;
+    });
+    await expect(sending).rejects.toBe(refusal);
+
+    const span = exporter.getFinishedSpans().find((s) => s.attributes["notification.id"] === "n-1");
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.attributes).toMatchObject({
+      "error.type": "Error",
+      "error.code": "EENVELOPE",
+      "smtp.response.code": 550,
+    });
+    expect(JSON.stringify([span?.attributes, span?.events, span?.status])).not.toContain("alice@example.com");
   });
 });

@@ -41,6 +41,14 @@ export async function traceSpans(traceId: string): Promise<ZipkinSpan[]> {
   return (await res.json()) as ZipkinSpan[];
 }
 
+/** The ids of the traces whose spans carry tag `name` with `value`, as Zipkin has them now. */
+export async function tracesTagged(name: string, value: string): Promise<string[]> {
+  const query = new URLSearchParams({ annotationQuery: `${name}=${value}`, lookback: String(3_600_000) });
+  const res = await fetch(`${ZIPKIN_URL}/api/v2/traces?${query}`);
+  if (!res.ok) throw new Error(`Zipkin answered ${res.status} for tag ${name}: ${await res.text()}`);
+  return [...new Set(((await res.json()) as ZipkinSpan[][]).flatMap((t) => t.map((s) => s.traceId)))];
+}
+
 /** Waits until trace `traceId` holds spans that `complete` accepts, and returns them. */
 export function waitForTrace(
   traceId: string,

@@ -6,11 +6,12 @@ import {
   SERVICE_METRICS,
   type ServiceMetrics,
   SpanKind,
+  traceIdFrom,
   Waker,
 } from "@blueprint/service-kit";
 import type { ClaimedNotification, NotificationRepository } from "../data-access/notification-repository";
 import { ClaimLease } from "./claim-lease";
-import { NOTIFICATION_TYPES } from "./notifications";
+import { NOTIFICATION_TYPES, type NotificationStatus } from "./notifications";
 
 const LINGER_MS = 10;
 
@@ -58,6 +59,10 @@ export interface DeliveryOptions {
   readonly leaseSeconds: number;
 }
 
+/** The statuses an attempt ends in, each a `status` of `notifications_total`. */
+const ATTEMPT_STATUSES = ["sent", "retrying", "failed"] as const satisfies readonly NotificationStatus[];
+type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
 type Outcome = { readonly sent: true } | { readonly sent: false; readonly error: unknown };
 
 /**
@@ -80,9 +85,9 @@ export class DeliveryWorker {
 
   constructor(private readonly options: DeliveryOptions) {
     this.outcomes = options.metrics.serviceMetric(SERVICE_METRICS.notifications);
-    // Every outcome series exists from the start, so the first failure is an increase alerts see.
+    // Every outcome series exists from the start, so the first failure or retry is an increase alerts see.
     for (const type of NOTIFICATION_TYPES) {
-      for (const status of ["sent", "failed"] as const) this.outcomes.inc({ type, status }, 0);
+      for (const status of ATTEMPT_STATUSES) this.outcomes.inc({ type, status }, 0);
     }
   }
 
@@ -179,7 +184,13 @@ export class DeliveryWorker {
     if (status) this.outcomes.inc({ type: n.type, status });
     if (!outcome.sent)
       this.options.logger.warn(
-        { notification_id: n.id, attempts: n.attempts, status, err: outcome.error },
+        {
+          notification_id: n.id,
+          ...traceIdFrom(n.trace_context),
+          attempts: n.attempts,
+          status,
+          err: outcome.error,
+        },
         "email not delivered",
       );
     return true;
@@ -191,10 +202,7 @@ export class DeliveryWorker {
    * keep it this worker's once the database answers again). Undefined when it could not be
    * recorded; a claim left so is attempted again once its lease ends.
    */
-  private async record(
-    n: ClaimedNotification,
-    outcome: Outcome,
-  ): Promise<"sent" | "retrying" | "failed" | undefined> {
+  private async record(n: ClaimedNotification, outcome: Outcome): Promise<AttemptStatus | undefined> {
     const { repository, logger, backoffBaseMs, backoffMaxMs, giveUpAfterSeconds } = this.options;
     for (let round = 1; ; round++) {
       try {
