@@ -2,15 +2,15 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { devToken } from "@blueprint/service-kit/dev-tokens";
-import { findSpan, newTraceparent, waitForTrace } from "../../services/system-tests/support/zipkin";
+import { eventually } from "../../services/system-tests/support/environment";
+import { findSpan, tracesTagged, waitForTrace } from "../../services/system-tests/support/zipkin";
 import { which } from "../deps/prerequisites";
 import { loadSettings } from "../deps/settings";
 import { stackPorts } from "../stack/stack";
 
 /*
- * `npm run docs:trace-screenshot`: signs a user up on the running stack (`npm run stack:up`) with a
- * traceparent of its own, waits until Zipkin holds that trace down to the welcome email's SMTP
- * send, and photographs the trace page of Zipkin's UI with headless Chromium into
+ * `npm run docs:trace-screenshot`: signs a user up on the running stack (`npm run stack:up`), finds
+ * its trace in Zipkin by the request id, waits until it holds the welcome email's SMTP send, and photographs the trace page of Zipkin's UI with headless Chromium into
  * docs/images/trace.png.
  */
 const settings = loadSettings();
@@ -26,7 +26,7 @@ function browser(): string {
   );
 }
 
-async function signUp(traceparent: string): Promise<string> {
+async function signUp(): Promise<string> {
   const url = `http://${settings.host}:${ports.services["user-service"]}`;
   const ready = await fetch(`${url}/ready`).catch(() => undefined);
   if (ready?.status !== 200)
@@ -36,7 +36,6 @@ async function signUp(traceparent: string): Promise<string> {
     headers: {
       "content-type": "application/json",
       authorization: `Bearer ${devToken({ sub: "docs-screenshot", scopes: ["users:write"] }, settings.localDir)}`,
-      traceparent,
     },
     body: JSON.stringify({ email: `trace-${Date.now()}@example.com`, name: "Ada Lovelace" }),
   });
@@ -46,8 +45,15 @@ async function signUp(traceparent: string): Promise<string> {
 
 async function main(): Promise<void> {
   const chromium = browser();
-  const { traceId, traceparent } = newTraceparent();
-  const requestId = await signUp(traceparent);
+  const requestId = await signUp();
+  // Found as an SRE would: by the request id the client was given (a request's own traceparent
+  // is ignored, OTEL_TRACE_INBOUND_CONTEXT).
+  const traceId = await eventually(
+    `the trace of request ${requestId} in Zipkin`,
+    async () => (await tracesTagged("http.response.header.x-request-id", requestId))[0],
+    30_000,
+    250,
+  );
   await waitForTrace(
     traceId,
     (spans) => findSpan(spans, "notification-service", "CLIENT", "smtp send") !== undefined,

@@ -10,16 +10,29 @@
 import {
   type Context,
   context,
+  defaultTextMapGetter,
   type Link,
   propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
+  type TextMapPropagator,
   trace,
 } from "@opentelemetry/api";
 
 const tracer = trace.getTracer("@blueprint/service-kit");
+
+/**
+ * Reads the trace context outbox rows and Kafka messages carry. The global propagator may ignore
+ * what requests carry (`OTEL_TRACE_INBOUND_CONTEXT`); events always continue their trace.
+ */
+let carrierPropagator: Pick<TextMapPropagator, "extract"> = propagation;
+
+/** Set by `startTracing`: the propagator events are read with. */
+export function setCarrierPropagator(propagator: Pick<TextMapPropagator, "extract">): void {
+  carrierPropagator = propagator;
+}
 
 /** The W3C trace context headers a carrier may hold. */
 const TRACE_HEADERS = ["traceparent", "tracestate"] as const;
@@ -69,7 +82,7 @@ export function contextFrom(headers: Readonly<Record<string, string | null | und
     const value = headers[name];
     if (typeof value === "string") carrier[name] = value;
   }
-  return propagation.extract(ROOT_CONTEXT, carrier);
+  return carrierPropagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
 }
 
 /** `headers` without the trace context (it is replaced by the span that sends them on). */

@@ -5,12 +5,12 @@
  * second of start-up) loads only when tracing is on.
  */
 import type { IncomingMessage } from "node:http";
-import type { Attributes } from "@opentelemetry/api";
+import type { Attributes, TextMapPropagator } from "@opentelemetry/api";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "./config";
 import { redactedUrl } from "./redacted-url";
-import { onTracesFlush } from "./trace-context";
+import { onTracesFlush, setCarrierPropagator } from "./trace-context";
 
 /**
  * Where spans go: `zipkin` (local and compose: the Zipkin server and its UI), `otlp` (AWS: the ADOT
@@ -43,6 +43,13 @@ export const tracingConfigSchema = z
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: z.coerce.number().int().positive().default(512),
     /** Milliseconds an export may take before it counts as failed (the SDK's default is 30 s). */
     OTEL_BSP_EXPORT_TIMEOUT: z.coerce.number().int().positive().default(5_000),
+    /**
+     * What a request's own `traceparent` does: `ignore` (default) starts a trace per request, sampled
+     * by the service's ratio, so a caller can neither force nor suppress sampling nor send its
+     * `tracestate` through the outbox; `continue` joins the caller's trace, for a trusted front or
+     * tests. Events always continue the trace their outbox row or Kafka message carries.
+     */
+    OTEL_TRACE_INBOUND_CONTEXT: z.enum(["ignore", "continue"]).default("ignore"),
     /** The service name on every span; the catalog's name unless overridden, like the config's. */
     SERVICE_NAME: z.string().min(1).optional(),
   })
@@ -114,6 +121,8 @@ export async function startTracing(service: string, env: NodeJS.ProcessEnv = pro
   const { ExpressLayerType } = express;
   // Failed and dropped exports are otherwise silent.
   diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+  const w3c = new W3CTraceContextPropagator();
+  setCarrierPropagator(w3c);
   const exporter = new SingleExport(exporterFor(config, serviceName), config.OTEL_BSP_EXPORT_TIMEOUT);
   const sdk = new NodeSDK({
     serviceName,
@@ -121,8 +130,9 @@ export async function startTracing(service: string, env: NodeJS.ProcessEnv = pro
     // what the traces are read by.
     autoDetectResources: false,
     // Trace context only: W3C baggage (the SDK's other default) would carry whatever a client put in
-    // its `baggage` header into the outbox and every Kafka message.
-    textMapPropagator: new W3CTraceContextPropagator(),
+    // its `baggage` header into the outbox and every Kafka message. The global propagator is what the
+    // http instrumentation reads requests with.
+    textMapPropagator: config.OTEL_TRACE_INBOUND_CONTEXT === "continue" ? w3c : injectOnly(w3c),
     // Traces only: without these the SDK would export OTLP logs and, every minute, OTLP metrics of
     // the instrumentations to the collector, beside the logs on stdout and Prometheus' metrics.
     logRecordProcessors: [],
@@ -161,6 +171,15 @@ export async function startTracing(service: string, env: NodeJS.ProcessEnv = pro
   });
   sdk.start();
   onTracesFlush(() => sdk.shutdown());
+}
+
+/** `propagator` for sending trace context; reading it back gives the context unchanged. */
+function injectOnly(propagator: TextMapPropagator): TextMapPropagator {
+  return {
+    inject: (ctx, carrier, setter) => propagator.inject(ctx, carrier, setter),
+    extract: (ctx) => ctx,
+    fields: () => propagator.fields(),
+  };
 }
 
 /** For `main.ts`: starts tracing, or prints the configuration error and exits 1 like the service would. */

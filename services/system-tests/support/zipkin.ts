@@ -17,10 +17,14 @@ export interface ZipkinSpan {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** Service settings that send spans to the Zipkin server, exported every 200 ms. */
+/**
+ * Service settings that send spans to the Zipkin server, exported every 200 ms, and continue the
+ * trace a test's request starts (`newTraceparent`), as a trusted front would.
+ */
 export function tracingEnv(): NodeJS.ProcessEnv {
   return {
     OTEL_TRACES_EXPORTER: "zipkin",
+    OTEL_TRACE_INBOUND_CONTEXT: "continue",
     OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${ZIPKIN_URL}/api/v2/spans`,
     OTEL_BSP_SCHEDULE_DELAY: "200",
   };
