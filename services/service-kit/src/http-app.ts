@@ -6,6 +6,7 @@ import { expressPath } from "./catalog";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./errors";
 import { type ReadinessCheck, runChecks } from "./health";
 import type { ServiceMetrics } from "./metrics";
+import { PROBE_PATHS } from "./probe-paths";
 import { requestLogs } from "./request-log";
 import { mountRoutes, type OpenApiInfo, openApiDocument, type RouteSpec } from "./routes";
 import { securityHeaders } from "./security-headers";
@@ -93,7 +94,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     requestLogs({
       logger,
       route: routeTemplate,
-      ignore: (req) => req.url === "/health" || req.url === "/metrics" || req.url === "/ready",
+      ignore: (req) => PROBE_PATHS.has(req.url),
     }),
   );
   app.use(securityHeaders());

@@ -9,6 +9,7 @@ import type { Attributes, TextMapPropagator } from "@opentelemetry/api";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "./config";
+import { PROBE_PATHS } from "./probe-paths";
 import { redactedUrl } from "./redacted-url";
 import { onTracesFlush, setCarrierPropagator } from "./trace-context";
 
@@ -58,9 +59,6 @@ export const tracingConfigSchema = z
     message: "must not exceed OTEL_BSP_MAX_QUEUE_SIZE",
   });
 export type TracingConfig = z.output<typeof tracingConfigSchema>;
-
-/** Requests no one traces: probes and scrapes, many a minute, each would be a trace of its own. */
-const UNTRACED_PATHS = new Set(["/health", "/ready", "/metrics"]);
 
 /**
  * The attributes of a request's span that would otherwise hold what the client sent: the URL
@@ -148,7 +146,7 @@ export async function startTracing(service: string, env: NodeJS.ProcessEnv = pro
     ],
     instrumentations: [
       new http.HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(req.url?.split("?", 1)[0] ?? ""),
+        ignoreIncomingRequestHook: (req) => PROBE_PATHS.has(req.url?.split("?", 1)[0] ?? ""),
         startIncomingSpanHook: requestSpanAttributes,
         // The id a client is given (`x-request-id`) as the tag `http.response.header.x-request-id`:
         // what a support request quotes finds its trace without the logs.
