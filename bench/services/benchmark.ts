@@ -272,7 +272,10 @@ async function throughput(logDir: string): Promise<ThroughputResult> {
     createTestDatabase(),
     createTestNamespace(),
   ]);
-  const profile = CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : [];
+  const profile = [
+    ...(CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : []),
+    ...(env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+  ];
   const ours = await startService("user", oursDb.name, ns.namespace, logDir, {}, profile);
   const reference = await startReference(referenceDb.name);
   const oursStartRssMiB = peakRssMiB(ours.pid);
@@ -321,8 +324,10 @@ interface KneeResult {
     cpu: Record<string, number>;
     attempts: number;
     cpuPressure: number | undefined;
+    /** Peak RSS of user-service and notification-service up to the end of this step. */
+    rssMiB: { user: number; notification: number };
   })[];
-  readonly knee: RateStep | undefined;
+  readonly knee: KneeResult["steps"][number] | undefined;
   readonly userRssMiB: number;
   readonly notificationRssMiB: number;
 }
@@ -411,6 +416,7 @@ async function kneeSteps(
           cpu: cpuPercents,
           attempts: attempt,
           cpuPressure,
+          rssMiB: { user: peakRssMiB(user.pid), notification: peakRssMiB(notification.pid) },
         };
         console.log(
           `bench:   ${rate} users/s: e2e p50 ${ms(step.p50)} p99 ${ms(step.p99)}, lost ${step.lost}, failed ${step.failed}, max lag ${maxLag}`,
@@ -534,6 +540,7 @@ function kneeTable(k: KneeResult): string {
         "attempts",
         "CPU pressure",
         `CPU % while sending: ${Object.keys(k.steps[0]?.cpu ?? {}).join(" / ")}`,
+        "peak RSS so far: user / notification",
       ],
       k.steps.map((s) => [
         `${s.rate}/s`,
@@ -550,12 +557,16 @@ function kneeTable(k: KneeResult): string {
         Object.values(s.cpu)
           .map((v) => v.toFixed(0))
           .join(" / "),
+        `${mib(s.rssMiB.user)} / ${mib(s.rssMiB.notification)}`,
       ]),
     ),
     "",
     `**Knee: ${k.knee ? `${k.knee.rate} users/s` : "none (the lowest step already breaks the objective)"}** ` +
       `(highest rate with e2e p99 <= ${LIMITS.p99Ms} ms, nothing lost or refused; target >= 800). ` +
-      `Peak RSS: user-service ${mib(k.userRssMiB)}, notification-service ${mib(k.notificationRssMiB)}.`,
+      `Peak RSS: user-service ${mib(k.userRssMiB)}, notification-service ${mib(k.notificationRssMiB)}` +
+      (k.knee
+        ? `; up to the knee step ${mib(k.knee.rssMiB.user)} and ${mib(k.knee.rssMiB.notification)} (target <= 200 MB).`
+        : "."),
   ].join("\n");
 }
 

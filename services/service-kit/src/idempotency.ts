@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { QueryResult, QueryResultRow } from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { Database, type Queryable } from "./database";
+import { Database, type Queryable, type Statement, statementText } from "./database";
 import { AppError } from "./errors";
 import {
   defineRoute,
@@ -50,10 +50,10 @@ class KeyTransaction implements Queryable {
   constructor(private readonly tx: Queryable) {}
 
   query<R extends QueryResultRow = QueryResultRow>(
-    text: string,
+    statement: Statement,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    return this.tx.query<R>(text, values);
+    return this.tx.query<R>(statement, values);
   }
 }
 
@@ -105,15 +105,15 @@ class OneStatement implements Queryable {
   ) {}
 
   async query<R extends QueryResultRow = QueryResultRow>(
-    text: string,
+    statement: Statement,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
     if (this.sent) {
       throw new Error(`${this.write.name} is a single-statement write but ran a second statement`);
     }
-    this.write.ready(text, values);
+    this.write.ready(statementText(statement), values);
     this.sent = true;
-    return this.db.query<R>(text, values);
+    return this.db.query<R>(statement, values);
   }
 }
 
