@@ -35,6 +35,7 @@ import {
 import { freePort, ServiceProcess } from "../../services/system-tests/support/processes";
 import { tracingEnv } from "../../services/system-tests/support/zipkin";
 import { kneeChart } from "./chart";
+import { localNodeArgs } from "./image-command";
 import { openLoad } from "./open-load";
 import {
   bestOf,
@@ -96,14 +97,14 @@ async function startService(
   extra: NodeJS.ProcessEnv = {},
   nodeOptions: readonly string[] = [],
 ): Promise<Measured & { service: ServiceProcess }> {
-  // The compiled entry point, as the image runs it (`npm run build` first): no tsx in the process.
-  const entry = path.join(REPO_ROOT, "services", ENTRIES[key].name, "dist", "main.js");
+  // The image's command line, on the compiled entry point (`npm run build` first): no tsx in the process.
+  const image = localNodeArgs(path.join(REPO_ROOT, "services", ENTRIES[key].name, "Dockerfile"), REPO_ROOT);
   const service = new ServiceProcess(
     key,
     await freePort(),
     serviceEnv(key, database, namespace, { LOG_LEVEL, ...TRACING, ...extra }),
     path.join(logDir, `${key}-service.log`),
-    [...nodeOptions, entry],
+    [...nodeOptions, ...image],
   );
   await service.start(60_000);
   return { service, pid: service.pid ?? 0, url: service.url, stop: () => service.stop() };

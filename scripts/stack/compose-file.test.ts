@@ -103,7 +103,7 @@ describe("docker-compose-local.yml", () => {
     );
   });
 
-  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
+  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root, has a healthcheck and caps the young generation", () => {
     for (const entry of serviceEntries()) {
       const text = fs.readFileSync(path.join(root, `services/${entry.name}/Dockerfile`), "utf8");
       expect(text.match(/^FROM /gm)).toHaveLength(2);
@@ -111,6 +111,10 @@ describe("docker-compose-local.yml", () => {
       expect(text).toMatch(/^USER node$/m);
       expect(text).toMatch(/^HEALTHCHECK /m);
       expect(text).toContain(`EXPOSE ${entry.port}`);
+      // Peak RSS under load stays under 200 MB with the smaller young generation (docs/services.md).
+      expect(text).toContain(
+        `CMD ["node", "--max-semi-space-size=8", "services/${entry.name}/dist/main.js"]`,
+      );
     }
   });
 });

@@ -1,4 +1,11 @@
-import { createPool, Database, loadConfig, ServiceMetrics } from "@blueprint/service-kit";
+import {
+  createPool,
+  Database,
+  loadConfig,
+  ServiceMetrics,
+  type Statement,
+  statementText,
+} from "@blueprint/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { QueryResult, QueryResultRow } from "pg";
 import { createTestDatabase, serviceEnv } from "../../system-tests/support/environment";
@@ -22,11 +29,11 @@ class Recording extends Database {
   last: { text: string; values?: unknown[] } | undefined;
 
   override query<R extends QueryResultRow = QueryResultRow>(
-    text: string,
+    statement: Statement,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    this.last = { text, values };
-    return super.query<R>(text, values);
+    this.last = { text: statementText(statement), values };
+    return super.query<R>(statement, values);
   }
 }
 

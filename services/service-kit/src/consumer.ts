@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { deadLetterTopic } from "./catalog";
-import { type Database, named, type Queryable } from "./database";
+import type { Database, Queryable } from "./database";
 import { ContractError, decodeEvent, type EventType, type EventTypes } from "./events";
 import type {
   IncomingMessage,
@@ -16,17 +16,6 @@ import type { Component } from "./service";
 import { backoffDelay, Waker, withTimeout } from "./timing";
 import { consumeSpan, continueSpan, SpanKind, spanEvent, traceIdFrom } from "./trace-context";
 import { isTransientError } from "./transient";
-
-/** Records a chunk's events as processed; returns those not processed before. */
-const CLAIM_CHUNK =
-  named(`INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::bigint[])
-ON CONFLICT (event_id) DO NOTHING RETURNING event_id`);
-
-/** Records one event as processed; no row when it was before. */
-const CLAIM_ONE =
-  named(`INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`);
 
 /** Handles one event type inside the transaction that also records the event id. */
 export interface EventHandler<T extends EventType = EventType> {
@@ -261,13 +250,18 @@ export class EventConsumer implements Component {
         const applied = await this.heartbeating(control, () =>
           this.options.db.transaction(async (tx) => {
             if (decoded.length === 0) return [];
-            const { rows } = await tx.query<{ event_id: string }>(CLAIM_CHUNK, [
-              decoded.map((d) => d.event.event_id),
-              decoded.map((d) => d.event.event_type),
-              decoded.map((d) => this.logical(d.message.topic)),
-              decoded.map((d) => d.message.partition),
-              decoded.map((d) => d.message.offset),
-            ]);
+            const { rows } = await tx.query<{ event_id: string }>(
+              `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::bigint[])
+             ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+              [
+                decoded.map((d) => d.event.event_id),
+                decoded.map((d) => d.event.event_type),
+                decoded.map((d) => this.logical(d.message.topic)),
+                decoded.map((d) => d.message.partition),
+                decoded.map((d) => d.message.offset),
+              ],
+            );
             const fresh = new Set(rows.map((r) => r.event_id));
             const done: typeof decoded = [];
             for (const d of decoded) {
@@ -316,13 +310,11 @@ export class EventConsumer implements Component {
         const event = decodeEvent(handler.eventType, message.value);
         const fresh = await this.heartbeating(control, () =>
           this.options.db.transaction(async (tx) => {
-            const claimed = await tx.query(CLAIM_ONE, [
-              event.event_id,
-              event.event_type,
-              topic,
-              message.partition,
-              message.offset,
-            ]);
+            const claimed = await tx.query(
+              `INSERT INTO processed_events (event_id, event_type, topic, kafka_partition, kafka_offset)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
+              [event.event_id, event.event_type, topic, message.partition, message.offset],
+            );
             if (claimed.rowCount === 0) return false;
             await consumeSpan(this.options.group, message, () => handler.handle(event, tx));
             return true;

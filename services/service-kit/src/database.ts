@@ -26,12 +26,42 @@ export interface NamedStatement {
 /** SQL text, or a named statement. */
 export type Statement = string | NamedStatement;
 
+/** Each text's statement, hashed once: `named` runs on every request of a hot path. */
+const namedStatements = new Map<string, NamedStatement>();
+
 /**
- * `text` as a named statement, its name derived from the text so that two texts never share one.
- * For statements whose text comes from a small fixed set: each connection keeps every one it prepared.
+ * `text` as a named statement: `label` (which names its trace spans) and a hash of the text, so that
+ * two texts never share a name. Only for texts from a small fixed set, such as a statement run on
+ * every request: each connection keeps every statement it prepared.
  */
-export function named(text: string): NamedStatement {
-  return { name: `q${createHash("sha1").update(text).digest("base64url")}`, text };
+export function named(label: string, text: string): NamedStatement {
+  const key = `${label}\n${text}`;
+  let statement = namedStatements.get(key);
+  if (statement === undefined) {
+    statement = {
+      name: `${label}_${createHash("sha1").update(text).digest("base64url").slice(0, 16)}`,
+      text,
+    };
+    namedStatements.set(key, statement);
+  }
+  return statement;
+}
+
+/**
+ * PostgreSQL refused a named statement before running it: a migration changed the type of a column
+ * it returns (`cached plan must not change result type`), or the server no longer holds it. The
+ * connection's copy is stale for good, so the connection is discarded; on another the statement is
+ * prepared anew.
+ */
+export function isStaleStatement(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    code === "26000" ||
+    (code === "0A000" &&
+      typeof message === "string" &&
+      /cached plan must not change result type/.test(message))
+  );
 }
 
 /** The SQL text of a statement. */
@@ -48,10 +78,11 @@ function queryConfig(statement: Statement, values: unknown[] | undefined): Query
 
 /** Something that runs queries: the pool itself or a client inside a transaction. */
 export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(
+  // A property, not a method, so that an implementation taking only SQL text does not type-check.
+  query: <R extends QueryResultRow = QueryResultRow>(
     statement: Statement,
     values?: unknown[],
-  ): Promise<QueryResult<R>>;
+  ) => Promise<QueryResult<R>>;
 }
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -188,14 +219,50 @@ export class Database implements Queryable {
     });
   }
 
+  /**
+   * Runs one statement on a pooled connection. A statement PostgreSQL refused as stale (see
+   * `isStaleStatement`) never ran, so it is sent once more, on another connection.
+   */
   async query<R extends QueryResultRow = QueryResultRow>(
     statement: Statement,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
     try {
-      return await this.pool.query<R>(queryConfig(statement, values));
+      return await this.queryOnce<R>(statement, values);
+    } catch (error) {
+      if (!isStaleStatement(error)) throw this.classify(error);
+    }
+    try {
+      return await this.queryOnce<R>(statement, values);
     } catch (error) {
       throw this.classify(error);
+    }
+  }
+
+  /**
+   * `pool.query` would close the connection after any error; an error PostgreSQL answered (a taken
+   * email, a constraint) leaves it usable, with its prepared statements, so only a broken or stale
+   * one is discarded.
+   */
+  private async queryOnce<R extends QueryResultRow>(
+    statement: Statement,
+    values: unknown[] | undefined,
+  ): Promise<QueryResult<R>> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // A connection lost mid-query also emits "error" on its client; unheard, it would crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
+    try {
+      return await client.query<R>(queryConfig(statement, values));
+    } catch (error) {
+      if (isConnectionError(error) || isStaleStatement(error)) broken ??= error as Error;
+      throw error;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
     }
   }
 
@@ -223,7 +290,7 @@ export class Database implements Queryable {
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      if (isConnectionError(error)) broken = error;
+      if (isConnectionError(error) || isStaleStatement(error)) broken = error;
       else await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
       throw this.classify(error);
     } finally {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { DatabaseBusy, isConnectionError, isStatementTimeout } from "./database";
+import { DatabaseBusy, isConnectionError, isStaleStatement, isStatementTimeout } from "./database";
 import { requestLogger } from "./request-log";
 
 /** One problem with one input field; `field` is a dotted path such as `items.0.quantity`. */
@@ -116,7 +116,9 @@ function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof DatabaseBusy) return new AppError(503, "overloaded", error.message);
   // PostgreSQL restarting or unreachable is not the request's fault: 503, retry shortly.
-  if (isConnectionError(error)) return AppError.unavailable("the database is unavailable; retry shortly");
+  if (isConnectionError(error) || isStaleStatement(error)) {
+    return AppError.unavailable("the database is unavailable; retry shortly");
+  }
   if (isStatementTimeout(error))
     return AppError.unavailable("the database did not finish in time and nothing was written; retry shortly");
   if (isDataException(error)) return AppError.badRequest(`a value cannot be stored: ${error.message}`);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { type Database, named, type PoolClient, type Queryable } from "./database";
+import type { Database, PoolClient, Queryable } from "./database";
 import { assertContract, type EventEnvelope } from "./events";
 import type { MessageProducer, TopicBatch } from "./messaging";
 import type { ServiceMetrics } from "./metrics";
@@ -98,7 +98,7 @@ interface OutboxRow {
  * earlier unsent row, so that several relays never reorder one aggregate's events. Exported for the
  * test that checks which indexes serve it.
  */
-export const CLAIM_SQL = named(`
+export const CLAIM_SQL = `
 SELECT o.id, o.topic, o.message_key, o.payload, o.headers
   FROM outbox o
  WHERE o.sent_at IS NULL
@@ -106,9 +106,7 @@ SELECT o.id, o.topic, o.message_key, o.payload, o.headers
                     WHERE p.sent_at IS NULL AND p.message_key = o.message_key AND p.id < o.id)
  ORDER BY o.id
  LIMIT $1
-   FOR UPDATE SKIP LOCKED`);
-
-const DELETE_SENT = named("DELETE FROM outbox WHERE id = ANY($1::bigint[])");
+   FOR UPDATE SKIP LOCKED`;
 
 const CLEANUP_INTERVAL_MS = 60_000;
 
@@ -214,7 +212,7 @@ export class OutboxRelay {
       );
       // Deleted in the claiming transaction, so the table holds only what is unsent however fast it
       // is written; a crash before the commit leaves the rows for the next run, as before.
-      await client.query(DELETE_SENT, [rows.map((r) => r.id)]);
+      await client.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [rows.map((r) => r.id)]);
       for (const [topic, messages] of byTopic) metrics.eventsPublished.inc({ topic }, messages.length);
       return rows.length;
     });

@@ -1,14 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { serviceEnv } from "../../system-tests/support/environment";
-import { createPool, Database, loadConfig, named, ServiceMetrics, serviceEntry } from "../src";
+import { createTestDatabase, serviceEnv } from "../../system-tests/support/environment";
+import {
+  createPool,
+  Database,
+  isTransientError,
+  loadConfig,
+  named,
+  ServiceMetrics,
+  serviceEntry,
+} from "../src";
 import { serviceConfigSchema } from "../src/service";
 
 describe("named statements", () => {
+  let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Database;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
     const config = loadConfig(serviceConfigSchema(serviceEntry("user-service")), {
-      ...serviceEnv("user", "postgres", ""),
+      ...serviceEnv("user", testDb.name, ""),
+      // One pooled connection: what one test sees of "its connection" is the pool's only one.
       PG_POOL_MAX: "1",
     });
     db = new Database(createPool(config), new ServiceMetrics("user-service"));
@@ -16,30 +27,59 @@ describe("named statements", () => {
 
   afterAll(async () => {
     await db?.end();
+    await testDb?.drop();
   });
 
-  const prepared = async (name: string) =>
-    (
-      await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = $1", [
-        name,
-      ])
-    ).rows[0]?.n;
+  const backend = async () =>
+    (await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
 
-  it("When a named statement runs many times on the pool and in transactions, then its connection prepared it once and every run got its own values", async () => {
-    const add = named("SELECT $1::int + $2::int AS sum");
+  it("When a named statement runs on the pool and in a transaction, then the connection prepared it once and ran it every time with that call's values", async () => {
+    const add = named("add", "SELECT $1::int + $2::int AS sum");
     const sums: number[] = [];
     for (let i = 0; i < 5; i++) sums.push((await db.query<{ sum: number }>(add, [i, 10])).rows[0]?.sum ?? -1);
     sums.push(
       await db.transaction(async (tx) => (await tx.query<{ sum: number }>(add, [7, 7])).rows[0]?.sum ?? -1),
     );
     expect(sums).toEqual([10, 11, 12, 13, 14, 14]);
-    // One pooled connection: the count is that connection's prepared statements.
-    expect(await prepared(add.name)).toBe(1);
+    const { rows } = await db.query<{ runs: number }>(
+      "SELECT (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements WHERE name = $1",
+      [add.name],
+    );
+    expect(rows).toEqual([{ runs: 6 }]);
   });
 
-  it("When two texts are named, then their names differ and the same text always gets the same name", () => {
-    const one = named("SELECT 1");
-    expect(named("SELECT 1").name).toBe(one.name);
-    expect(named("SELECT 2").name).not.toBe(one.name);
+  it("When a statement fails with an error PostgreSQL answered (a taken key), then its connection stays in the pool with what it prepared", async () => {
+    await db.query("CREATE TABLE taken (email text PRIMARY KEY)");
+    const insert = named("insert_taken", "INSERT INTO taken (email) VALUES ($1)");
+    await db.query(insert, ["a@example.com"]);
+    const before = await backend();
+    const error = await db.query(insert, ["a@example.com"]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "23505" });
+    expect(await backend()).toBe(before);
+  });
+
+  it("When a migration changes the type of a column a named statement returns, then the next run succeeds on a new connection, and a transaction's failure is one to retry", async () => {
+    await db.query("CREATE TABLE widened (id int PRIMARY KEY, n int)");
+    await db.query("INSERT INTO widened VALUES (1, 1)");
+    const read = named("read_widened", "SELECT n FROM widened WHERE id = $1");
+    expect((await db.query(read, [1])).rows).toEqual([{ n: 1 }]);
+    const before = await backend();
+    await db.query("ALTER TABLE widened ALTER COLUMN n TYPE text");
+
+    expect((await db.query(read, [1])).rows).toEqual([{ n: "1" }]);
+    expect(await backend()).not.toBe(before);
+
+    await db.query("ALTER TABLE widened ALTER COLUMN n TYPE bigint USING n::bigint");
+    const failed = await db.transaction((tx) => tx.query(read, [1])).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: "0A000" });
+    expect(isTransientError(failed)).toBe(true);
+    expect(await db.transaction(async (tx) => (await tx.query(read, [1])).rows)).toEqual([{ n: "1" }]);
+  });
+
+  it("When two texts are named, then their names differ, the same text always gets the same name, and the label leads it", () => {
+    const one = named("one", "SELECT 1");
+    expect(named("one", "SELECT 1")).toBe(one);
+    expect(named("one", "SELECT 2").name).not.toBe(one.name);
+    expect(one.name).toMatch(/^one_[\w-]{16}$/);
   });
 });

@@ -245,7 +245,7 @@ describe("outbox relay against the real PostgreSQL and Kafka", () => {
     try {
       await db.query("ANALYZE outbox");
       const plan = await db.transaction((tx) =>
-        tx.query<{ "QUERY PLAN": string }>(`EXPLAIN (COSTS OFF) ${CLAIM_SQL.text}`, [500]),
+        tx.query<{ "QUERY PLAN": string }>(`EXPLAIN (COSTS OFF) ${CLAIM_SQL}`, [500]),
       );
       const steps = plan.rows.map((row) => row["QUERY PLAN"]).join("\n");
       expect(steps).not.toMatch(/Seq Scan/);

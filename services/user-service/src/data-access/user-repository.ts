@@ -37,10 +37,13 @@ export class UserRepository {
     const extra = also?.(5 + queued.values.length);
     try {
       await q.query(
-        named(`WITH created AS (
+        named(
+          "insert_user",
+          `WITH created AS (
            INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id
          ), queued AS (${queued.sql})${extra ? `, also AS (${extra.sql})` : ""}
-         SELECT id FROM created`),
+         SELECT id FROM created`,
+        ),
         [user.id, user.email, user.name, user.created_at, ...queued.values, ...(extra?.values ?? [])],
       );
       return true;
