@@ -7,11 +7,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Messaging } from "@blueprint/service-kit";
 import autocannon from "autocannon";
 import { Client } from "pg";
+import { ENVIRONMENTS } from "../../environments";
 import {
   cpuPressurePercent,
   cpuSeconds,
   parentOf,
   peakRssMiB,
+  resetPeakRss,
   treeCpuDelta,
   treeCpuSeconds,
 } from "../../scripts/bench/process-sampler";
@@ -36,6 +38,7 @@ import { freePort, ServiceProcess } from "../../services/system-tests/support/pr
 import { tracingEnv } from "../../services/system-tests/support/zipkin";
 import { kneeChart } from "./chart";
 import { localNodeArgs } from "./image-command";
+import { memoryCgroup } from "./memory-limit";
 import { openLoad } from "./open-load";
 import {
   bestOf,
@@ -74,6 +77,16 @@ const TRACING = env.BENCH_TRACING === "1" ? tracingEnv() : {};
 /** A directory to write the user-service's V8 CPU profile to (throughput phase). */
 const CPU_PROFILE_DIR = env.BENCH_CPU_PROFILE;
 const LIMITS: Required<KneeLimits> = { p99Ms: 1000 };
+/** Whose sizing the services run with: each gets its memory limit there, as in its container. */
+const SIZING_ENVIRONMENT = env.BENCH_ENVIRONMENT ?? "prod";
+const SIZING = (() => {
+  const found = ENVIRONMENTS.find((e) => e.name === SIZING_ENVIRONMENT);
+  if (!found)
+    throw new Error(`BENCH_ENVIRONMENT=${SIZING_ENVIRONMENT}: not one of ${ENVIRONMENTS.map((e) => e.name)}`);
+  return found;
+})();
+/** The memory limit the services ran under, or why they ran without one. */
+const memoryLimits: { limitMiB?: number; unlimited?: string } = {};
 /** How long after a step's last arrival its notifications may still come before they count as lost. */
 const SETTLE_MS = 20_000;
 
@@ -98,16 +111,36 @@ async function startService(
   nodeOptions: readonly string[] = [],
 ): Promise<Measured & { service: ServiceProcess }> {
   // The image's command line, on the compiled entry point (`npm run build` first): no tsx in the process.
+  // Extra options go after the image's, so that they win over its V8 flags.
   const image = localNodeArgs(path.join(REPO_ROOT, "services", ENTRIES[key].name, "Dockerfile"), REPO_ROOT);
+  const cgroup = memoryCgroup(key, SIZING.services[ENTRIES[key].name].memoryLimitMiB);
+  if ("reason" in cgroup) memoryLimits.unlimited = cgroup.reason;
+  else memoryLimits.limitMiB = cgroup.limitMiB;
   const service = new ServiceProcess(
     key,
     await freePort(),
     serviceEnv(key, database, namespace, { LOG_LEVEL, ...TRACING, ...extra }),
     path.join(logDir, `${key}-service.log`),
-    [...nodeOptions, ...image],
+    [...image.slice(0, -1), ...nodeOptions, ...image.slice(-1)],
+    "reason" in cgroup ? undefined : cgroup.launcher,
   );
-  await service.start(60_000);
-  return { service, pid: service.pid ?? 0, url: service.url, stop: () => service.stop() };
+  const removeCgroup = () => ("reason" in cgroup ? undefined : cgroup.remove());
+  try {
+    await service.start(60_000);
+  } catch (error) {
+    await service.stop();
+    removeCgroup();
+    throw error;
+  }
+  return {
+    service,
+    pid: service.pid ?? 0,
+    url: service.url,
+    stop: async () => {
+      await service.stop();
+      removeCgroup();
+    },
+  };
 }
 
 /** The bare reference server (reference-server.ts) as its own process, on the user-service's role and tables. */
@@ -325,7 +358,7 @@ interface KneeResult {
     cpu: Record<string, number>;
     attempts: number;
     cpuPressure: number | undefined;
-    /** Peak RSS of user-service and notification-service up to the end of this step. */
+    /** Peak RSS of user-service and notification-service during this step (its last attempt). */
     rssMiB: { user: number; notification: number };
   })[];
   readonly knee: KneeResult["steps"][number] | undefined;
@@ -351,6 +384,8 @@ async function kneeSteps(
   const group = `${ns.namespace}${ENTRIES.notification.name}`;
   const topic = `${ns.namespace}user.created`;
   const steps: KneeResult["steps"][number][] = [];
+  // Peak RSS over every attempt, failed ones included.
+  const peak = { user: 0, notification: 0 };
   try {
     const trees = {
       user: user.pid,
@@ -363,6 +398,9 @@ async function kneeSteps(
       let step: KneeResult["steps"][number] | undefined;
       // A failed step is run once more: a neighbour's burst should not set the knee (best of two).
       for (let attempt = 1; attempt <= STEP_ATTEMPTS; attempt++) {
+        // Each attempt's own peak: a failed attempt's queue is not charged to the one that held.
+        const rssPerStep = resetPeakRss(user.pid) && resetPeakRss(notification.pid);
+        if (!rssPerStep) throw new Error("cannot reset the services' peak RSS (/proc/<pid>/clear_refs)");
         const cpu = cpuMeter(trees);
         let maxLag = 0;
         let sampling = true;
@@ -422,6 +460,8 @@ async function kneeSteps(
         console.log(
           `bench:   ${rate} users/s: e2e p50 ${ms(step.p50)} p99 ${ms(step.p99)}, lost ${step.lost}, failed ${step.failed}, max lag ${maxLag}`,
         );
+        peak.user = Math.max(peak.user, step.rssMiB.user);
+        peak.notification = Math.max(peak.notification, step.rssMiB.notification);
         if (stepHolds(step, LIMITS) || attempt === STEP_ATTEMPTS) break;
         await sleep(5_000);
       }
@@ -435,8 +475,8 @@ async function kneeSteps(
     return {
       steps,
       knee: kneeOf(steps, LIMITS),
-      userRssMiB: peakRssMiB(user.pid),
-      notificationRssMiB: peakRssMiB(notification.pid),
+      userRssMiB: peak.user,
+      notificationRssMiB: peak.notification,
     };
   } finally {
     await admin.disconnect();
@@ -525,6 +565,13 @@ function throughputTable(t: ThroughputResult): string {
   ].join("\n");
 }
 
+/** The highest peak RSS of each service over the steps up to `rate`. */
+function rssUpTo(k: KneeResult, rate: number): string {
+  const held = k.steps.filter((s) => s.rate <= rate);
+  const most = (service: "user" | "notification") => Math.max(...held.map((s) => s.rssMiB[service]));
+  return `${mib(most("user"))} and ${mib(most("notification"))}`;
+}
+
 function kneeTable(k: KneeResult): string {
   return [
     table(
@@ -541,7 +588,7 @@ function kneeTable(k: KneeResult): string {
         "attempts",
         "CPU pressure",
         `CPU % while sending: ${Object.keys(k.steps[0]?.cpu ?? {}).join(" / ")}`,
-        "peak RSS so far: user / notification",
+        "peak RSS in the step: user / notification",
       ],
       k.steps.map((s) => [
         `${s.rate}/s`,
@@ -564,10 +611,8 @@ function kneeTable(k: KneeResult): string {
     "",
     `**Knee: ${k.knee ? `${k.knee.rate} users/s` : "none (the lowest step already breaks the objective)"}** ` +
       `(highest rate with e2e p99 <= ${LIMITS.p99Ms} ms, nothing lost or refused; target >= 800). ` +
-      `Peak RSS: user-service ${mib(k.userRssMiB)}, notification-service ${mib(k.notificationRssMiB)}` +
-      (k.knee
-        ? `; up to the knee step ${mib(k.knee.rssMiB.user)} and ${mib(k.knee.rssMiB.notification)} (target <= 200 MB).`
-        : "."),
+      `Peak RSS over every attempt: user-service ${mib(k.userRssMiB)}, notification-service ${mib(k.notificationRssMiB)}` +
+      (k.knee ? `; in the steps up to the knee ${rssUpTo(k, k.knee.rate)} (target <= 200 MB).` : "."),
   ].join("\n");
 }
 
@@ -618,7 +663,10 @@ export async function main(settings: LocalSettings): Promise<void> {
       `${os.cpus().length} cores shared by PostgreSQL, Kafka, the services and the load generator; ` +
       `1-minute load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] ?? 0).toFixed(1)} after ` +
       `(above ~1 before means other work was competing); CPU pressure is the share of the last 10 s in which ` +
-      `a runnable task waited for a core. LOG_LEVEL=${LOG_LEVEL}.`;
+      `a runnable task waited for a core. LOG_LEVEL=${LOG_LEVEL}. ` +
+      (memoryLimits.unlimited === undefined
+        ? `Each service ran in a memory cgroup of ${memoryLimits.limitMiB} MiB (${SIZING.name}'s memoryLimitMiB), so V8 sized its heap as in the service's container.`
+        : `The services ran without a memory limit (${memoryLimits.unlimited}): V8 sized their heaps for this host, not for their containers.`);
     console.log(`${machine}\nservice logs in ${logDir}`);
     const results = path.join(outDir, "services.md");
     fs.writeFileSync(

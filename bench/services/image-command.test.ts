@@ -24,9 +24,9 @@ describe("the node command line of a service image", () => {
     ]);
   });
 
-  it("When a Dockerfile has a HEALTHCHECK CMD and a CMD, then the last CMD counts", () => {
+  it("When a Dockerfile has two CMDs and a HEALTHCHECK's CMD, then the last CMD counts", () => {
     const file = dockerfile(
-      'HEALTHCHECK --interval=10s \\\n  CMD ["node", "-e", "1"]\nCMD ["node", "--max-semi-space-size=8", "dist/main.js"]\n',
+      'CMD ["node", "old.js"]\nHEALTHCHECK --interval=10s \\\n  CMD ["node", "-e", "1"]\nCMD ["node", "--max-semi-space-size=8", "dist/main.js"]\n',
     );
     expect(imageNodeArgs(file)).toEqual(["--max-semi-space-size=8", "dist/main.js"]);
   });

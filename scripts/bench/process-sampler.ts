@@ -87,6 +87,19 @@ export function peakRssMiB(pid: number): number {
   }
 }
 
+/**
+ * Starts `pid`'s peak RSS afresh (`VmHWM` := current RSS), so that a later `peakRssMiB` is the peak
+ * since now. False where the kernel refuses (another user's process).
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** CPU time by process of `pid` and every descendant alive now (a PostgreSQL server and its backends), in seconds. */
 export function treeCpuSeconds(pid: number, into = new Map<number, number>()): Map<number, number> {
   into.set(pid, cpuSeconds(pid));

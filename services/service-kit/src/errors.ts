@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { DatabaseBusy, isConnectionError, isStaleStatement, isStatementTimeout } from "./database";
+import { DatabaseBusy, isConnectionError, isStatementTimeout, StaleStatement } from "./database";
 import { requestLogger } from "./request-log";
 
 /** One problem with one input field; `field` is a dotted path such as `items.0.quantity`. */
@@ -116,7 +116,7 @@ function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof DatabaseBusy) return new AppError(503, "overloaded", error.message);
   // PostgreSQL restarting or unreachable is not the request's fault: 503, retry shortly.
-  if (isConnectionError(error) || isStaleStatement(error)) {
+  if (isConnectionError(error) || error instanceof StaleStatement) {
     return AppError.unavailable("the database is unavailable; retry shortly");
   }
   if (isStatementTimeout(error))

@@ -1,4 +1,4 @@
-import { isConnectionError, isStaleStatement } from "./database";
+import { isConnectionError, StaleStatement } from "./database";
 
 /**
  * PostgreSQL SQLSTATEs that say "not now" rather than "never": the same statement succeeds once the
@@ -31,7 +31,7 @@ function* causes(error: unknown): Generator<unknown> {
 
 function isTransientOne(error: unknown): boolean {
   // A stale named statement was refused before it ran, and its connection discarded: a retry prepares it anew.
-  if (isConnectionError(error) || isStaleStatement(error)) return true;
+  if (isConnectionError(error) || error instanceof StaleStatement) return true;
   if (typeof error !== "object" || error === null) return false;
   const { code, name, retriable } = error as { code?: unknown; name?: unknown; retriable?: unknown };
   if (typeof code === "string" && TRANSIENT_SQLSTATES.has(code)) return true;

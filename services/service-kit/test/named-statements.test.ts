@@ -7,6 +7,7 @@ import {
   loadConfig,
   named,
   ServiceMetrics,
+  StaleStatement,
   serviceEntry,
 } from "../src";
 import { serviceConfigSchema } from "../src/service";
@@ -58,22 +59,38 @@ describe("named statements", () => {
     expect(await backend()).toBe(before);
   });
 
-  it("When a migration changes the type of a column a named statement returns, then the next run succeeds on a new connection, and a transaction's failure is one to retry", async () => {
-    await db.query("CREATE TABLE widened (id int PRIMARY KEY, n int)");
-    await db.query("INSERT INTO widened VALUES (1, 1)");
-    const read = named("read_widened", "SELECT n FROM widened WHERE id = $1");
-    expect((await db.query(read, [1])).rows).toEqual([{ n: 1 }]);
-    const before = await backend();
-    await db.query("ALTER TABLE widened ALTER COLUMN n TYPE text");
+  it("When a migration changes the type of a column a named statement returns, then the next run succeeds however many connections held it, and a transaction's failure is one to retry", async () => {
+    const config = loadConfig(serviceConfigSchema(serviceEntry("user-service")), {
+      ...serviceEnv("user", testDb.name, ""),
+      PG_POOL_MAX: "3",
+    });
+    const three = new Database(createPool(config), new ServiceMetrics("user-service"));
+    try {
+      await three.query("CREATE TABLE widened (id int PRIMARY KEY, n int)");
+      await three.query("INSERT INTO widened VALUES (1, 1)");
+      const read = named("read_widened", "SELECT n FROM widened WHERE id = $1");
+      // Three transactions at once: each of the three connections prepares the statement.
+      const held = await Promise.all(
+        [1, 2, 3].map(() =>
+          three.transaction(async (tx) => {
+            const { rows } = await tx.query(read, [1]);
+            await tx.query("SELECT pg_sleep(0.2)");
+            return rows;
+          }),
+        ),
+      );
+      expect(held).toEqual([[{ n: 1 }], [{ n: 1 }], [{ n: 1 }]]);
+      await three.query("ALTER TABLE widened ALTER COLUMN n TYPE text");
 
-    expect((await db.query(read, [1])).rows).toEqual([{ n: "1" }]);
-    expect(await backend()).not.toBe(before);
+      expect((await three.query(read, [1])).rows).toEqual([{ n: "1" }]);
 
-    await db.query("ALTER TABLE widened ALTER COLUMN n TYPE bigint USING n::bigint");
-    const failed = await db.transaction((tx) => tx.query(read, [1])).catch((e: unknown) => e);
-    expect(failed).toMatchObject({ code: "0A000" });
-    expect(isTransientError(failed)).toBe(true);
-    expect(await db.transaction(async (tx) => (await tx.query(read, [1])).rows)).toEqual([{ n: "1" }]);
+      await three.query("ALTER TABLE widened ALTER COLUMN n TYPE bigint USING n::bigint");
+      const failed = await three.transaction((tx) => tx.query(read, [1])).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(StaleStatement);
+      expect(isTransientError(failed)).toBe(true);
+    } finally {
+      await three.end();
+    }
   });
 
   it("When two texts are named, then their names differ, the same text always gets the same name, and the label leads it", () => {
@@ -81,5 +98,6 @@ describe("named statements", () => {
     expect(named("one", "SELECT 1")).toBe(one);
     expect(named("one", "SELECT 2").name).not.toBe(one.name);
     expect(one.name).toMatch(/^one_[\w-]{16}$/);
+    expect(() => named("Not A Label", "SELECT 1")).toThrow(/statement label/);
   });
 });

@@ -30,6 +30,11 @@ export class ServiceProcess {
     private readonly logFile?: string,
     /** Node's arguments; by default the service's TypeScript entry point through tsx (`tsEntry`). */
     private readonly nodeArgs: readonly string[] = tsEntry(service, "main"),
+    /** Wraps the node command line (a benchmark's memory cgroup); the process keeps the launcher's pid. */
+    private readonly launch?: (
+      command: string,
+      args: readonly string[],
+    ) => { command: string; args: string[] },
   ) {}
 
   get url(): string {
@@ -43,7 +48,11 @@ export class ServiceProcess {
   /** Starts the process and waits until /ready answers 200. */
   async start(timeoutMs = 30_000): Promise<void> {
     const log = this.logFile ? fs.openSync(this.logFile, "w") : "pipe";
-    const child = spawn(process.execPath, this.nodeArgs, {
+    const { command, args } = this.launch?.(process.execPath, this.nodeArgs) ?? {
+      command: process.execPath,
+      args: [...this.nodeArgs],
+    };
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...this.env, PORT: String(this.port) },
       stdio: ["ignore", log, log],
