@@ -111,10 +111,6 @@ describe("docker-compose-local.yml", () => {
       expect(text).toMatch(/^USER node$/m);
       expect(text).toMatch(/^HEALTHCHECK /m);
       expect(text).toContain(`EXPOSE ${entry.port}`);
-      // Peak RSS under load stays under 200 MB with the smaller young generation (docs/services.md).
-      expect(text).toContain(
-        `CMD ["node", "--max-semi-space-size=8", "services/${entry.name}/dist/main.js"]`,
-      );
     }
   });
 });
