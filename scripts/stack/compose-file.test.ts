@@ -103,7 +103,7 @@ describe("docker-compose-local.yml", () => {
     );
   });
 
-  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root and has a healthcheck", () => {
+  it("When a service image is built, then its Dockerfile is multi-stage, installs production dependencies only, runs as non-root, has a healthcheck and sets the young generation", () => {
     for (const entry of serviceEntries()) {
       const text = fs.readFileSync(path.join(root, `services/${entry.name}/Dockerfile`), "utf8");
       expect(text.match(/^FROM /gm)).toHaveLength(2);
@@ -111,6 +111,10 @@ describe("docker-compose-local.yml", () => {
       expect(text).toMatch(/^USER node$/m);
       expect(text).toMatch(/^HEALTHCHECK /m);
       expect(text).toContain(`EXPOSE ${entry.port}`);
+      // The young generation V8 would size from a 512 MiB limit costs CPU (README, Performance).
+      expect(text).toContain(
+        `CMD ["node", "--max-semi-space-size=8", "services/${entry.name}/dist/main.js"]`,
+      );
     }
   });
 });
