@@ -26,7 +26,7 @@ function ownMemoryCgroup(): { dir: string; limitFile: string } | undefined {
 /**
  * A child memory cgroup limited to `limitMiB`, as a container's memory limit: Node sizes V8's heap
  * from it (`process.constrainedMemory()`), so a service measured in it has the heap it has in its
- * task or pod. Undefined, with the reason, where cgroups cannot be created (no root, read-only).
+ * task or pod. Where one cannot be made (no root, or a cgroup v2 memory controller not delegated), the reason.
  */
 export function memoryCgroup(name: string, limitMiB: number): MemoryCgroup | { reason: string } {
   const own = ownMemoryCgroup();
@@ -36,7 +36,11 @@ export function memoryCgroup(name: string, limitMiB: number): MemoryCgroup | { r
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, own.limitFile), String(limitMiB * 1024 * 1024));
   } catch (error) {
-    fs.rmSync(dir, { recursive: false, force: true });
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // Never made, or the kernel keeps it; nothing else to undo.
+    }
     return { reason: `cannot create ${dir}: ${(error as Error).message}` };
   }
   const procs = path.join(dir, "cgroup.procs");
