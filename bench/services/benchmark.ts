@@ -399,8 +399,9 @@ async function kneeSteps(
       // A failed step is run once more: a neighbour's burst should not set the knee (best of two).
       for (let attempt = 1; attempt <= STEP_ATTEMPTS; attempt++) {
         // Each attempt's own peak: a failed attempt's queue is not charged to the one that held.
-        const rssPerStep = resetPeakRss(user.pid) && resetPeakRss(notification.pid);
-        if (!rssPerStep) throw new Error("cannot reset the services' peak RSS (/proc/<pid>/clear_refs)");
+        if (!resetPeakRss(user.pid) || !resetPeakRss(notification.pid)) {
+          throw new Error("cannot reset the services' peak RSS (/proc/<pid>/clear_refs)");
+        }
         const cpu = cpuMeter(trees);
         let maxLag = 0;
         let sampling = true;

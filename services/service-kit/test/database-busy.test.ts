@@ -2,29 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import express from "express";
 import pino from "pino";
 import request from "supertest";
-import { serviceEnv } from "../../system-tests/support/environment";
-import {
-  createPool,
-  Database,
-  DatabaseBusy,
-  errorHandler,
-  isTransientError,
-  loadConfig,
-  ServiceMetrics,
-  serviceEntry,
-} from "../src";
-import { serviceConfigSchema } from "../src/service";
+import { type Database, DatabaseBusy, errorHandler, isTransientError, ServiceMetrics } from "../src";
+import { userServiceDatabase } from "./support/database";
 
 describe("an instance whose pooled connections are all busy", () => {
   const metrics = new ServiceMetrics("user-service");
   let db: Database;
 
   beforeAll(() => {
-    const config = loadConfig(serviceConfigSchema(serviceEntry("user-service")), {
-      ...serviceEnv("user", "postgres", ""),
-      PG_POOL_MAX: "1",
-    });
-    db = new Database(createPool(config), metrics);
+    db = userServiceDatabase({ database: "postgres", env: { PG_POOL_MAX: "1" }, metrics });
   });
 
   afterAll(async () => {

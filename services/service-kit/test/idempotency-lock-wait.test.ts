@@ -1,15 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Client } from "pg";
-import {
-  createTestDatabase,
-  PGHOST,
-  PGPORT,
-  quietLogger,
-  serviceEnv,
-} from "../../system-tests/support/environment";
-import { createPool, Database, IdempotencyStore, loadConfig, ServiceMetrics, serviceEntry } from "../src";
-import { serviceConfigSchema } from "../src/service";
+import { createTestDatabase, PGHOST, PGPORT, quietLogger } from "../../system-tests/support/environment";
+import { type Database, IdempotencyStore } from "../src";
+import { userServiceDatabase } from "./support/database";
 
 describe("a keyed write that waits for a lock of its own", () => {
   let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -17,11 +11,7 @@ describe("a keyed write that waits for a lock of its own", () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
-    const config = loadConfig(
-      serviceConfigSchema(serviceEntry("user-service")),
-      serviceEnv("user", testDb.name, ""),
-    );
-    db = new Database(createPool(config), new ServiceMetrics("user-service"));
+    db = userServiceDatabase({ database: testDb.name });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createTestDatabase, serviceEnv } from "../../system-tests/support/environment";
-import {
-  createPool,
-  Database,
-  isTransientError,
-  loadConfig,
-  named,
-  ServiceMetrics,
-  StaleStatement,
-  serviceEntry,
-} from "../src";
-import { serviceConfigSchema } from "../src/service";
+import { createTestDatabase } from "../../system-tests/support/environment";
+import { type Database, isTransientError, named, StaleStatement } from "../src";
+import { userServiceDatabase } from "./support/database";
 
 describe("named statements", () => {
   let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -18,12 +9,8 @@ describe("named statements", () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
-    const config = loadConfig(serviceConfigSchema(serviceEntry("user-service")), {
-      ...serviceEnv("user", testDb.name, ""),
-      // One pooled connection: what one test sees of "its connection" is the pool's only one.
-      PG_POOL_MAX: "1",
-    });
-    db = new Database(createPool(config), new ServiceMetrics("user-service"));
+    // One pooled connection: what one test sees of "its connection" is the pool's only one.
+    db = userServiceDatabase({ database: testDb.name, env: { PG_POOL_MAX: "1" } });
   });
 
   afterAll(async () => {
@@ -60,11 +47,7 @@ describe("named statements", () => {
   });
 
   it("When a migration changes the type of a column a named statement returns, then the next run succeeds however many connections held it, and a transaction's failure is one to retry", async () => {
-    const config = loadConfig(serviceConfigSchema(serviceEntry("user-service")), {
-      ...serviceEnv("user", testDb.name, ""),
-      PG_POOL_MAX: "3",
-    });
-    const three = new Database(createPool(config), new ServiceMetrics("user-service"));
+    const three = userServiceDatabase({ database: testDb.name, env: { PG_POOL_MAX: "3" } });
     try {
       await three.query("CREATE TABLE widened (id int PRIMARY KEY, n int)");
       await three.query("INSERT INTO widened VALUES (1, 1)");

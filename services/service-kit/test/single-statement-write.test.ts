@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createTestDatabase, quietLogger, serviceEnv } from "../../system-tests/support/environment";
-import {
-  auditedStatement,
-  auditInsert,
-  createPool,
-  Database,
-  IdempotencyStore,
-  loadConfig,
-  ServiceMetrics,
-  serviceEntry,
-  type WriteAudit,
-} from "../src";
-import { serviceConfigSchema } from "../src/service";
+import { createTestDatabase, quietLogger } from "../../system-tests/support/environment";
+import { auditedStatement, auditInsert, type Database, IdempotencyStore, type WriteAudit } from "../src";
+import { userServiceDatabase } from "./support/database";
 
 describe("A write declared single-statement runs without a transaction of its own, and only as one complete statement", () => {
   let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -20,11 +10,7 @@ describe("A write declared single-statement runs without a transaction of its ow
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
-    const config = loadConfig(
-      serviceConfigSchema(serviceEntry("user-service")),
-      serviceEnv("user", testDb.name, ""),
-    );
-    db = new Database(createPool(config), new ServiceMetrics("user-service"));
+    db = userServiceDatabase({ database: testDb.name });
     store = new IdempotencyStore(db, quietLogger);
   }, 60_000);
 
